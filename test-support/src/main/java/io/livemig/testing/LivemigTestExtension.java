@@ -1,0 +1,41 @@
+package io.livemig.testing;
+
+import java.util.Optional;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * Applied to every JUnit Jupiter test class of the build (registered through
+ * {@code META-INF/services/org.junit.jupiter.api.extension.Extension}, enabled by Surefire's
+ * {@code junit.jupiter.extensions.autodetection.enabled=true}).
+ *
+ * <ul>
+ *   <li>After each test class, fails the class if a Netty buffer leaked ({@link LeakCheck}).</li>
+ *   <li>Prints why a test was skipped (an assumption such as "no RDMA device", "Docker not
+ *       available", "needs root"), since Surefire's summary only counts skips.</li>
+ * </ul>
+ */
+public final class LivemigTestExtension implements AfterAllCallback, TestWatcher {
+
+    /** Creates the extension (instantiated by JUnit's service loader). */
+    public LivemigTestExtension() {
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        LeakCheck.assertNoLeaks();
+    }
+
+    @Override
+    public void testAborted(ExtensionContext context, Throwable cause) {
+        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
+                + ": " + cause.getMessage());
+    }
+
+    @Override
+    public void testDisabled(ExtensionContext context, Optional<String> reason) {
+        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
+                + ": " + reason.orElse("disabled"));
+    }
+}
