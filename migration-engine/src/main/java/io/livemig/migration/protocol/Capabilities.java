@@ -1,0 +1,124 @@
+package io.livemig.migration.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+/**
+ * {@code RDMACapabilities}: the 8 bytes the source sends in its RDMA CM connect private data and the
+ * destination echoes, masked, in its accept (spec section 2.3). Layout, big-endian:
+ * {@code u32 version, u32 flags}.
+ *
+ * @param version protocol version; the source sends {@link #CURRENT_VERSION}
+ * @param flags capability bits; only {@link #PIN_ALL} is defined
+ */
+public record Capabilities(int version, int flags) {
+
+    /** Encoded size in bytes. */
+    public static final int SIZE = 8;
+    /** The only protocol version (unchanged since QEMU 1.6). */
+    public static final int CURRENT_VERSION = 1;
+    /** Capability bit: register all RAM up front ({@code rdma-pin-all}). */
+    public static final int PIN_ALL = 0x1;
+    /** Every bit this implementation knows; a destination clears the others ("known_capabilities"). */
+    public static final int KNOWN = PIN_ALL;
+
+    /**
+     * What a source offers.
+     *
+     * @param pinAll whether the {@code rdma-pin-all} capability is on
+     * @return version 1, with {@link #PIN_ALL} iff {@code pinAll}
+     */
+    public static Capabilities offer(boolean pinAll) {
+        return new Capabilities(CURRENT_VERSION, pinAll ? PIN_ALL : 0);
+    }
+
+    /**
+     * Whether the {@link #PIN_ALL} bit is set.
+     *
+     * @return true for pin-all registration
+     */
+    public boolean pinAll() {
+        return (flags & PIN_ALL) != 0;
+    }
+
+    /**
+     * The destination's side of the negotiation, as QEMU does it: reject any version but 1, clear
+     * unknown flags, echo the version unchanged. The destination has no policy of its own; it follows
+     * the source.
+     *
+     * @return the capabilities to send back in the CM accept
+     * @throws ProtocolException ({@link ProtocolError#UNSUPPORTED_VERSION}) for a version other than 1
+     */
+    public Capabilities negotiateAsDestination() {
+        if (version != CURRENT_VERSION) {
+            throw new ProtocolException(ProtocolError.UNSUPPORTED_VERSION,
+                    "unsupported RDMA migration protocol version " + Integer.toUnsignedString(version)
+                            + " from source (this destination speaks version " + CURRENT_VERSION + ")");
+        }
+        return new Capabilities(version, flags & KNOWN);
+    }
+
+    /**
+     * The source's side: pin-all stays on only if it was asked for and the destination echoed the bit.
+     * (QEMU's source does not check the echoed version, and neither does this.)
+     *
+     * @param reply the destination's capabilities from the ESTABLISHED event
+     * @return the capabilities the source actually runs with
+     */
+    public Capabilities negotiateAsSource(Capabilities reply) {
+        return new Capabilities(version, flags & reply.flags & KNOWN);
+    }
+
+    /**
+     * Writes the 8 bytes.
+     *
+     * @param out the destination buffer
+     */
+    public void encode(ByteBuf out) {
+        out.writeInt(version);
+        out.writeInt(flags);
+    }
+
+    /**
+     * The 8 bytes, ready to be used as CM private data.
+     *
+     * @return a new array of {@link #SIZE} bytes
+     */
+    public byte[] toBytes() {
+        byte[] bytes = new byte[SIZE];
+        ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+        buf.writerIndex(0);
+        encode(buf);
+        return bytes;
+    }
+
+    /**
+     * Reads capabilities from the first 8 readable bytes of {@code in}, advancing it by 8. Anything
+     * after them is left alone: CM private data can be longer than what the peer sent.
+     *
+     * @param in the input
+     * @return the capabilities
+     * @throws ProtocolException ({@link ProtocolError#TRUNCATED}) with fewer than 8 bytes
+     */
+    public static Capabilities decode(ByteBuf in) {
+        Wire.requireReadable(in, SIZE, "RDMA capabilities");
+        return new Capabilities(in.readInt(), in.readInt());
+    }
+
+    /**
+     * Reads capabilities from the first 8 bytes of CM private data.
+     *
+     * @param privateData the private data of a CONNECT_REQUEST or ESTABLISHED event
+     * @return the capabilities
+     * @throws ProtocolException ({@link ProtocolError#TRUNCATED}) with fewer than 8 bytes
+     */
+    public static Capabilities decode(byte[] privateData) {
+        return decode(Unpooled.wrappedBuffer(privateData));
+    }
+
+    @Override
+    public String toString() {
+        return "Capabilities[version=" + Integer.toUnsignedString(version) + ", flags=0x"
+                + Integer.toHexString(flags) + (pinAll() ? " (pin-all)" : "") + "]";
+    }
+}

@@ -1,0 +1,83 @@
+package io.livemig.migration.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import org.junit.jupiter.api.Test;
+
+/** Spec sections 2.3 and 13.1. */
+class CapabilitiesTest {
+
+    @Test
+    void encodesVersionOneWithPinAll() {
+        assertThat(Hex.encode(Capabilities.offer(true)::encode)).isEqualTo("0000000100000001");
+        assertThat(ByteBufUtil.hexDump(Capabilities.offer(true).toBytes())).isEqualTo("0000000100000001");
+    }
+
+    @Test
+    void encodesVersionOneWithoutFlags() {
+        assertThat(Hex.encode(Capabilities.offer(false)::encode)).isEqualTo("0000000100000000");
+    }
+
+    @Test
+    void decodesBothVectors() {
+        assertThat(Capabilities.decode(Hex.buf("00000001 00000001"))).isEqualTo(new Capabilities(1, 1));
+        assertThat(Capabilities.decode(Hex.buf("00000001 00000000"))).isEqualTo(new Capabilities(1, 0));
+        assertThat(Capabilities.decode(Hex.buf("00000001 00000001")).pinAll()).isTrue();
+    }
+
+    @Test
+    void destinationMasksUnknownFlags() {
+        Capabilities request = Capabilities.decode(Hex.buf("00000001 ffffffff"));
+        Capabilities reply = request.negotiateAsDestination();
+        assertThat(reply).isEqualTo(new Capabilities(1, Capabilities.PIN_ALL));
+        assertThat(Hex.encode(reply::encode)).isEqualTo("0000000100000001");
+    }
+
+    @Test
+    void destinationEchoesNoFlags() {
+        assertThat(Capabilities.offer(false).negotiateAsDestination()).isEqualTo(new Capabilities(1, 0));
+    }
+
+    @Test
+    void destinationRejectsOtherVersions() {
+        for (int version : new int[] {0, 2, -1}) {
+            assertThatThrownBy(() -> new Capabilities(version, 1).negotiateAsDestination())
+                    .isInstanceOf(ProtocolException.class)
+                    .hasMessage("unsupported RDMA migration protocol version " + Integer.toUnsignedString(version)
+                            + " from source (this destination speaks version 1)")
+                    .extracting(e -> ((ProtocolException) e).error())
+                    .isEqualTo(ProtocolError.UNSUPPORTED_VERSION);
+        }
+    }
+
+    @Test
+    void sourceFallsBackToDynamicRegistrationWhenTheFlagComesBackClear() {
+        Capabilities offered = Capabilities.offer(true);
+        assertThat(offered.negotiateAsSource(new Capabilities(1, 0)).pinAll()).isFalse();
+        assertThat(offered.negotiateAsSource(new Capabilities(1, 1)).pinAll()).isTrue();
+        // The source never gains a capability it did not ask for.
+        assertThat(Capabilities.offer(false).negotiateAsSource(new Capabilities(1, 1)).pinAll()).isFalse();
+    }
+
+    @Test
+    void decodingReadsOnlyTheFirstEightBytesOfLongerPrivateData() {
+        byte[] privateData = new byte[56];
+        System.arraycopy(Capabilities.offer(true).toBytes(), 0, privateData, 0, 8);
+        java.util.Arrays.fill(privateData, 8, 56, (byte) 0xAA);
+        assertThat(Capabilities.decode(privateData)).isEqualTo(new Capabilities(1, 1));
+
+        ByteBuf buf = Hex.buf("00000001 00000000 aaaaaaaa");
+        assertThat(Capabilities.decode(buf)).isEqualTo(new Capabilities(1, 0));
+        assertThat(buf.readableBytes()).isEqualTo(4);
+    }
+
+    @Test
+    void rejectsTruncatedPrivateData() {
+        assertThatThrownBy(() -> Capabilities.decode(new byte[7]))
+                .isInstanceOf(ProtocolException.class)
+                .hasMessage("truncated RDMA capabilities: 7 of 8 bytes");
+    }
+}
