@@ -29,8 +29,13 @@ public final class LivemigTestExtension implements AfterAllCallback, TestWatcher
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
+        String reason = String.valueOf(cause.getMessage());
+        // JUnit prefixes the assumption's own message; the reason is what the reader needs.
+        if (reason.startsWith("Assumption failed: ")) {
+            reason = reason.substring("Assumption failed: ".length());
+        }
         System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
-                + ": " + cause.getMessage());
+                + ": " + reason);
     }
 
     @Override

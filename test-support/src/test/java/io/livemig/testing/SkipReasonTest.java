@@ -1,0 +1,59 @@
+package io.livemig.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.testkit.engine.EngineTestKit;
+
+/** A skipped test says why on the console, where CI logs show it. */
+class SkipReasonTest {
+
+    @Test
+    void printsTheAssumptionThatSkippedATest() {
+        String output = runCapturingStdout(NeedsRdma.class);
+        assertThat(output).contains("SKIPPED NeedsRdma.writesOverRdma(): no RDMA device: /sys/class/infiniband is empty");
+    }
+
+    @Test
+    void printsTheReasonATestIsDisabled() {
+        String output = runCapturingStdout(NeedsRdma.class);
+        assertThat(output).contains("SKIPPED NeedsRdma.disabledForNow(): needs root");
+    }
+
+    private static String runCapturingStdout(Class<?> testClass) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            EngineTestKit.engine("junit-jupiter")
+                    .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
+                    .selectors(selectClass(testClass))
+                    .execute()
+                    .testEvents()
+                    .assertStatistics(stats -> stats.skipped(1).aborted(1).succeeded(0));
+        } finally {
+            System.setOut(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    /** Runs only through EngineTestKit above (static nested classes are not picked up by Surefire). */
+    static class NeedsRdma {
+
+        @Test
+        void writesOverRdma() {
+            Assumptions.assumeTrue(false, "no RDMA device: /sys/class/infiniband is empty");
+        }
+
+        @Test
+        @Disabled("needs root")
+        void disabledForNow() {
+        }
+    }
+}
