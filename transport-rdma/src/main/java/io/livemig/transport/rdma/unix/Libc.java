@@ -1,0 +1,208 @@
+package io.livemig.transport.rdma.unix;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The libc functions this package binds, each as one downcall handle created when the class initialises.
+ *
+ * <p>Every wrapper that can fail takes a capture-state segment as its first argument: the linker copies the
+ * calling thread's {@code errno} into it right after the call returns, which is the only reliable way to read
+ * errno from Java (any JVM activity between two downcalls, a safepoint or a GC, may overwrite the thread's errno).
+ * Allocate one with {@link #allocateErrnoState} and read it with {@link #errno}.
+ *
+ * <p>If a symbol is missing (a libc without {@code eventfd}, a non-Linux system) the class fails to initialise;
+ * {@link Native} turns that into its unavailability cause, so no other class touches this one before the gate.
+ *
+ * <p>Constants are the generic Linux values, valid on x86-64 and aarch64, the two architectures {@link Native}
+ * admits (some, like {@code O_NONBLOCK}, differ on alpha, mips, parisc and sparc).
+ */
+// Linker.downcallHandle is a restricted method; native access is enabled for the whole JVM by the launcher flag.
+@SuppressWarnings("restricted")
+final class Libc {
+
+    /** {@code EFD_CLOEXEC} from {@code man 2 eventfd}: equal to {@code O_CLOEXEC}. */
+    static final int EFD_CLOEXEC = 0x80000;
+    /** {@code EFD_NONBLOCK} from {@code man 2 eventfd}: equal to {@code O_NONBLOCK}. */
+    static final int EFD_NONBLOCK = 0x800;
+    /** {@code EPOLL_CLOEXEC} from {@code man 2 epoll_create1}: equal to {@code O_CLOEXEC}. */
+    static final int EPOLL_CLOEXEC = 0x80000;
+    /** {@code epoll_ctl} operations from {@code man 2 epoll_ctl}. */
+    static final int EPOLL_CTL_ADD = 1;
+    static final int EPOLL_CTL_DEL = 2;
+    static final int EPOLL_CTL_MOD = 3;
+    /** {@code fcntl} commands and the flag from {@code man 2 fcntl}. */
+    static final int F_GETFL = 3;
+    static final int F_SETFL = 4;
+    static final int O_NONBLOCK = 0x800;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    // int eventfd(unsigned int initval, int flags)
+    private static final MethodHandle EVENTFD = bind("eventfd", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    // int epoll_create1(int flags)
+    private static final MethodHandle EPOLL_CREATE1 = bind("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
+    private static final MethodHandle EPOLL_CTL =
+            bind("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
+    // int epoll_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+    private static final MethodHandle EPOLL_WAIT =
+            bind("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    // ssize_t read(int fd, void *buf, size_t count)
+    private static final MethodHandle READ =
+            bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // ssize_t write(int fd, const void *buf, size_t count)
+    private static final MethodHandle WRITE =
+            bind("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // The same write without errno capture, for callers that share no capture segment (see EventFd.signal).
+    private static final MethodHandle WRITE_NO_ERRNO = LINKER.downcallHandle(
+            symbol("write"), FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    // int close(int fd)
+    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    // int fcntl(int fd, int cmd, ...): variadic, so the linker must be told where the variadic part starts;
+    // passing an int third argument to F_GETFL is harmless (the kernel ignores it).
+    private static final MethodHandle FCNTL = LINKER.downcallHandle(symbol("fcntl"),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            CAPTURE_ERRNO, Linker.Option.firstVariadicArg(2));
+    // int poll(struct pollfd *fds, nfds_t nfds, int timeout), nfds_t being unsigned long
+    private static final MethodHandle POLL =
+            bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    private Libc() {
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LINKER.defaultLookup().find(name)
+                .orElseThrow(() -> new UnsatisfiedLinkError("libc symbol not found: " + name));
+    }
+
+    private static MethodHandle bind(String name, FunctionDescriptor descriptor) {
+        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
+    }
+
+    /**
+     * Allocates a capture-state segment for the wrappers of this class.
+     *
+     * @param allocator where the segment lives; its lifetime must cover every call that uses it
+     * @return a zeroed segment of {@link Linker.Option#captureStateLayout()}
+     */
+    static MemorySegment allocateErrnoState(SegmentAllocator allocator) {
+        return allocator.allocate(CAPTURE_LAYOUT);
+    }
+
+    /**
+     * Reads the errno captured by the last call that used {@code state}.
+     *
+     * @param state a segment from {@link #allocateErrnoState}
+     * @return the errno value
+     */
+    static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    static int eventfd(MemorySegment state, int initval, int flags) {
+        try {
+            return (int) EVENTFD.invokeExact(state, initval, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int epollCreate1(MemorySegment state, int flags) {
+        try {
+            return (int) EPOLL_CREATE1.invokeExact(state, flags);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int epollCtl(MemorySegment state, int epfd, int op, int fd, MemorySegment event) {
+        try {
+            return (int) EPOLL_CTL.invokeExact(state, epfd, op, fd, event);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int epollWait(MemorySegment state, int epfd, MemorySegment events, int maxEvents, int timeout) {
+        try {
+            return (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeout);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static long read(MemorySegment state, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) READ.invokeExact(state, fd, buf, count);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static long write(MemorySegment state, int fd, MemorySegment buf, long count) {
+        try {
+            return (long) WRITE.invokeExact(state, fd, buf, count);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** {@code write} that leaves errno uncaptured: use only where any failure is retried through {@link #write}. */
+    static long writeIgnoringErrno(int fd, MemorySegment buf, long count) {
+        try {
+            return (long) WRITE_NO_ERRNO.invokeExact(fd, buf, count);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int close(MemorySegment state, int fd) {
+        try {
+            return (int) CLOSE.invokeExact(state, fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int fcntl(MemorySegment state, int fd, int cmd, int arg) {
+        try {
+            return (int) FCNTL.invokeExact(state, fd, cmd, arg);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int poll(MemorySegment state, MemorySegment fds, long nfds, int timeout) {
+        try {
+            return (int) POLL.invokeExact(state, fds, nfds, timeout);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    // A downcall throws only for misuse visible in Java (a closed arena, a wrong segment): pass those through.
+    private static RuntimeException unexpected(Throwable t) {
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        throw new IllegalStateException("downcall threw a checked exception", t);
+    }
+}
