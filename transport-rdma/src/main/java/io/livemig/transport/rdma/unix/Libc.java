@@ -81,6 +81,29 @@ final class Libc {
     // int poll(struct pollfd *fds, nfds_t nfds, int timeout), nfds_t being unsigned long
     private static final MethodHandle POLL =
             bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    // void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+    private static final MethodHandle MMAP = bind("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    // int munmap(void *addr, size_t length)
+    private static final MethodHandle MUNMAP = bind("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    // int madvise(void *addr, size_t length, int advice)
+    private static final MethodHandle MADVISE =
+            bind("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    // long sysconf(int name)
+    private static final MethodHandle SYSCONF = bind("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+
+    /** {@code mmap} protection and flags from {@code man 2 mmap} (generic Linux values). */
+    static final int PROT_READ = 0x1;
+    static final int PROT_WRITE = 0x2;
+    static final int MAP_PRIVATE = 0x02;
+    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_NORESERVE = 0x4000;
+    /** {@code MAP_FAILED}: {@code (void *) -1}. */
+    static final long MAP_FAILED = -1L;
+    /** {@code madvise} advice from {@code man 2 madvise}. */
+    static final int MADV_HUGEPAGE = 14;
+    /** {@code sysconf} name of the page size. */
+    static final int SC_PAGESIZE = 30;
 
     private Libc() {
     }
@@ -190,6 +213,38 @@ final class Libc {
     static int poll(MemorySegment state, MemorySegment fds, long nfds, int timeout) {
         try {
             return (int) POLL.invokeExact(state, fds, nfds, timeout);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static long mmap(MemorySegment state, long length, int prot, int flags) {
+        try {
+            return ((MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length, prot, flags, -1, 0L)).address();
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int munmap(MemorySegment state, long address, long length) {
+        try {
+            return (int) MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int madvise(MemorySegment state, long address, long length, int advice) {
+        try {
+            return (int) MADVISE.invokeExact(state, MemorySegment.ofAddress(address), length, advice);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static long sysconf(MemorySegment state, int name) {
+        try {
+            return (long) SYSCONF.invokeExact(state, name);
         } catch (Throwable t) {
             throw unexpected(t);
         }
