@@ -1,0 +1,158 @@
+package io.livemig.transport.rdma.verbs.conformance;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.livemig.transport.rdma.verbs.CmEvent;
+import io.livemig.transport.rdma.verbs.CmEventType;
+import io.livemig.transport.rdma.verbs.CmId;
+import io.livemig.transport.rdma.verbs.ConnectionParameters;
+import io.livemig.transport.rdma.verbs.DeviceContext;
+import io.livemig.transport.rdma.verbs.VerbsException;
+import java.lang.foreign.Arena;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * Base of the provider conformance suites, in the style of Netty's testsuite permutations: a provider's test
+ * module subclasses each suite with a few lines that say how to open a device and which addresses to use; every
+ * test then runs against that provider.
+ */
+public abstract class VerbsConformanceBase {
+
+    /** Memory of the test, closed after every device. */
+    protected final Arena arena = Arena.ofShared();
+    private final List<Side> sides = new ArrayList<>();
+
+    /**
+     * Opens a new device of the provider under test. Two calls give two devices that can reach each other.
+     *
+     * @return the device
+     * @throws VerbsException when the provider cannot open one
+     */
+    protected abstract DeviceContext openDevice() throws VerbsException;
+
+    /**
+     * An address to listen on, with port 0.
+     *
+     * @return the address
+     */
+    protected abstract InetSocketAddress listenAddress();
+
+    /**
+     * An IPv6 address to listen on, with port 0.
+     *
+     * @return the address
+     */
+    protected InetSocketAddress ipv6ListenAddress() {
+        return new InetSocketAddress("::1", 0);
+    }
+
+    /**
+     * An address where nobody listens, so a connect is rejected or unreachable.
+     *
+     * @return the address
+     * @throws Exception when none can be found
+     */
+    protected abstract InetSocketAddress addressNobodyListensOn() throws Exception;
+
+    /** Called after every device of the test is closed; closes what the fixture shares (a fabric). */
+    protected void closeFixture() {
+    }
+
+    /**
+     * Opens a side on a new device; closed after the test.
+     *
+     * @return the side
+     * @throws VerbsException when the device cannot be opened
+     */
+    protected Side newSide() throws VerbsException {
+        Side side = new Side(openDevice());
+        sides.add(side);
+        return side;
+    }
+
+    @AfterEach
+    void closeSides() {
+        for (Side side : sides) {
+            side.close();
+        }
+        closeFixture();
+        arena.close();
+    }
+
+    /**
+     * Waits for the next event on the side's channel and checks its type.
+     *
+     * @param side the side
+     * @param expected the type
+     * @return the event
+     * @throws VerbsException when no event comes
+     */
+    protected static CmEvent awaitEvent(Side side, CmEventType expected) throws VerbsException {
+        CmEvent event = side.events().awaitEvent(Side.WAIT);
+        assertThat(event.type()).as("event %s", event).isEqualTo(expected);
+        return event;
+    }
+
+    /** A connected pair of queue pairs, with the events of the handshake. */
+    protected record Connection(Side client, Side server, CmId listenId, CmEvent connectRequest,
+                                CmEvent clientEstablished, CmEvent serverEstablished) {
+    }
+
+    /**
+     * Connects two new sides with QEMU's parameters and the given private data.
+     *
+     * @param clientData the client's private data
+     * @param serverData the server's private data
+     * @return the connection
+     * @throws VerbsException when a step fails
+     */
+    protected Connection connect(byte[] clientData, byte[] serverData) throws VerbsException {
+        return connect(ConnectionParameters.of(clientData), ConnectionParameters.of(serverData), 64, 64);
+    }
+
+    /**
+     * Connects two new sides.
+     *
+     * @param clientParameters the client's connect parameters
+     * @param serverParameters the server's accept parameters
+     * @param sendDepth both queue pairs' send depth
+     * @param receiveDepth both queue pairs' receive depth
+     * @return the connection
+     * @throws VerbsException when a step fails
+     */
+    protected Connection connect(ConnectionParameters clientParameters, ConnectionParameters serverParameters,
+                                 int sendDepth, int receiveDepth) throws VerbsException {
+        Side server = newSide();
+        Side client = newSide();
+        CmId listenId = server.events().createId();
+        listenId.listen(listenAddress(), 8);
+        client.id = client.events().createId();
+        client.id.resolveAddress(listenId.localAddress(), Duration.ofSeconds(2));
+        awaitEvent(client, CmEventType.ADDR_RESOLVED);
+        client.id.resolveRoute(Duration.ofSeconds(2));
+        awaitEvent(client, CmEventType.ROUTE_RESOLVED);
+        client.qp = client.id.createQueuePair(client.pd(), client.attributes(sendDepth, receiveDepth));
+        client.id.connect(clientParameters);
+        CmEvent request = awaitEvent(server, CmEventType.CONNECT_REQUEST);
+        server.id = request.id();
+        server.qp = server.id.createQueuePair(server.pd(), server.attributes(sendDepth, receiveDepth));
+        server.id.accept(serverParameters);
+        CmEvent clientEstablished = awaitEvent(client, CmEventType.ESTABLISHED);
+        CmEvent serverEstablished = awaitEvent(server, CmEventType.ESTABLISHED);
+        return new Connection(client, server, listenId, request, clientEstablished, serverEstablished);
+    }
+
+    /**
+     * Connects with QEMU's parameters and 8 bytes of capabilities each way.
+     *
+     * @return the connection
+     * @throws VerbsException when a step fails
+     */
+    protected Connection connect() throws VerbsException {
+        return connect(new byte[] {0, 0, 0, 1, 0, 0, 0, 1}, new byte[] {0, 0, 0, 1, 0, 0, 0, 0});
+    }
+}
