@@ -3,6 +3,8 @@ package io.livemig.testing;
 import java.util.Optional;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
+import org.opentest4j.TestAbortedException;
 import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
  *       available", "needs root"), since Surefire's summary only counts skips.</li>
  * </ul>
  */
-public final class LivemigTestExtension implements AfterAllCallback, TestWatcher {
+public final class LivemigTestExtension implements AfterAllCallback, TestWatcher,
+        LifecycleMethodExecutionExceptionHandler {
 
     /** Creates the extension (instantiated by JUnit's service loader). */
     public LivemigTestExtension() {
@@ -29,13 +32,24 @@ public final class LivemigTestExtension implements AfterAllCallback, TestWatcher
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
+        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
+                + ": " + reason(cause));
+    }
+
+    /** An assumption that fails in {@code @BeforeAll} skips the whole class: say so, then let JUnit skip it. */
+    @Override
+    public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable cause) throws Throwable {
+        if (cause instanceof TestAbortedException) {
+            System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + " (all tests): "
+                    + reason(cause));
+        }
+        throw cause;
+    }
+
+    private static String reason(Throwable cause) {
         String reason = String.valueOf(cause.getMessage());
         // JUnit prefixes the assumption's own message; the reason is what the reader needs.
-        if (reason.startsWith("Assumption failed: ")) {
-            reason = reason.substring("Assumption failed: ".length());
-        }
-        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
-                + ": " + reason);
+        return reason.startsWith("Assumption failed: ") ? reason.substring("Assumption failed: ".length()) : reason;
     }
 
     @Override

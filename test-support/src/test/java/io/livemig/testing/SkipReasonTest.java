@@ -26,6 +26,25 @@ class SkipReasonTest {
         assertThat(output).contains("SKIPPED NeedsRdma.disabledForNow(): needs root");
     }
 
+    @Test
+    void printsTheReasonAWholeClassIsSkipped() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            EngineTestKit.engine("junit-jupiter")
+                    .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
+                    .selectors(selectClass(NeedsDocker.class))
+                    .execute()
+                    .containerEvents()
+                    .assertStatistics(stats -> stats.aborted(1));
+        } finally {
+            System.setOut(original);
+        }
+        assertThat(captured.toString(StandardCharsets.UTF_8))
+                .contains("SKIPPED NeedsDocker (all tests): Docker is not available");
+    }
+
     private static String runCapturingStdout(Class<?> testClass) {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -41,6 +60,19 @@ class SkipReasonTest {
             System.setOut(original);
         }
         return captured.toString(StandardCharsets.UTF_8);
+    }
+
+    /** A class whose every test needs something absent; run only through EngineTestKit. */
+    static class NeedsDocker {
+
+        @org.junit.jupiter.api.BeforeAll
+        static void docker() {
+            Assumptions.assumeTrue(false, "Docker is not available");
+        }
+
+        @Test
+        void runsAContainer() {
+        }
     }
 
     /** Runs only through EngineTestKit above (static nested classes are not picked up by Surefire). */
