@@ -64,7 +64,7 @@ class ControlPlaneOverLocalChannelTest {
                     @Override
                     protected void initChannel(LocalChannel ch) {
                         DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(new Recorder(), control);
+                        ch.pipeline().addLast(ControlFraming.decoder(), new Recorder(), control);
                         accepted.complete(control);
                     }
                 })
@@ -81,7 +81,8 @@ class ControlPlaneOverLocalChannelTest {
     void migrationControlPlaneFollowsSection92() throws Exception {
         SourceControl source = new SourceControl();
         Channel sourceChannel = new Bootstrap().group(group).channel(LocalChannel.class)
-                .handler(source).connect(new LocalAddress("control-plane-test")).sync().channel();
+                .handler(ControlFraming.pipeline(source)).connect(new LocalAddress("control-plane-test")).sync()
+                .channel();
         DestinationControl destination = accepted.get(10, TimeUnit.SECONDS);
 
         List<String> events = Collections.synchronizedList(new ArrayList<>());

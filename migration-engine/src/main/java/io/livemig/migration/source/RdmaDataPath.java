@@ -1,0 +1,38 @@
+package io.livemig.migration.source;
+
+import io.livemig.transport.rdma.verbs.AccessFlag;
+import io.livemig.transport.rdma.verbs.MemoryRegion;
+import io.livemig.transport.rdma.verbs.VerbsException;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import reactor.core.publisher.Mono;
+
+/**
+ * What the source needs from the connection for its pages: local memory registration and one-sided
+ * RDMA WRITEs. The Netty {@code RdmaChannel} provides both; the engine sees only this.
+ */
+public interface RdmaDataPath {
+
+    /**
+     * Registers local memory (for the lkey of writes from it).
+     *
+     * @param memory the range
+     * @param access access flags
+     * @return the region, owned by the caller
+     * @throws VerbsException if registration fails
+     */
+    MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws VerbsException;
+
+    /**
+     * Posts one signalled RDMA WRITE; completes when its work completion arrives, which on a reliable
+     * connection means the bytes are placed in the destination's memory.
+     *
+     * @param local the registered source region
+     * @param offset first byte inside {@code local}
+     * @param length bytes, at most one chunk
+     * @param remoteAddress target address at the destination
+     * @param rkey the destination's key for the target
+     * @return completes on the work completion, fails with its status
+     */
+    Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey);
+}

@@ -1,0 +1,317 @@
+package io.livemig.migration.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.control.ControlFraming;
+import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.destination.ChunkRegistrations;
+import io.livemig.migration.destination.DestinationBlockTable;
+import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.protocol.ControlMessage;
+import io.livemig.migration.protocol.ControlType;
+import io.livemig.migration.protocol.RegisterResult;
+import io.livemig.migration.ram.DirtyPages;
+import io.livemig.migration.ram.RamBlock;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.transport.rdma.verbs.AccessFlag;
+import io.livemig.transport.rdma.verbs.MemoryRegion;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * A round of pages end to end at the protocol level: the source's {@link RoundSender} against a
+ * destination registration loop over an asynchronous control channel (Netty's local transport), with a
+ * data path that places each RDMA WRITE the way RC does: only into a registered destination region
+ * named by its rkey, within bounds, completing asynchronously.
+ */
+class RoundSenderTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final long MIB = 1 << 20;
+
+    private EventLoopGroup group;
+    private Channel server;
+    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+    private final Map<ControlType, AtomicInteger> sentByType = new ConcurrentHashMap<>();
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
+        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel ch) {
+                        DestinationControl control = new DestinationControl();
+                        ch.pipeline().addLast(ControlFraming.decoder(), new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                sentByType.computeIfAbsent(ControlType.fromValue(((ByteBuf) msg).getInt(4)),
+                                        t -> new AtomicInteger()).incrementAndGet();
+                                ctx.fireChannelRead(msg);
+                            }
+                        }, control);
+                        accepted.complete(control);
+                    }
+                })
+                .bind(new LocalAddress("round-sender-test")).sync().channel();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        server.close().sync();
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+    }
+
+    @Test
+    void dynamicRegistrationMovesEveryByteAndCompressesUntouchedZeroChunks() throws Exception {
+        runRound(false);
+    }
+
+    @Test
+    void pinAllWritesEverythingWithBlockKeysAndNoRegistrationTraffic() throws Exception {
+        runRound(true);
+    }
+
+    private void runRound(boolean pinAll) throws Exception {
+        List<BlockListEntry> layout = List.of(new BlockListEntry("pc.ram", 5 * MIB + 12 * 4096),
+                new BlockListEntry("vga", MIB));
+        try (RamBlocks source = RamBlocks.allocate(layout);
+                RamBlocks destination = RamBlocks.of(List.of(RamBlock.allocate("vga", MIB, 0x20000000L),
+                        RamBlock.allocate("pc.ram", 5 * MIB + 12 * 4096, 0x100000000L)))) {
+            // pc.ram: random except chunk 2 which stays zero; vga: all zero.
+            SplittableRandom random = new SplittableRandom(7);
+            MemorySegment ram = source.get(0).memory();
+            for (long offset = 0; offset < ram.byteSize(); offset += 8) {
+                if (offset < 2 * MIB || offset >= 3 * MIB) {
+                    ram.set(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, offset, random.nextLong());
+                }
+            }
+            // Stale bytes in the destination's zero chunk must be overwritten by COMPRESS (or the write).
+            destination.get(1).memory().asSlice(2 * MIB, MIB).fill((byte) 0x55);
+
+            DestinationBlockTable destinationTable = DestinationBlockTable.match(destination, source.blockList());
+            PlacingDataPath fabric = new PlacingDataPath();
+            ChunkRegistrations registrations = new ChunkRegistrations(destinationTable, fabric::registerRemote);
+            if (pinAll) {
+                registrations.registerAllBlocks();
+            }
+            SourceBlockTable table = SourceBlockTable.check(source,
+                    destinationTable.remoteBlocks(registrations::blockRkey));
+
+            SourceControl control = new SourceControl();
+            Channel channel = new Bootstrap().group(group).channel(LocalChannel.class)
+                    .handler(ControlFraming.pipeline(control))
+                    .connect(new LocalAddress("round-sender-test")).sync().channel();
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            CompletableFuture<Void> loop = CompletableFuture.runAsync(
+                    () -> registrationLoop(destinationControl, destinationTable, registrations));
+
+            try (RoundSender sender = new RoundSender(source, table, control, fabric, pinAll, 8)) {
+                if (pinAll) {
+                    sender.registerAllBlocks();
+                }
+                RoundStats stats = sender.send(List.of(DirtyPages.all(source.get(0).pages()),
+                        DirtyPages.all(source.get(1).pages()))).block(TIMEOUT);
+                control.send(ControlMessage.registerFinished()).block(TIMEOUT);
+                loop.get(30, TimeUnit.SECONDS);
+
+                assertThat(destination.get(1).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+                assertThat(destination.get(0).memory().mismatch(source.get(1).memory())).isEqualTo(-1);
+                assertThat(fabric.maxInFlight.get()).isLessThanOrEqualTo(8);
+                assertThat(fabric.chunkOverlap.get()).isZero();
+                long totalPages = (source.totalBytes()) / 4096;
+                if (pinAll) {
+                    assertThat(stats.duplicatePages()).isZero();
+                    assertThat(stats.normalPages()).isEqualTo(totalPages);
+                    assertThat(stats.registrations()).isZero();
+                    assertThat(sentByType).doesNotContainKeys(ControlType.REGISTER_REQUEST, ControlType.COMPRESS);
+                } else {
+                    // Chunk 2 of pc.ram and the whole of vga are zero and unregistered: COMPRESS.
+                    assertThat(stats.duplicatePages()).isEqualTo((MIB + MIB) / 4096);
+                    assertThat(stats.normalPages()).isEqualTo(totalPages - stats.duplicatePages());
+                    // pc.ram has 6 chunks with data (0, 1, 3, 4 and the partial 5): one REGISTER each.
+                    assertThat(stats.registrations()).isEqualTo(5);
+                    assertThat(sentByType.get(ControlType.REGISTER_REQUEST)).hasValue(5);
+                    assertThat(sentByType.get(ControlType.COMPRESS)).hasValue(2);
+
+                    // A second round reuses the cached keys: no REGISTER traffic, only writes.
+                    source.get(0).fill(4 * MIB + 4096, 3 * 4096, (byte) 9);
+                    // Three separate runs in chunk 0: three writes to one chunk, never two in flight.
+                    for (long page : new long[] {0, 2, 4}) {
+                        source.get(0).fill(page * 4096, 4096, (byte) 3);
+                    }
+                    CompletableFuture<Void> loop2 = CompletableFuture.runAsync(
+                            () -> registrationLoop(destinationControl, destinationTable, registrations));
+                    RoundStats second = sender.send(List.of(source.get(0).dirtyBitmap().syncAndClear(),
+                            source.get(1).dirtyBitmap().syncAndClear())).block(TIMEOUT);
+                    control.send(ControlMessage.registerFinished()).block(TIMEOUT);
+                    loop2.get(30, TimeUnit.SECONDS);
+                    assertThat(second).isEqualTo(new RoundStats(6, 6 * 4096, 0, 4, 0));
+                    assertThat(fabric.chunkOverlap.get()).isZero();
+                    assertThat(destination.get(1).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+                }
+            } finally {
+                registrations.close();
+                channel.close().sync();
+            }
+        }
+    }
+
+    /** The destination's side of a round, reduced to what the source sends in it. */
+    private static void registrationLoop(DestinationControl control, DestinationBlockTable table,
+            ChunkRegistrations registrations) {
+        while (true) {
+            ControlMessage message = control.receive(ControlType.NONE).block(TIMEOUT);
+            try {
+                switch (message.type()) {
+                    case REGISTER_REQUEST -> {
+                        RegisterResult result = registrations.register(message.registerRequests().getFirst());
+                        control.respond(ControlMessage.registerResult(List.of(result))).block(TIMEOUT);
+                    }
+                    case COMPRESS -> table.resolveCompress(message.compress()).fill((byte) 0);
+                    case REGISTER_FINISHED -> {
+                        return;
+                    }
+                    default -> throw new AssertionError("unexpected " + message);
+                }
+            } catch (io.livemig.transport.rdma.verbs.VerbsException e) {
+                throw new AssertionError(e);
+            } finally {
+                message.release();
+            }
+        }
+    }
+
+    /**
+     * A data path with RC's placement rules: a WRITE lands only inside a live destination region named
+     * by its rkey; writes complete asynchronously. Tracks concurrency for the flow-control checks.
+     */
+    private static final class PlacingDataPath implements RdmaDataPath {
+        private final Map<Integer, TestRegion> remote = new ConcurrentHashMap<>();
+        private final Map<Long, Boolean> chunksInFlight = new ConcurrentHashMap<>();
+        private final AtomicInteger nextKey = new AtomicInteger(0x100);
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
+        final AtomicInteger chunkOverlap = new AtomicInteger();
+
+        MemoryRegion registerRemote(MemorySegment memory, Set<AccessFlag> access) {
+            TestRegion region = new TestRegion(memory, nextKey.getAndIncrement());
+            remote.put(region.rkey(), region);
+            return region;
+        }
+
+        @Override
+        public MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) {
+            return new TestRegion(memory, nextKey.getAndIncrement());
+        }
+
+        @Override
+        public Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey) {
+            return Mono.defer(() -> {
+                TestRegion target = remote.get(rkey);
+                // Regions start at a block (pin-all) or at a chunk (dynamic): this names the block's chunk.
+                long chunk = target == null ? -1
+                        : ((long) rkey << 32) | ((remoteAddress - target.address()) >>> 20);
+                int now = inFlight.incrementAndGet();
+                maxInFlight.accumulateAndGet(now, Math::max);
+                if (chunksInFlight.putIfAbsent(chunk, true) != null) {
+                    chunkOverlap.incrementAndGet();
+                }
+                // The write "travels" for a millisecond, so that overlapping writes would be seen overlapping.
+                return Mono.delay(Duration.ofMillis(1), Schedulers.parallel())
+                        .doOnNext(tick -> {
+                            if (target == null || !target.registered || remoteAddress < target.address()
+                                    || remoteAddress + length > target.address() + target.length()) {
+                                throw new IllegalStateException("REM_ACCESS_ERR: rkey 0x" + Integer.toHexString(rkey));
+                            }
+                            MemorySegment.copy(local.segment(), offset, target.segment(),
+                                    remoteAddress - target.address(), length);
+                        })
+                        // Before the completion travels on, as a work completion ends the WRITE's life.
+                        .doOnTerminate(() -> {
+                            chunksInFlight.remove(chunk);
+                            inFlight.decrementAndGet();
+                        })
+                        .then();
+            });
+        }
+    }
+
+    private static final class TestRegion implements MemoryRegion {
+        private final MemorySegment memory;
+        private final int key;
+        volatile boolean registered = true;
+
+        TestRegion(MemorySegment memory, int key) {
+            this.memory = memory;
+            this.key = key;
+        }
+
+        @Override
+        public long address() {
+            return memory.address();
+        }
+
+        @Override
+        public long length() {
+            return memory.byteSize();
+        }
+
+        @Override
+        public int lkey() {
+            return key;
+        }
+
+        @Override
+        public int rkey() {
+            return key;
+        }
+
+        @Override
+        public Set<AccessFlag> access() {
+            return Set.of(AccessFlag.LOCAL_WRITE, AccessFlag.REMOTE_WRITE);
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return memory;
+        }
+
+        @Override
+        public boolean isRegistered() {
+            return registered;
+        }
+
+        @Override
+        public void deregister() {
+            registered = false;
+        }
+    }
+}
