@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.control.ControlFraming;
+import io.livemig.migration.testing.PlacingDataPath;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.destination.ChunkRegistrations;
 import io.livemig.migration.destination.DestinationBlockTable;
@@ -206,112 +207,6 @@ class RoundSenderTest {
             } finally {
                 message.release();
             }
-        }
-    }
-
-    /**
-     * A data path with RC's placement rules: a WRITE lands only inside a live destination region named
-     * by its rkey; writes complete asynchronously. Tracks concurrency for the flow-control checks.
-     */
-    private static final class PlacingDataPath implements RdmaDataPath {
-        private final Map<Integer, TestRegion> remote = new ConcurrentHashMap<>();
-        private final Map<Long, Boolean> chunksInFlight = new ConcurrentHashMap<>();
-        private final AtomicInteger nextKey = new AtomicInteger(0x100);
-        final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicInteger maxInFlight = new AtomicInteger();
-        final AtomicInteger chunkOverlap = new AtomicInteger();
-
-        MemoryRegion registerRemote(MemorySegment memory, Set<AccessFlag> access) {
-            TestRegion region = new TestRegion(memory, nextKey.getAndIncrement());
-            remote.put(region.rkey(), region);
-            return region;
-        }
-
-        @Override
-        public MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) {
-            return new TestRegion(memory, nextKey.getAndIncrement());
-        }
-
-        @Override
-        public Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey) {
-            return Mono.defer(() -> {
-                TestRegion target = remote.get(rkey);
-                // Regions start at a block (pin-all) or at a chunk (dynamic): this names the block's chunk.
-                long chunk = target == null ? -1
-                        : ((long) rkey << 32) | ((remoteAddress - target.address()) >>> 20);
-                int now = inFlight.incrementAndGet();
-                maxInFlight.accumulateAndGet(now, Math::max);
-                if (chunksInFlight.putIfAbsent(chunk, true) != null) {
-                    chunkOverlap.incrementAndGet();
-                }
-                // The write "travels" for a millisecond, so that overlapping writes would be seen overlapping.
-                return Mono.delay(Duration.ofMillis(1), Schedulers.parallel())
-                        .doOnNext(tick -> {
-                            if (target == null || !target.registered || remoteAddress < target.address()
-                                    || remoteAddress + length > target.address() + target.length()) {
-                                throw new IllegalStateException("REM_ACCESS_ERR: rkey 0x" + Integer.toHexString(rkey));
-                            }
-                            MemorySegment.copy(local.segment(), offset, target.segment(),
-                                    remoteAddress - target.address(), length);
-                        })
-                        // Before the completion travels on, as a work completion ends the WRITE's life.
-                        .doOnTerminate(() -> {
-                            chunksInFlight.remove(chunk);
-                            inFlight.decrementAndGet();
-                        })
-                        .then();
-            });
-        }
-    }
-
-    private static final class TestRegion implements MemoryRegion {
-        private final MemorySegment memory;
-        private final int key;
-        volatile boolean registered = true;
-
-        TestRegion(MemorySegment memory, int key) {
-            this.memory = memory;
-            this.key = key;
-        }
-
-        @Override
-        public long address() {
-            return memory.address();
-        }
-
-        @Override
-        public long length() {
-            return memory.byteSize();
-        }
-
-        @Override
-        public int lkey() {
-            return key;
-        }
-
-        @Override
-        public int rkey() {
-            return key;
-        }
-
-        @Override
-        public Set<AccessFlag> access() {
-            return Set.of(AccessFlag.LOCAL_WRITE, AccessFlag.REMOTE_WRITE);
-        }
-
-        @Override
-        public MemorySegment segment() {
-            return memory;
-        }
-
-        @Override
-        public boolean isRegistered() {
-            return registered;
-        }
-
-        @Override
-        public void deregister() {
-            registered = false;
         }
     }
 }

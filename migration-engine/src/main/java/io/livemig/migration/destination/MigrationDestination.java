@@ -1,0 +1,105 @@
+package io.livemig.migration.destination;
+
+import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.control.QemuFileInput;
+import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.stream.MigrationStreamReader;
+import io.livemig.migration.stream.RamPhase;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Receives one migration on an established connection (spec section 9): reads the stream, prepares the
+ * RAM blocks when the block list arrives (the application's, or allocated as announced up to a memory
+ * limit), runs the registration loop at each HOOK, collects the non-live state, and completes at the end
+ * of stream. On any failure it sends ERROR (unless the source's ERROR caused it), releases every
+ * registration, frees blocks it allocated, and rethrows.
+ *
+ * <p>Blocking: run it on a dedicated thread, never on an event loop.
+ */
+public final class MigrationDestination {
+
+    private final DestinationControl control;
+    private final ChunkRegistrations.Registrar registrar;
+    private final boolean pinAll;
+    private final RamBlocks provided;
+    private final long memoryLimit;
+    private final long maxStateBytes;
+    private final Duration timeout;
+
+    /**
+     * Creates the destination of one migration.
+     *
+     * @param control the control endpoint of the accepted connection
+     * @param registrar registers memory with the connection's protection domain
+     * @param pinAll whether pin-all was negotiated
+     * @param provided the application's RAM layout, or null to allocate what the source announces
+     * @param memoryLimit most bytes to allocate when {@code provided} is null
+     * @param maxStateBytes largest non-live section accepted
+     * @param timeout how long to wait for each message of the source
+     */
+    public MigrationDestination(DestinationControl control, ChunkRegistrations.Registrar registrar, boolean pinAll,
+            RamBlocks provided, long memoryLimit, long maxStateBytes, Duration timeout) {
+        this.control = control;
+        this.registrar = registrar;
+        this.pinAll = pinAll;
+        this.provided = provided;
+        this.memoryLimit = memoryLimit;
+        this.maxStateBytes = maxStateBytes;
+        this.timeout = timeout;
+    }
+
+    /**
+     * Runs the migration to its end.
+     *
+     * @return the RAM and the state
+     * @throws IOException if the connection fails or the stream is refused
+     */
+    public IncomingMigration run() throws IOException {
+        RegistrationLoop loop = new RegistrationLoop(control, pinAll, timeout);
+        Map<String, byte[]> state = new LinkedHashMap<>();
+        RamBlocks[] blocks = new RamBlocks[1];
+        ChunkRegistrations[] registrations = new ChunkRegistrations[1];
+        try (QemuFileInput input = new QemuFileInput(control, timeout)) {
+            new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(
+                    new MigrationStreamReader.Listener() {
+                        @Override
+                        public void ramBlockList(List<BlockListEntry> announced) {
+                            blocks[0] = provided != null ? provided
+                                    : RamBlocks.allocateAnnounced(announced, memoryLimit);
+                            DestinationBlockTable table = DestinationBlockTable.match(blocks[0], announced);
+                            registrations[0] = new ChunkRegistrations(table, registrar);
+                            loop.prepare(table, registrations[0]);
+                        }
+
+                        @Override
+                        public void ramHook(RamPhase phase) throws IOException {
+                            loop.run(phase);
+                        }
+
+                        @Override
+                        public void fullSection(String idstr, int instanceId, int versionId, byte[] bytes) {
+                            state.put(idstr, bytes);
+                        }
+                    });
+            if (registrations[0] != null) {
+                registrations[0].close();
+            }
+            return new IncomingMigration(blocks[0], state, loop.zeroPages());
+        } catch (IOException | RuntimeException e) {
+            control.abort(e).block(timeout);
+            if (registrations[0] != null) {
+                registrations[0].close();
+            }
+            if (provided == null && blocks[0] != null) {
+                blocks[0].close();
+            }
+            throw e;
+        }
+    }
+}

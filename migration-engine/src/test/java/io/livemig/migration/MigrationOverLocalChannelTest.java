@@ -1,0 +1,193 @@
+package io.livemig.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.livemig.migration.control.ControlFraming;
+import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.destination.IncomingMigration;
+import io.livemig.migration.destination.MigrationDestination;
+import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.ram.RamBlock;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.ram.RamLimitExceededException;
+import io.livemig.migration.source.MigrationSource;
+import io.livemig.migration.source.RoundStats;
+import io.livemig.migration.testing.PlacingDataPath;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.local.LocalAddress;
+import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
+import io.netty.channel.local.LocalServerChannel;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Whole migrations through the engine: source and destination on two threads, the control channel over
+ * Netty's asynchronous local transport, RDMA WRITEs through a data path with RC's placement rules, and a
+ * workload that keeps writing while the migration runs. The destination must end up byte for byte equal
+ * to the source at the moment of the pause.
+ */
+class MigrationOverLocalChannelTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final long MIB = 1 << 20;
+
+    private EventLoopGroup group;
+    private Channel server;
+    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+
+    @BeforeEach
+    void start() throws InterruptedException {
+        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
+        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
+                .childHandler(new ChannelInitializer<LocalChannel>() {
+                    @Override
+                    protected void initChannel(LocalChannel ch) {
+                        DestinationControl control = new DestinationControl();
+                        ch.pipeline().addLast(ControlFraming.decoder(), control);
+                        accepted.complete(control);
+                    }
+                })
+                .bind(new LocalAddress("migration-test")).sync().channel();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        server.close().sync();
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+    }
+
+    @ParameterizedTest(name = "pinAll={0}")
+    @ValueSource(booleans = {false, true})
+    void liveMigrationLeavesTheDestinationEqualToTheSourceAtThePause(boolean pinAll) throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 9 * MIB),
+                new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", MIB + 20 * 4096)))) {
+            fillRandom(source.get(0).memory(), 1);
+            fillRandom(source.get(2).memory(), 2);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+
+            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
+                            64 * MIB, MIB, TIMEOUT).run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+
+            // The workload: rewrites random pages of pc.ram (write, then mark) until the pause.
+            AtomicBoolean paused = new AtomicBoolean();
+            Thread workload = Thread.ofPlatform().name("workload").start(() -> {
+                SplittableRandom random = new SplittableRandom(3);
+                RamBlock ram = source.get(0);
+                while (!paused.get()) {
+                    ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
+                    Thread.onSpinWait();
+                }
+            });
+            Runnable pause = () -> {
+                paused.set(true);
+                try {
+                    workload.join();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            };
+            List<RoundStats> rounds = new MigrationSource(sourceControl, fabric, source, pinAll,
+                    PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 64 * 1024, 30)
+                    .run(pause, () -> new byte[] {1, 2, 3});
+
+            IncomingMigration result = incoming.get(60, TimeUnit.SECONDS);
+            try (RamBlocks destination = result.blocks()) {
+                assertThat(destination.blockList()).isEqualTo(source.blockList());
+                for (int i = 0; i < source.size(); i++) {
+                    assertThat(destination.get(i).memory().mismatch(source.get(i).memory()))
+                            .as("first differing byte of block %s", source.get(i).name()).isEqualTo(-1);
+                }
+                assertThat(result.state()).containsOnlyKeys(MigrationSource.STATE_SECTION);
+                assertThat(result.state().get(MigrationSource.STATE_SECTION)).containsExactly(1, 2, 3);
+            }
+            // Setup has no writes; bulk round, at least one more round, final round.
+            assertThat(rounds.size()).isGreaterThanOrEqualTo(3);
+            RoundStats bulk = rounds.getFirst();
+            if (pinAll) {
+                assertThat(bulk.duplicatePages()).isZero();
+                assertThat(bulk.normalPages()).isEqualTo(source.totalBytes() / 4096);
+            } else {
+                assertThat(bulk.duplicatePages()).isEqualTo(2 * MIB / 4096);
+                assertThat(result.zeroPages()).isEqualTo(2 * MIB / 4096);
+            }
+            assertThat(fabric.chunkOverlap.get()).isZero();
+            channel.close().sync();
+        }
+    }
+
+    @ParameterizedTest(name = "pinAll={0}")
+    @ValueSource(booleans = {false})
+    void aDestinationOverItsMemoryLimitFailsBothEndsCleanly(boolean pinAll) throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 4 * MIB)))) {
+            fillRandom(source.get(0).memory(), 4);
+            MemorySegment before = MemorySegment.ofArray(source.get(0).memory().toArray(ValueLayout.JAVA_BYTE));
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
+                            2 * MIB, MIB, TIMEOUT).run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            assertThatThrownBy(() -> new MigrationSource(sourceControl, fabric, source, pinAll,
+                    PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 0, 3).run(() -> { }, () -> new byte[0]))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("peer sent ERROR");
+            assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(RamLimitExceededException.class)
+                    .hasMessage("the source announces 1 RAM block of 4194304 bytes in total, above this"
+                            + " destination's memory limit of 2097152 bytes");
+            // The source's memory is untouched, and it never sent ERROR back (it received one).
+            assertThat(source.get(0).memory().mismatch(before)).isEqualTo(-1);
+            assertThat(sourceControl.receivedError()).isTrue();
+            channel.close().sync();
+        }
+    }
+
+    private Channel connect(SourceControl control) throws InterruptedException {
+        return new Bootstrap().group(group).channel(LocalChannel.class).handler(ControlFraming.pipeline(control))
+                .connect(new LocalAddress("migration-test")).sync().channel();
+    }
+
+    private static void fillRandom(MemorySegment memory, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long offset = 0; offset < memory.byteSize(); offset += 8) {
+            memory.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, random.nextLong());
+        }
+    }
+}
