@@ -55,6 +55,7 @@ class MigrationOverLocalChannelTest {
     private EventLoopGroup group;
     private Channel server;
     private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+    private final List<String> transcript = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
     @BeforeEach
     void start() throws InterruptedException {
@@ -64,7 +65,7 @@ class MigrationOverLocalChannelTest {
                     @Override
                     protected void initChannel(LocalChannel ch) {
                         DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), control);
+                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript), control);
                         accepted.complete(control);
                     }
                 })
@@ -176,6 +177,83 @@ class MigrationOverLocalChannelTest {
             assertThat(source.get(0).memory().mismatch(before)).isEqualTo(-1);
             assertThat(sourceControl.receivedError()).isTrue();
             channel.close().sync();
+        }
+    }
+
+    /**
+     * The exact control-message sequence of a small two-block migration (one random block of two chunks,
+     * one zero block), without a workload: setup, bulk round, final round. Compare spec section 9.2.
+     */
+    @ParameterizedTest(name = "pinAll={0}")
+    @ValueSource(booleans = {false, true})
+    void transcriptOfATwoBlockMigrationFollowsSection92(boolean pinAll) throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 2 * MIB),
+                new BlockListEntry("b", MIB)))) {
+            fillRandom(source.get(0).memory(), 5);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
+                            64 * MIB, MIB, TIMEOUT).run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            new MigrationSource(sourceControl, fabric, source, pinAll, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16,
+                    0, 1).run(() -> { }, () -> new byte[] {7});
+            incoming.get(30, TimeUnit.SECONDS).blocks().close();
+            channel.close().sync();
+
+            List<String> expected = new java.util.ArrayList<>(List.of(
+                    "dst->src READY len=0 repeat=1", "src->dst QEMU FILE",
+                    "dst->src READY len=0 repeat=1", "src->dst RAM BLOCKS REQUEST len=0 repeat=1",
+                    "dst->src RAM BLOCKS RESULT len=64 repeat=1",
+                    "dst->src READY len=0 repeat=1", "src->dst REGISTER FINISHED len=0 repeat=1",
+                    "dst->src READY len=0 repeat=1", "src->dst QEMU FILE"));
+            if (!pinAll) {
+                for (int chunk = 0; chunk < 2; chunk++) {
+                    expected.addAll(List.of("dst->src READY len=0 repeat=1",
+                            "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1"));
+                }
+                expected.addAll(List.of("dst->src READY len=0 repeat=1", "src->dst COMPRESS len=24 repeat=1"));
+            }
+            expected.addAll(List.of(
+                    "dst->src READY len=0 repeat=1", "src->dst REGISTER FINISHED len=0 repeat=1",
+                    "dst->src READY len=0 repeat=1", "src->dst QEMU FILE",
+                    "dst->src READY len=0 repeat=1", "src->dst REGISTER FINISHED len=0 repeat=1",
+                    "dst->src READY len=0 repeat=1", "src->dst QEMU FILE"));
+            assertThat(transcript).containsExactlyElementsOf(expected);
+        }
+    }
+
+    /** Records each SEND crossing the destination's pipeline: type, and len and repeat except for QEMU FILE. */
+    private static final class Transcript extends io.netty.channel.ChannelDuplexHandler {
+        private final List<String> lines;
+
+        Transcript(List<String> lines) {
+            this.lines = lines;
+        }
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            lines.add("src->dst " + describe((io.netty.buffer.ByteBuf) msg));
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg,
+                io.netty.channel.ChannelPromise promise) {
+            lines.add("dst->src " + describe((io.netty.buffer.ByteBuf) msg));
+            ctx.write(msg, promise);
+        }
+
+        private static String describe(io.netty.buffer.ByteBuf send) {
+            var type = io.livemig.migration.protocol.ControlType.fromValue(send.getInt(4));
+            return type == io.livemig.migration.protocol.ControlType.QEMU_FILE ? type.displayName()
+                    : type.displayName() + " len=" + send.getInt(0) + " repeat=" + send.getInt(8);
         }
     }
 
