@@ -180,6 +180,49 @@ class MigrationOverLocalChannelTest {
         }
     }
 
+    @ParameterizedTest(name = "pinAll={0}")
+    @ValueSource(booleans = {false})
+    void cancellingTheProgressFluxSendsErrorAndLeavesTheSourceIntact(boolean pinAll) throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 4 * MIB)))) {
+            fillRandom(source.get(0).memory(), 6);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
+                            64 * MIB, MIB, TIMEOUT).run();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            // A workload that never lets the migration converge: it rewrites a whole chunk every round.
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread workload = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    source.get(0).fill(0, MIB, (byte) 1);
+                }
+            });
+            try {
+                RoundStats first = new MigrationSource(sourceControl, fabric, source, pinAll,
+                        PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 0, Integer.MAX_VALUE)
+                        .migrate(() -> { }, () -> new byte[0])
+                        .blockFirst(TIMEOUT); // takes one round, then cancels
+                assertThat(first.normalPages()).isEqualTo(4 * MIB / 4096);
+                assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause().hasMessageContaining("peer sent ERROR");
+            } finally {
+                stop.set(true);
+                workload.join();
+            }
+            assertThat(sourceControl.failure()).hasMessage("migration cancelled");
+            assertThat(source.get(0).memory().get(ValueLayout.JAVA_BYTE, 0)).isEqualTo((byte) 1);
+            channel.close().sync();
+        }
+    }
+
     /**
      * The exact control-message sequence of a small two-block migration (one random block of two chunks,
      * one zero block), without a workload: setup, bulk round, final round. Compare spec section 9.2.

@@ -13,7 +13,14 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.scheduler.Schedulers;
 import reactor.core.Exceptions;
 
 /**
@@ -76,6 +83,49 @@ public final class MigrationSource {
      * @throws IOException if the connection fails or the destination refuses
      */
     public List<RoundStats> run(Runnable pause, Supplier<byte[]> state) throws IOException {
+        return run(pause, state, stats -> { }, () -> false);
+    }
+
+    /**
+     * The migration as a lazy stream of progress: one {@link RoundStats} per completed round, then
+     * completion. It runs on a bounded-elastic worker when subscribed. Cancelling the subscription
+     * cancels the migration at the next round boundary: ERROR goes to the destination, registrations are
+     * released, and the source's memory is untouched.
+     *
+     * @param pause pauses the application (called once, before the final round)
+     * @param state the non-live state, read after the pause
+     * @return the rounds as they complete
+     */
+    public Flux<RoundStats> migrate(Runnable pause, Supplier<byte[]> state) {
+        return Flux.create(sink -> {
+            AtomicBoolean cancelled = new AtomicBoolean();
+            sink.onDispose(() -> cancelled.set(true));
+            Schedulers.boundedElastic().schedule(() -> {
+                try {
+                    run(pause, state, sink::next, cancelled::get);
+                    sink.complete();
+                } catch (IOException | RuntimeException e) {
+                    sink.error(e);
+                }
+            });
+            // The worker notices cancellation at the next round boundary; it is never interrupted mid-write,
+            // so no WRITE is abandoned while the HCA still reads its memory.
+            sink.onCancel(() -> cancelled.set(true));
+        }, FluxSink.OverflowStrategy.BUFFER);
+    }
+
+    /**
+     * Runs the migration, reporting each round and stopping at a round boundary when cancelled.
+     *
+     * @param pause pauses the application
+     * @param state the non-live state
+     * @param onRound told after each round
+     * @param cancelled polled between rounds
+     * @return the statistics of every round
+     * @throws IOException if the connection fails, the destination refuses, or the migration is cancelled
+     */
+    public List<RoundStats> run(Runnable pause, Supplier<byte[]> state, Consumer<RoundStats> onRound,
+            BooleanSupplier cancelled) throws IOException {
         List<RoundStats> rounds = new ArrayList<>();
         RoundSender sender = null;
         try (QemuFileOutput file = new QemuFileOutput(control, allocator, timeout)) {
@@ -104,17 +154,20 @@ public final class MigrationSource {
                 block.dirtyBitmap().syncAndClear();
                 everything.add(DirtyPages.all(block.pages()));
             }
+            checkCancelled(cancelled);
             writer.beginRamRound();
-            rounds.add(round(sender, writer, out, everything));
+            rounds.add(report(round(sender, writer, out, everything), onRound));
 
             while (rounds.size() < maxRounds && dirtyBytes() > switchoverBytes) {
+                checkCancelled(cancelled);
                 writer.beginRamRound();
-                rounds.add(round(sender, writer, out, syncAll()));
+                rounds.add(report(round(sender, writer, out, syncAll()), onRound));
             }
 
+            checkCancelled(cancelled);
             pause.run();
             writer.beginRamFinish();
-            rounds.add(round(sender, writer, out, syncAll()));
+            rounds.add(report(round(sender, writer, out, syncAll()), onRound));
             writer.writeFullSection(STATE_SECTION, 0, 1, state.get());
             writer.writeEof();
             out.flush();
@@ -126,6 +179,17 @@ public final class MigrationSource {
             if (sender != null) {
                 sender.close();
             }
+        }
+    }
+
+    private static RoundStats report(RoundStats stats, Consumer<RoundStats> onRound) {
+        onRound.accept(stats);
+        return stats;
+    }
+
+    private static void checkCancelled(BooleanSupplier cancelled) {
+        if (cancelled.getAsBoolean()) {
+            throw new CancellationException("migration cancelled");
         }
     }
 
