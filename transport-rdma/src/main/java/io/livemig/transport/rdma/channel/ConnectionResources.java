@@ -1,0 +1,125 @@
+package io.livemig.transport.rdma.channel;
+
+import io.livemig.transport.rdma.verbs.AccessFlag;
+import io.livemig.transport.rdma.verbs.CompletionChannel;
+import io.livemig.transport.rdma.verbs.CompletionQueue;
+import io.livemig.transport.rdma.verbs.DeviceContext;
+import io.livemig.transport.rdma.verbs.MemoryRegion;
+import io.livemig.transport.rdma.verbs.ProtectionDomain;
+import io.livemig.transport.rdma.verbs.QpInitAttributes;
+import io.livemig.transport.rdma.verbs.VerbsException;
+import java.lang.foreign.MemorySegment;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What one connection owns on its device: a protection domain, a completion channel and one completion queue for
+ * both work queues, the send and receive rings, and the regions the application registered through the channel.
+ * Created all or nothing; {@link #close()} destroys them in the order verbs needs (queue, channel, regions, domain)
+ * and must run after the queue pair is gone.
+ */
+final class ConnectionResources implements AutoCloseable {
+
+    private final ProtectionDomain pd;
+    private final CompletionChannel completionChannel;
+    private final CompletionQueue cq;
+    private final SlotRing sendRing;
+    private final SlotRing receiveRing;
+    private final Set<MemoryRegion> userRegions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private ConnectionResources(ProtectionDomain pd, CompletionChannel completionChannel, CompletionQueue cq,
+                                SlotRing sendRing, SlotRing receiveRing) {
+        this.pd = pd;
+        this.completionChannel = completionChannel;
+        this.cq = cq;
+        this.sendRing = sendRing;
+        this.receiveRing = receiveRing;
+    }
+
+    static ConnectionResources open(DeviceContext device, RdmaChannelConfig config)
+            throws VerbsException {
+        ProtectionDomain pd = device.allocateProtectionDomain();
+        CompletionChannel channel = null;
+        CompletionQueue cq = null;
+        SlotRing sendRing = null;
+        boolean success = false;
+        try {
+            channel = device.createCompletionChannel();
+            cq = device.createCompletionQueue(config.getCqSize(), channel);
+            int slotSize = config.getReceiveBufferSize();
+            sendRing = SlotRing.register(pd, config.getSendQueueDepth(), slotSize, Set.of());
+            SlotRing receiveRing = SlotRing.register(pd, config.getReceiveBufferCount(), slotSize,
+                    Set.of(AccessFlag.LOCAL_WRITE));
+            ConnectionResources resources = new ConnectionResources(pd, channel, cq, sendRing, receiveRing);
+            success = true;
+            return resources;
+        } finally {
+            if (!success) {
+                if (sendRing != null) {
+                    sendRing.close();
+                }
+                if (cq != null) {
+                    cq.close();
+                }
+                if (channel != null) {
+                    channel.close();
+                }
+                pd.close();
+            }
+        }
+    }
+
+    QpInitAttributes queuePairAttributes(RdmaChannelConfig config) {
+        return new QpInitAttributes(cq, cq, config.getSendQueueDepth(), config.getReceiveQueueDepth(), 1, 1,
+                config.getMaxInline(), true);
+    }
+
+    ProtectionDomain pd() {
+        return pd;
+    }
+
+    CompletionChannel completionChannel() {
+        return completionChannel;
+    }
+
+    CompletionQueue cq() {
+        return cq;
+    }
+
+    SlotRing sendRing() {
+        return sendRing;
+    }
+
+    SlotRing receiveRing() {
+        return receiveRing;
+    }
+
+    MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws VerbsException {
+        MemoryRegion region = pd.register(memory, access);
+        userRegions.add(region);
+        if (closed) {
+            // Raced with close(): close() may have missed it, so the region must not outlive the domain here.
+            region.deregister();
+            throw new VerbsException("the channel is closed");
+        }
+        return region;
+    }
+
+    /** Destroys everything but the queue pair, which its connection identifier owns and destroys first. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cq.close();
+        completionChannel.close();
+        sendRing.close();
+        receiveRing.close();
+        for (MemoryRegion region : userRegions) {
+            region.deregister();
+        }
+        pd.close();
+    }
+}

@@ -1,0 +1,28 @@
+package io.livemig.transport.rdma.channel;
+
+import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
+import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/** The soft provider's in-JVM fabric: one fabric per test, every device of the test on it. */
+final class InJvmFabricFixture {
+
+    private final InJvmFabric fabric = new InJvmFabric();
+
+    RdmaDeviceFactory devices() {
+        return () -> new SoftVerbsProvider().open(fabric);
+    }
+
+    static InetSocketAddress listenAddress() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    static InetSocketAddress addressNobodyListensOn() {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
+    }
+
+    void close() {
+        fabric.close();
+    }
+}

@@ -1,0 +1,89 @@
+package io.livemig.transport.rdma.channel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Many small SENDs arrive once each and in order, with the writer paced by writability. */
+abstract class RdmaChannelOrderingTest extends RdmaChannelTestBase {
+
+    private static final int COUNT = 100_000;
+
+    @Test
+    void deliversHundredThousandSendsInOrderWithoutLoss() throws Exception {
+        CompletableFuture<Integer> received = new CompletableFuture<>();
+        RdmaServerChannel server = server(new ChannelInboundHandlerAdapter() {
+            private long expected;
+
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                ByteBuf buf = (ByteBuf) msg;
+                try {
+                    long sequence = buf.readLong();
+                    if (sequence != expected || buf.isReadable()) {
+                        received.completeExceptionally(new AssertionError("expected " + expected + ", got "
+                                + sequence + " with " + buf.readableBytes() + " bytes left"));
+                    }
+                    expected++;
+                    if (expected == COUNT) {
+                        received.complete(COUNT);
+                    }
+                } finally {
+                    buf.release();
+                }
+            }
+        });
+        SequenceWriter writer = new SequenceWriter(COUNT);
+        connect(client(writer), server);
+        assertThat(received.get(WAIT_SECONDS * 2, TimeUnit.SECONDS)).isEqualTo(COUNT);
+        assertThat(writer.failure).isNull();
+    }
+
+    /** Writes 8-byte sequence numbers while the channel is writable, resuming when it becomes writable again. */
+    static final class SequenceWriter extends ChannelInboundHandlerAdapter {
+        private final int count;
+        private long next;
+        int unwritableEvents;
+        volatile Throwable failure;
+
+        SequenceWriter(int count) {
+            this.count = count;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            writeWhileWritable(ctx);
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable()) {
+                writeWhileWritable(ctx);
+            } else {
+                unwritableEvents++;
+            }
+        }
+
+        private void writeWhileWritable(ChannelHandlerContext ctx) {
+            while (next < count && ctx.channel().isWritable()) {
+                ctx.write(ctx.alloc().buffer(8).writeLong(next++)).addListener(future -> {
+                    if (!future.isSuccess() && failure == null) {
+                        failure = future.cause();
+                    }
+                });
+            }
+            ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            failure = cause;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.livemig.transport.rdma.channel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.livemig.transport.rdma.unix.FileDescriptors;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+/**
+ * Fixture of the channel tests, in the style of Netty's transport test permutations: a subclass says how to open
+ * devices (which soft fabric) and where to listen; every test then runs on that fabric. After each test the event
+ * loops are shut down and the test fails if a file descriptor or a thread (event loop or provider) outlived it.
+ */
+abstract class RdmaChannelTestBase {
+
+    /** How long a test waits for anything before it fails instead of hanging. */
+    static final long WAIT_SECONDS = 20;
+    private static final String LOOP_THREAD_PREFIX = "rdma-test-loop";
+    private static final String PROVIDER_THREAD_PREFIX = "livemig-soft-";
+
+    static {
+        AsynchronousCloseWarmUp.run();
+    }
+
+    EventLoopGroup group;
+    private final List<Channel> channels = new ArrayList<>();
+    private int fdsBefore;
+    private Set<String> fdListBefore;
+
+    /** The open descriptors and what they point to, for the message of a leak. */
+    private static Set<String> fdList() {
+        Set<String> descriptors = new TreeSet<>();
+        try (Stream<Path> stream = Files.list(Path.of("/proc/self/fd"))) {
+            stream.forEach(fd -> {
+                try {
+                    descriptors.add(fd.getFileName() + " -> " + Files.readSymbolicLink(fd));
+                } catch (IOException e) {
+                    // closed while listing (the listing's own descriptor)
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return descriptors;
+    }
+
+    private Set<String> newDescriptors() {
+        Set<String> now = fdList();
+        now.removeAll(fdListBefore);
+        return now;
+    }
+
+    /** How channels open devices in this permutation. */
+    abstract RdmaDeviceFactory devices();
+
+    /** Where servers listen (port 0). */
+    abstract InetSocketAddress listenAddress();
+
+    /** An address where nobody listens, so a connect fails. */
+    abstract InetSocketAddress addressNobodyListensOn() throws IOException;
+
+    /** Closes what the permutation shares (a fabric) after every loop is gone. */
+    void closeFixture() {
+    }
+
+    @BeforeEach
+    final void openLoops() throws Exception {
+        awaitTrue(() -> threads(PROVIDER_THREAD_PREFIX).isEmpty() && threads(LOOP_THREAD_PREFIX).isEmpty(),
+                "threads of earlier tests to end");
+        fdsBefore = FileDescriptors.openFileDescriptorCount();
+        fdListBefore = fdList();
+        group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory(LOOP_THREAD_PREFIX),
+                RdmaIoHandler.newFactory());
+    }
+
+    @AfterEach
+    final void closeLoopsAndCheckForLeaks() throws Exception {
+        for (Channel channel : channels) {
+            channel.close();
+        }
+        assertThat(group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        closeFixture();
+        awaitTrue(() -> threads(LOOP_THREAD_PREFIX).isEmpty(), "event-loop threads to end: "
+                + threads(LOOP_THREAD_PREFIX));
+        awaitTrue(() -> threads(PROVIDER_THREAD_PREFIX).isEmpty(), "provider threads to end: "
+                + threads(PROVIDER_THREAD_PREFIX));
+        awaitTrue(() -> FileDescriptors.openFileDescriptorCount() <= fdsBefore, () -> "fd count to return to "
+                + fdsBefore + ", now " + FileDescriptors.openFileDescriptorCount() + "; new: " + newDescriptors());
+    }
+
+    /** Starts a server on the permutation's fabric; closed after the test. */
+    RdmaServerChannel server(ChannelHandler childHandler, Consumer<ServerBootstrap> customize) throws Exception {
+        ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(RdmaServerChannel.class)
+                .option(RdmaChannelOption.PROVIDER, devices())
+                .childHandler(childHandler);
+        customize.accept(bootstrap);
+        Channel server = sync(bootstrap.bind(listenAddress()));
+        channels.add(server);
+        return (RdmaServerChannel) server;
+    }
+
+    /** Starts a server that accepts every connection. */
+    RdmaServerChannel server(ChannelHandler childHandler) throws Exception {
+        return server(childHandler, bootstrap -> { });
+    }
+
+    /** A client bootstrap on the permutation's fabric. */
+    Bootstrap client(ChannelHandler handler) {
+        return new Bootstrap().group(group).channel(RdmaChannel.class)
+                .option(RdmaChannelOption.PROVIDER, devices())
+                .handler(handler);
+    }
+
+    /** Connects a client to the server; closed after the test. */
+    RdmaChannel connect(Bootstrap bootstrap, RdmaServerChannel server) throws Exception {
+        RdmaChannel channel = (RdmaChannel) sync(bootstrap.connect(server.localAddress()));
+        channels.add(channel);
+        return channel;
+    }
+
+    static Channel sync(ChannelFuture future) throws Exception {
+        assertThat(future.await(WAIT_SECONDS, TimeUnit.SECONDS)).as("completed: %s", future).isTrue();
+        if (!future.isSuccess()) {
+            if (future.cause() instanceof Exception e) {
+                throw e;
+            }
+            throw new AssertionError(future.cause());
+        }
+        return future.channel();
+    }
+
+    static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        awaitTrue(condition, () -> what);
+    }
+
+    static void awaitTrue(BooleanSupplier condition, Supplier<String> what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("timed out waiting for " + what.get());
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static List<Thread> threads(String prefix) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(thread -> thread.getName().startsWith(prefix) && thread.isAlive())
+                .toList();
+    }
+}
