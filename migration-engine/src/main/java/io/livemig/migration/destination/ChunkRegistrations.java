@@ -8,7 +8,7 @@ import io.livemig.migration.protocol.RegisterResult;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
-import io.livemig.transport.rdma.verbs.VerbsException;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -34,9 +34,9 @@ public final class ChunkRegistrations implements AutoCloseable {
          * @param memory the range
          * @param access the access flags
          * @return the region
-         * @throws VerbsException if registration fails
+         * @throws IOException if registration fails
          */
-        MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws VerbsException;
+        MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws IOException;
     }
 
     /** What the source may do to registered destination memory: write it. */
@@ -67,9 +67,9 @@ public final class ChunkRegistrations implements AutoCloseable {
      * @param request the record (validated against the block table first)
      * @return the result record
      * @throws ProtocolException for a request outside the blocks
-     * @throws VerbsException if registration fails
+     * @throws IOException if registration fails
      */
-    public RegisterResult register(RegisterRequest request) throws VerbsException {
+    public RegisterResult register(RegisterRequest request) throws IOException {
         checkOpen();
         DestinationBlockTable.ChunkRange range = table.resolveRegister(request);
         long key = key(range.blockIndex(), range.firstChunk());
@@ -110,9 +110,9 @@ public final class ChunkRegistrations implements AutoCloseable {
     /**
      * Pin-all: registers every block whole, for RAM BLOCKS RESULT.
      *
-     * @throws VerbsException if a registration fails (those made so far stay owned by this object)
+     * @throws IOException if a registration fails (those made so far stay owned by this object)
      */
-    public void registerAllBlocks() throws VerbsException {
+    public void registerAllBlocks() throws IOException {
         checkOpen();
         for (int i = 0; i < table.size(); i++) {
             if (!byBlock.containsKey(i)) {
@@ -173,7 +173,7 @@ public final class ChunkRegistrations implements AutoCloseable {
         pinnedBytes = 0;
     }
 
-    private MemoryRegion registerChecked(MemorySegment memory) throws VerbsException {
+    private MemoryRegion registerChecked(MemorySegment memory) throws IOException {
         MemoryRegion region = registrar.register(memory, ACCESS);
         if (region.rkey() == 0) {
             // A QEMU source reads rkey 0 as "not registered" and would ask again forever.

@@ -8,7 +8,6 @@ import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.migration.protocol.RegisterRequest;
 import io.livemig.migration.protocol.RegisterResult;
 import io.livemig.migration.stream.RamPhase;
-import io.livemig.transport.rdma.verbs.VerbsException;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -113,24 +112,16 @@ public final class RegistrationLoop {
         if (phase != RamPhase.SETUP) {
             throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE, "RAM BLOCKS REQUEST outside the setup phase");
         }
-        try {
-            if (pinAll) {
-                registrations.registerAllBlocks();
-            }
-        } catch (VerbsException e) {
-            throw new IOException("pin-all registration failed: " + e.getMessage(), e);
+        if (pinAll) {
+            registrations.registerAllBlocks();
         }
         block(control.respond(ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey))));
     }
 
     private void register(List<RegisterRequest> requests) throws IOException {
         List<RegisterResult> results = new ArrayList<>(requests.size());
-        try {
-            for (RegisterRequest request : requests) {
-                results.add(registrations.register(request));
-            }
-        } catch (VerbsException e) {
-            throw new IOException("chunk registration failed: " + e.getMessage(), e);
+        for (RegisterRequest request : requests) {
+            results.add(registrations.register(request));
         }
         block(control.respond(ControlMessage.registerResult(results)));
     }

@@ -2,7 +2,7 @@ package io.livemig.migration.source;
 
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
-import io.livemig.transport.rdma.verbs.VerbsException;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
 import reactor.core.publisher.Mono;
@@ -19,9 +19,9 @@ public interface RdmaDataPath {
      * @param memory the range
      * @param access access flags
      * @return the region, owned by the caller
-     * @throws VerbsException if registration fails
+     * @throws IOException if registration fails
      */
-    MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws VerbsException;
+    MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) throws IOException;
 
     /**
      * Posts one signalled RDMA WRITE; completes when its work completion arrives, which on a reliable

@@ -11,7 +11,7 @@ import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
-import io.livemig.transport.rdma.verbs.VerbsException;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -81,9 +81,9 @@ public final class RoundSender implements AutoCloseable {
     /**
      * Pin-all: registers every local block whole (QEMU overlaps this with the destination's pinning).
      *
-     * @throws VerbsException if a registration fails
+     * @throws IOException if a registration fails
      */
-    public void registerAllBlocks() throws VerbsException {
+    public void registerAllBlocks() throws IOException {
         for (int i = 0; i < blocks.size(); i++) {
             if (!localBlocks.containsKey(i)) {
                 localBlocks.put(i, data.register(blocks.get(i).memory(), LOCAL_ACCESS));

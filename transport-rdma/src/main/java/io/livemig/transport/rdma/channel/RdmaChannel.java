@@ -428,6 +428,15 @@ public final class RdmaChannel extends AbstractChannel {
         if (!isOpen()) {
             return;
         }
+        // Receives that completed in this round come before, in RC order, the flushes that follow a disconnect:
+        // deliver them first, or a peer's last message before it disconnects (a migration source's end of
+        // stream) would be dropped with the close below.
+        if (isActive()) {
+            deliverInbound();
+            if (!isOpen()) {
+                return;
+            }
+        }
         if (completionFailure != null) {
             RdmaException failure = completionFailure;
             completionFailure = null;
@@ -451,7 +460,6 @@ public final class RdmaChannel extends AbstractChannel {
             }
             return;
         }
-        deliverInbound();
         ChannelOutboundBuffer in = unsafe().outboundBuffer();
         if (sendQueue.hasUnposted(in)) {
             ((RdmaUnsafe) unsafe()).flushNow();

@@ -25,6 +25,8 @@ final class RcResponder {
     private long expectedPsn;
     /** After a NAK, later packets are out of sequence; they are dropped silently until the retransmission. */
     private boolean nakOutstanding;
+    /** The successful receive completion of the request being executed, run once its ACK is transmitted. */
+    private Runnable completeAfterAck;
 
     RcResponder(SoftQueuePair qp) {
         this.qp = qp;
@@ -95,6 +97,13 @@ final class RcResponder {
             if (request.opcode() != SendOpcode.RDMA_READ) {
                 qp.transmit(Frame.RcResponse.ack(psn), Gather.EMPTY);
             }
+            // The receive completes only after the ACK is on its way: an application that consumes the message
+            // and destroys its QP at once must not keep the requester from learning that its SEND arrived.
+            Runnable completion = completeAfterAck;
+            completeAfterAck = null;
+            if (completion != null) {
+                completion.run();
+            }
         }
     }
 
@@ -122,7 +131,8 @@ final class RcResponder {
             left -= piece;
         }
         boolean immediate = request.opcode() == SendOpcode.SEND_WITH_IMM;
-        qp.completeReceive(receive, WcStatus.SUCCESS, WcOpcode.RECV, length, request.immediateData(), immediate);
+        completeAfterAck = () -> qp.completeReceive(receive, WcStatus.SUCCESS, WcOpcode.RECV, length,
+                request.immediateData(), immediate);
         return true;
     }
 
@@ -148,8 +158,9 @@ final class RcResponder {
             return remoteAccessError(request); // deregistered between lookup and placement
         }
         if (receive != null) {
-            qp.completeReceive(receive, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM, request.dmaLength(),
-                    request.immediateData(), true);
+            ReceiveWorkRequest consumed = receive;
+            completeAfterAck = () -> qp.completeReceive(consumed, WcStatus.SUCCESS, WcOpcode.RECV_RDMA_WITH_IMM,
+                    request.dmaLength(), request.immediateData(), true);
         }
         return true;
     }

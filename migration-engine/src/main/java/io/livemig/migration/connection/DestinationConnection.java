@@ -1,0 +1,33 @@
+package io.livemig.migration.connection;
+
+import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.destination.ChunkRegistrations;
+import io.livemig.migration.protocol.Capabilities;
+import io.livemig.transport.rdma.channel.RdmaChannel;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One accepted migration connection at the destination.
+ *
+ * @param channel the connection
+ * @param control the destination's control endpoint in its pipeline
+ * @param capabilities what was negotiated (the destination follows the source)
+ */
+public record DestinationConnection(RdmaChannel channel, DestinationControl control, Capabilities capabilities)
+        implements AutoCloseable {
+
+    /**
+     * Registers destination memory in this connection's protection domain.
+     *
+     * @return the registrar for {@link ChunkRegistrations}
+     */
+    public ChunkRegistrations.Registrar registrar() {
+        return channel::registerMemory;
+    }
+
+    /** Disconnects (idempotent); the channel releases its registrations. */
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+}

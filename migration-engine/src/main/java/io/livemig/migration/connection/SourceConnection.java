@@ -1,0 +1,138 @@
+package io.livemig.migration.connection;
+
+import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.protocol.Capabilities;
+import io.livemig.migration.protocol.ProtocolException;
+import io.livemig.migration.source.RdmaDataPath;
+import io.livemig.transport.rdma.channel.RdmaChannel;
+import io.livemig.transport.rdma.channel.RdmaChannelOption;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The source's connection to a destination (spec section 2): an RC connection whose CM connect carries
+ * the source's {@link Capabilities} and whose accept carries the destination's masked echo, with the
+ * source's control endpoint in its pipeline. Pin-all stays on only if both ends have it.
+ */
+public final class SourceConnection implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger(SourceConnection.class.getName());
+
+    private final RdmaChannel channel;
+    private final SourceControl control;
+    private final Capabilities negotiated;
+    private final boolean pinAllDowngraded;
+
+    private SourceConnection(RdmaChannel channel, SourceControl control, Capabilities negotiated,
+            boolean pinAllDowngraded) {
+        this.channel = channel;
+        this.control = control;
+        this.negotiated = negotiated;
+        this.pinAllDowngraded = pinAllDowngraded;
+    }
+
+    /**
+     * Connects to a destination.
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param destination the destination's address
+     * @param pinAll whether to ask for pin-all ({@code rdma-pin-all})
+     * @param timeout connect timeout
+     * @return the connection
+     * @throws IOException if the connection fails or the destination's reply is malformed
+     */
+    public static SourceConnection connect(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, boolean pinAll, Duration timeout) throws IOException {
+        Capabilities offer = Capabilities.offer(pinAll);
+        SourceControl control = new SourceControl();
+        Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
+                .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, offer.toBytes())
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                .handler(control);
+        MigrationChannelOptions.apply(bootstrap, devices);
+        ChannelFuture future = bootstrap.connect(destination);
+        if (!future.awaitUninterruptibly(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)) {
+            future.channel().close();
+            throw new IOException("connecting to " + destination + " timed out");
+        }
+        if (!future.isSuccess()) {
+            throw new IOException("cannot connect to " + destination + ": " + future.cause().getMessage(),
+                    future.cause());
+        }
+        RdmaChannel channel = (RdmaChannel) future.channel();
+        try {
+            Capabilities reply = Capabilities.decode(channel.peerPrivateData());
+            Capabilities negotiated = offer.negotiateAsSource(reply);
+            boolean downgraded = offer.pinAll() && !negotiated.pinAll();
+            if (downgraded) {
+                // QEMU prints a warning and falls back to dynamic registration; so does livemig.
+                LOG.log(System.Logger.Level.WARNING, "destination " + destination
+                        + " does not support pin-all; falling back to dynamic chunk registration");
+            }
+            return new SourceConnection(channel, control, negotiated, downgraded);
+        } catch (ProtocolException e) {
+            channel.close();
+            throw new IOException("destination " + destination + " answered without valid capabilities: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The capabilities both ends run with.
+     *
+     * @return the negotiated capabilities
+     */
+    public Capabilities capabilities() {
+        return negotiated;
+    }
+
+    /**
+     * Whether pin-all was asked for and the destination cleared it.
+     *
+     * @return true after a downgrade
+     */
+    public boolean pinAllDowngraded() {
+        return pinAllDowngraded;
+    }
+
+    /**
+     * The source's control endpoint.
+     *
+     * @return the endpoint
+     */
+    public SourceControl control() {
+        return control;
+    }
+
+    /**
+     * Registration and RDMA WRITE on this connection.
+     *
+     * @return the data path
+     */
+    public RdmaDataPath dataPath() {
+        return new RdmaChannelDataPath(channel);
+    }
+
+    /**
+     * The underlying channel.
+     *
+     * @return the channel
+     */
+    public RdmaChannel channel() {
+        return channel;
+    }
+
+    /** Disconnects (idempotent); the channel releases its registrations. */
+    @Override
+    public void close() {
+        channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+}

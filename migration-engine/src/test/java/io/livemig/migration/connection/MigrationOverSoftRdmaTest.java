@@ -1,0 +1,133 @@
+package io.livemig.migration.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.livemig.migration.destination.IncomingMigration;
+import io.livemig.migration.destination.MigrationDestination;
+import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.ram.RamBlock;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.source.MigrationSource;
+import io.livemig.migration.source.RoundStats;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.livemig.transport.rdma.channel.RdmaIoHandler;
+import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
+import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Whole live migrations over the soft RDMA provider, through the Netty RDMA channel: capabilities in CM
+ * private data, the control channel as plain SENDs, pages as one-sided RDMA WRITEs. Both fabrics, both
+ * registration modes; a workload writes during the migration; the destination must equal the source at
+ * the pause, byte for byte.
+ */
+class MigrationOverSoftRdmaTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final long MIB = 1 << 20;
+
+    private EventLoopGroup group;
+    private InJvmFabric fabric;
+
+    @BeforeEach
+    void start() {
+        group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
+        fabric = new InJvmFabric();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS);
+        fabric.close();
+    }
+
+    private RdmaDeviceFactory devices(String fabricName) {
+        return fabricName.equals("tcp") ? RdmaDeviceFactory.named("soft") : () -> new SoftVerbsProvider().open(fabric);
+    }
+
+    @ParameterizedTest(name = "{0} fabric, pinAll={1}")
+    @CsvSource({"tcp, false", "tcp, true", "jvm, false", "jvm, true"})
+    void liveMigrationArrivesByteForByte(String fabricName, boolean pinAll) throws Exception {
+        RdmaDeviceFactory devices = devices(fabricName);
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 8 * MIB),
+                new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", 3 * MIB + 5 * 4096)));
+                DestinationServer server = DestinationServer.listen(group, devices,
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            fillRandom(source.get(0).memory(), 11);
+            fillRandom(source.get(2).memory(), 12);
+
+            CompletableFuture<IncomingMigration> incoming = server.connections().next().toFuture()
+                    .thenApplyAsync(connection -> {
+                        try (connection) {
+                            return new MigrationDestination(connection.control(), connection.registrar(),
+                                    connection.capabilities().pinAll(), null, 64 * MIB, MIB, TIMEOUT).run();
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+
+            AtomicBoolean paused = new AtomicBoolean();
+            Thread workload = Thread.ofPlatform().name("workload").start(() -> {
+                SplittableRandom random = new SplittableRandom(13);
+                RamBlock ram = source.get(0);
+                while (!paused.get()) {
+                    ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
+                }
+            });
+            List<RoundStats> rounds;
+            try (SourceConnection connection = SourceConnection.connect(group, devices, server.localAddress(), pinAll,
+                    TIMEOUT)) {
+                assertThat(connection.capabilities().pinAll()).isEqualTo(pinAll);
+                rounds = new MigrationSource(connection.control(), connection.dataPath(), source,
+                        connection.capabilities().pinAll(), PooledByteBufAllocator.DEFAULT, TIMEOUT, 32, 256 * 1024, 20)
+                        .run(() -> {
+                            paused.set(true);
+                            try {
+                                workload.join();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        }, () -> "non-live state".getBytes());
+            } finally {
+                paused.set(true);
+                workload.join();
+            }
+            IncomingMigration result = incoming.get(60, TimeUnit.SECONDS);
+            try (RamBlocks destination = result.blocks()) {
+                for (int i = 0; i < source.size(); i++) {
+                    assertThat(destination.get(i).memory().mismatch(source.get(i).memory()))
+                            .as("first differing byte of %s", source.get(i).name()).isEqualTo(-1);
+                }
+                assertThat(new String(result.state().get(MigrationSource.STATE_SECTION))).isEqualTo("non-live state");
+            }
+            assertThat(rounds.size()).isGreaterThanOrEqualTo(2);
+            if (!pinAll) {
+                assertThat(rounds.getFirst().duplicatePages()).isEqualTo(2 * MIB / 4096);
+            }
+        }
+    }
+
+    private static void fillRandom(MemorySegment memory, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (long offset = 0; offset < memory.byteSize(); offset += 8) {
+            memory.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, random.nextLong());
+        }
+    }
+}
