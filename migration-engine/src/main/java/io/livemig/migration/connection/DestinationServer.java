@@ -19,7 +19,12 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import io.livemig.migration.destination.IncomingMigration;
+import io.livemig.migration.destination.MigrationDestination;
+import java.util.function.Function;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -105,6 +110,23 @@ public final class DestinationServer implements AutoCloseable {
      */
     public Flux<DestinationConnection> connections() {
         return connections.asFlux();
+    }
+
+    /**
+     * Incoming migrations, one at a time: each accepted connection is handed to the destination that
+     * {@code destinationFor} builds for it, run on a bounded-elastic worker (it blocks), and emitted as the
+     * RAM and state it received once its stream ends. A failed migration fails the flux after releasing
+     * what it held; the connection is closed either way.
+     *
+     * @param destinationFor builds the destination of one connection
+     * @return the completed migrations
+     */
+    public Flux<IncomingMigration> migrations(Function<DestinationConnection, MigrationDestination> destinationFor) {
+        return connections().concatMap(connection -> Mono.fromCallable(() -> {
+            try (connection) {
+                return destinationFor.apply(connection).run();
+            }
+        }).subscribeOn(Schedulers.boundedElastic()));
     }
 
     /** Stops listening and closes accepted connections (idempotent). */

@@ -67,21 +67,19 @@ class MigrationOverSoftRdmaTest {
     void liveMigrationArrivesByteForByte(String fabricName, boolean pinAll) throws Exception {
         RdmaDeviceFactory devices = devices(fabricName);
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 8 * MIB),
-                new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", 3 * MIB + 5 * 4096)));
+                new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", 3 * MIB + 5 * 4096),
+                new BlockListEntry("big", (2L << 30) + MIB)));
                 DestinationServer server = DestinationServer.listen(group, devices,
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             fillRandom(source.get(0).memory(), 11);
             fillRandom(source.get(2).memory(), 12);
+            // The block over 2 GiB: data below and above the 2^31 offset, the rest zero (COMPRESS when dynamic).
+            fillRandom(source.get(3).memory().asSlice(1L << 30, 5 * 4096), 14);
+            fillRandom(source.get(3).memory().asSlice(2L << 30, MIB), 15);
 
-            CompletableFuture<IncomingMigration> incoming = server.connections().next().toFuture()
-                    .thenApplyAsync(connection -> {
-                        try (connection) {
-                            return new MigrationDestination(connection.control(), connection.registrar(),
-                                    connection.capabilities().pinAll(), null, 64 * MIB, MIB, TIMEOUT).run();
-                        } catch (IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    });
+            CompletableFuture<IncomingMigration> incoming = server.migrations(connection -> new MigrationDestination(
+                    connection.control(), connection.registrar(), connection.capabilities().pinAll(), null, 3L << 30,
+                    MIB, TIMEOUT)).next().toFuture();
 
             AtomicBoolean paused = new AtomicBoolean();
             Thread workload = Thread.ofPlatform().name("workload").start(() -> {
@@ -118,9 +116,31 @@ class MigrationOverSoftRdmaTest {
                 assertThat(new String(result.state().get(MigrationSource.STATE_SECTION))).isEqualTo("non-live state");
             }
             assertThat(rounds.size()).isGreaterThanOrEqualTo(2);
-            if (!pinAll) {
-                assertThat(rounds.getFirst().duplicatePages()).isEqualTo(2 * MIB / 4096);
+            long bigZeroChunks = (2L << 30) / MIB - 1; // every chunk of "big" but the two with data
+            if (pinAll) {
+                assertThat(rounds.getFirst().duplicatePages()).isZero();
+            } else {
+                assertThat(rounds.getFirst().duplicatePages()).isEqualTo((2 * MIB + bigZeroChunks * MIB) / 4096);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} fabric")
+    @CsvSource({"tcp", "jvm"})
+    void aSourceSpeakingAnotherProtocolVersionIsRejectedAtConnect(String fabricName) throws Exception {
+        RdmaDeviceFactory devices = devices(fabricName);
+        try (DestinationServer server = DestinationServer.listen(group, devices,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            io.netty.bootstrap.Bootstrap bootstrap = new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.livemig.transport.rdma.channel.RdmaChannel.class)
+                    .option(io.livemig.transport.rdma.channel.RdmaChannelOption.CONNECT_PRIVATE_DATA,
+                            new io.livemig.migration.protocol.Capabilities(2, 0).toBytes())
+                    .handler(new io.livemig.migration.control.SourceControl());
+            MigrationChannelOptions.apply(bootstrap, devices);
+            io.netty.channel.ChannelFuture connect = bootstrap.connect(server.localAddress());
+            assertThat(connect.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(connect.cause())
+                    .isInstanceOf(io.livemig.transport.rdma.channel.RdmaConnectionRejectedException.class);
         }
     }
 
