@@ -90,14 +90,7 @@ class MigrationOverLocalChannelTest {
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
 
-            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
-                            64 * MIB, MIB, TIMEOUT).run();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
 
             // The workload: rewrites random pages of pc.ram (write, then mark) until the pause.
             AtomicBoolean paused = new AtomicBoolean();
@@ -156,14 +149,7 @@ class MigrationOverLocalChannelTest {
             Channel channel = connect(sourceControl);
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
-                            2 * MIB, MIB, TIMEOUT).run();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 2 * MIB);
             assertThatThrownBy(() -> new MigrationSource(sourceControl, fabric, source, pinAll,
                     PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 0, 3).run(() -> { }, () -> new byte[0]))
                     .isInstanceOf(IOException.class)
@@ -189,14 +175,7 @@ class MigrationOverLocalChannelTest {
             Channel channel = connect(sourceControl);
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
-                            64 * MIB, MIB, TIMEOUT).run();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
             // A workload that never lets the migration converge: it rewrites a whole chunk every round.
             AtomicBoolean stop = new AtomicBoolean();
             Thread workload = Thread.ofPlatform().start(() -> {
@@ -237,14 +216,7 @@ class MigrationOverLocalChannelTest {
             Channel channel = connect(sourceControl);
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return new MigrationDestination(destinationControl, fabric::registerRemote, pinAll, null,
-                            64 * MIB, MIB, TIMEOUT).run();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
             new MigrationSource(sourceControl, fabric, source, pinAll, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16,
                     0, 1).run(() -> { }, () -> new byte[] {7});
             incoming.get(30, TimeUnit.SECONDS).blocks().close();
@@ -298,6 +270,19 @@ class MigrationOverLocalChannelTest {
             return type == io.livemig.migration.protocol.ControlType.QEMU_FILE ? type.displayName()
                     : type.displayName() + " len=" + send.getInt(0) + " repeat=" + send.getInt(8);
         }
+    }
+
+    /** Runs a destination on another thread. */
+    private static CompletableFuture<IncomingMigration> receive(DestinationControl control, PlacingDataPath fabric,
+            boolean pinAll, long memoryLimit) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return new MigrationDestination(control, fabric::registerRemote, pinAll, null, memoryLimit, MIB,
+                        TIMEOUT).run();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
     }
 
     private Channel connect(SourceControl control) throws InterruptedException {

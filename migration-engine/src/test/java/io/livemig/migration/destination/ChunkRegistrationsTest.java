@@ -8,6 +8,7 @@ import io.livemig.migration.protocol.RegisterRequest;
 import io.livemig.migration.protocol.RegisterResult;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.testing.TestRegion;
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import java.lang.foreign.MemorySegment;
@@ -22,67 +23,16 @@ class ChunkRegistrationsTest {
 
     /** Records registrations; hands out rkeys 1, 2, 3... (or 0 when told to misbehave). */
     private static final class RecordingRegistrar implements ChunkRegistrations.Registrar {
-        final List<Region> regions = new ArrayList<>();
+        final List<TestRegion> regions = new ArrayList<>();
         boolean zeroKeys;
+        Set<AccessFlag> access;
 
         @Override
         public MemoryRegion register(MemorySegment memory, Set<AccessFlag> access) {
-            Region region = new Region(memory, access, zeroKeys ? 0 : regions.size() + 1);
+            this.access = access;
+            TestRegion region = new TestRegion(memory, zeroKeys ? 0 : regions.size() + 1);
             regions.add(region);
             return region;
-        }
-    }
-
-    private static final class Region implements MemoryRegion {
-        final MemorySegment memory;
-        final Set<AccessFlag> access;
-        final int rkey;
-        boolean registered = true;
-
-        Region(MemorySegment memory, Set<AccessFlag> access, int rkey) {
-            this.memory = memory;
-            this.access = access;
-            this.rkey = rkey;
-        }
-
-        @Override
-        public long address() {
-            return memory.address();
-        }
-
-        @Override
-        public long length() {
-            return memory.byteSize();
-        }
-
-        @Override
-        public int lkey() {
-            return rkey;
-        }
-
-        @Override
-        public int rkey() {
-            return rkey;
-        }
-
-        @Override
-        public Set<AccessFlag> access() {
-            return access;
-        }
-
-        @Override
-        public MemorySegment segment() {
-            return memory;
-        }
-
-        @Override
-        public boolean isRegistered() {
-            return registered;
-        }
-
-        @Override
-        public void deregister() {
-            registered = false;
         }
     }
 
@@ -97,10 +47,10 @@ class ChunkRegistrationsTest {
                 assertThat(first).isEqualTo(new RegisterResult(1, blocks.get(0).address()));
                 assertThat(again).isEqualTo(first);
                 assertThat(registrar.regions).hasSize(1);
-                Region region = registrar.regions.getFirst();
-                assertThat(region.memory.address()).isEqualTo(blocks.get(0).address() + MIB);
-                assertThat(region.memory.byteSize()).isEqualTo(MIB);
-                assertThat(region.access).containsExactlyInAnyOrder(AccessFlag.LOCAL_WRITE, AccessFlag.REMOTE_WRITE);
+                TestRegion region = registrar.regions.getFirst();
+                assertThat(region.address()).isEqualTo(blocks.get(0).address() + MIB);
+                assertThat(region.length()).isEqualTo(MIB);
+                assertThat(registrar.access).containsExactlyInAnyOrder(AccessFlag.LOCAL_WRITE, AccessFlag.REMOTE_WRITE);
                 assertThat(registrations.pinnedBytes()).isEqualTo(MIB);
 
                 assertThat(registrations.unregister(new RegisterRequest(1, 0, 0))).isTrue();
