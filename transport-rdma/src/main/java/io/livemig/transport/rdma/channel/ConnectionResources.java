@@ -106,6 +106,26 @@ final class ConnectionResources implements AutoCloseable {
         return region;
     }
 
+    /**
+     * The application's region, registered through the channel and not deregistered since, that holds all of
+     * {@code [address, address + length)}; a buffer there can be sent without copying it into the send ring.
+     *
+     * @return the region, or {@code null} when no live region holds the whole range
+     */
+    MemoryRegion regionContaining(long address, int length) {
+        if (closed || userRegions.isEmpty()) {
+            return null;
+        }
+        for (MemoryRegion region : userRegions) {
+            // Deregistered regions stay in the set until close(); their lkey is dead and must not be used.
+            if (address >= region.address() && address + length <= region.address() + region.length()
+                    && region.isRegistered()) {
+                return region;
+            }
+        }
+        return null;
+    }
+
     /** Destroys everything but the queue pair, which its connection identifier owns and destroys first. */
     @Override
     public void close() {

@@ -43,7 +43,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Outbound: a {@link ByteBuf} is copied into registered send slots and goes out as one SEND per
  * {@link RdmaChannelOption#RECEIVE_BUFFER_SIZE} bytes; it is released, and its promise completed, when the last SEND
- * completes. {@link RdmaWrite} and {@link RdmaRead} are one-sided operations whose promise completes on their work
+ * completes. A direct {@code ByteBuf} of at most {@link RdmaChannelOption#RECEIVE_BUFFER_SIZE} readable bytes that lie
+ * entirely in one region registered through {@link #registerMemory} (and not deregistered) is not copied: it goes out
+ * as one SEND from its own memory and is likewise released, and its promise completed, when that SEND completes.
+ * {@link RdmaWrite} and {@link RdmaRead} are one-sided operations whose promise completes on their work
  * completion, or fails with an {@link RdmaException} carrying the status. Inbound: each SEND fires
  * {@code channelRead} with a {@link ByteBuf} over the receive slot it landed in; the slot is posted again when the
  * buffer is released. Writability follows the outbound bytes (water marks) and the room in the send queue, send ring
@@ -161,6 +164,13 @@ public final class RdmaChannel extends AbstractChannel {
      * the channel is destroyed (the application may deregister it earlier). The memory must outlive the region.
      * Callable from any thread once the channel is registered.
      *
+     * <p>A direct {@link ByteBuf} written to the channel whose readable bytes lie in the region, and that fits one
+     * SEND, is sent from the region without a copy; the application must not change those bytes until the write's
+     * promise completes. Releasing such a buffer (the channel does once its SEND completes, or when it closes) does
+     * not end the region, so memory a buffer owns must still outlive the region: retain the buffer, or register
+     * memory that the buffer only wraps. A buffer in a region deregistered before it is posted is copied instead;
+     * one deregistered while its SEND is in flight fails the write with an {@link RdmaException}.
+     *
      * @param memory native memory
      * @param access the rights; {@code REMOTE_WRITE} and {@code REMOTE_READ} expose it to the peer
      * @return the region: its {@code address()} and {@code rkey()} are what the peer needs
@@ -176,6 +186,15 @@ public final class RdmaChannel extends AbstractChannel {
         } catch (VerbsException e) {
             throw new RdmaException("registering memory failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Visible for testing: how many SENDs went out from registered memory without a copy. Read on the event loop.
+     */
+    long registeredSends() {
+        RdmaConnection current = connection;
+        SendQueue sendQueue = current == null ? null : current.sendQueue();
+        return sendQueue == null ? 0 : sendQueue.registeredSends();
     }
 
     @Override

@@ -78,8 +78,8 @@ final class RdmaConnection {
     void createQueuePair(IoRegistration registration, RdmaChannelConfig config) throws VerbsException {
         cmId.createQueuePair(resources.pd(), resources.queuePairAttributes(config));
         credits = new Credits(config.isCreditFlowControl(), config.getReceiveBufferCount());
-        sendQueue = new SendQueue(registration, resources.sendRing(), credits, config.getSendQueueDepth(),
-                config.getMaxInline());
+        sendQueue = new SendQueue(registration, resources.sendRing(), resources::regionContaining, credits,
+                config.getSendQueueDepth(), config.getMaxInline());
         receiveQueue = new ReceiveQueue(registration, resources.receiveRing(), credits);
         receiveQueue.postAll();
     }

@@ -1,20 +1,25 @@
 package io.livemig.transport.rdma.channel;
 
+import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.ScatterGatherElement;
 import io.livemig.transport.rdma.verbs.SendWorkRequest;
 import io.livemig.transport.rdma.verbs.WcStatus;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.IoRegistration;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The send side of a connection: turns the flushed messages of the {@link ChannelOutboundBuffer} into work requests
  * and removes each message (releasing it and completing its promise) only when its last work request completes, as
- * io_uring's transport does with its submissions. A {@code ByteBuf} is copied into send-ring slots, one SEND per slot;
- * {@link RdmaWrite} and {@link RdmaRead} post one one-sided request each. Reliable connections complete send-queue
- * requests in posting order, so the oldest in-flight entry always belongs to the oldest message. Loop-confined.
+ * io_uring's transport does with its submissions. A {@code ByteBuf} is copied into send-ring slots, one SEND per slot,
+ * unless it is a direct buffer whose readable bytes lie in one live region registered on the channel and fit one SEND:
+ * that one goes out as a single SEND straight from its own memory, under the region's lkey, and is kept (not
+ * released) until that SEND completes. {@link RdmaWrite} and {@link RdmaRead} post one one-sided request each.
+ * Reliable connections complete send-queue requests in posting order, so the oldest in-flight entry always belongs to
+ * the oldest message. Loop-confined.
  */
 final class SendQueue {
 
@@ -25,6 +30,7 @@ final class SendQueue {
 
     private final IoRegistration registration;
     private final SlotRing ring;
+    private final Regions regions;
     private final Credits credits;
     private final int depth;
     private final int maxInline;
@@ -41,10 +47,21 @@ final class SendQueue {
     /** The first failed status among the completed requests of the current message. */
     private WcStatus failure;
     private final List<Object> batch = new ArrayList<>();
+    /** SENDs posted straight from registered application memory, without a copy. */
+    private long registeredSends;
 
-    SendQueue(IoRegistration registration, SlotRing ring, Credits credits, int depth, int maxInline) {
+    /** Finds the live region the application registered on the channel that holds a whole byte range. */
+    @FunctionalInterface
+    interface Regions {
+        /** The region holding {@code [address, address + length)}, or {@code null}. */
+        MemoryRegion containing(long address, int length);
+    }
+
+    SendQueue(IoRegistration registration, SlotRing ring, Regions regions, Credits credits, int depth,
+              int maxInline) {
         this.registration = registration;
         this.ring = ring;
+        this.regions = regions;
         this.credits = credits;
         this.depth = depth;
         this.maxInline = maxInline;
@@ -58,6 +75,11 @@ final class SendQueue {
 
     int outstanding() {
         return outstanding;
+    }
+
+    /** Visible for testing: how many SENDs went out from registered application memory, without a copy. */
+    long registeredSends() {
+        return registeredSends;
     }
 
     /** Whether the outbound buffer holds flushed messages not posted yet. */
@@ -138,6 +160,14 @@ final class SendQueue {
             postedMessages++;
             return true;
         }
+        if (partialOffset == 0 && readable <= ring.slotSize()) {
+            // The same one-SEND limit as a slot: the peer's receive buffers are that size.
+            long address = registeredAddress(buf, readable);
+            MemoryRegion region = address == 0 ? null : regions.containing(address, readable);
+            if (region != null) {
+                return postRegisteredSend(address, readable, region);
+            }
+        }
         while (partialOffset < readable) {
             if (outstanding >= depth || freeCount == 0 || !credits.canSendData()) {
                 return false;
@@ -160,6 +190,44 @@ final class SendQueue {
             partialOffset += chunk;
         }
         partialOffset = 0;
+        postedMessages++;
+        return true;
+    }
+
+    /**
+     * The native address of a buffer's readable bytes, when they are one contiguous range of native memory that a
+     * region may hold; {@code 0} otherwise (heap or composite buffers go through the send ring).
+     */
+    private static long registeredAddress(ByteBuf buf, int readable) {
+        if (!buf.isDirect()) {
+            return 0;
+        }
+        if (buf.hasMemoryAddress()) {
+            return buf.memoryAddress() + buf.readerIndex();
+        }
+        if (buf.nioBufferCount() != 1) {
+            return 0;
+        }
+        // Without Unsafe Netty hides the address; the NIO view of the same bytes still has it.
+        return MemorySegment.ofBuffer(buf.nioBuffer(buf.readerIndex(), readable)).address();
+    }
+
+    /**
+     * One SEND whose single SGE is the buffer's own memory under its region's lkey: nothing is copied, so the message
+     * stays in the outbound buffer, unreleased, until this SEND completes. Not inlined, as inlining is a copy. Needs
+     * the same send-queue room and peer credit as a SEND from a slot, but no slot.
+     */
+    private boolean postRegisteredSend(long address, int length, MemoryRegion region) {
+        if (outstanding >= depth || !credits.canSendData()) {
+            return false;
+        }
+        int local = WorkRequestId.local(WorkRequestId.SEND_REGISTERED, 0);
+        List<ScatterGatherElement> sge = List.of(new ScatterGatherElement(address, length, region.lkey()));
+        SendWorkRequest request = credits.enabled()
+                ? SendWorkRequest.sendWithImmediate(local, sge, credits.spend())
+                : SendWorkRequest.send(local, sge);
+        submit(request, WorkRequestId.SEND_REGISTERED, 0, true);
+        registeredSends++;
         postedMessages++;
         return true;
     }
@@ -236,6 +304,6 @@ final class SendQueue {
     @Override
     public String toString() {
         return "SendQueue[outstanding=" + outstanding + "/" + depth + ", freeSlots=" + freeCount + ", posted="
-                + postedMessages + ", " + credits + "]";
+                + postedMessages + ", registeredSends=" + registeredSends + ", " + credits + "]";
     }
 }

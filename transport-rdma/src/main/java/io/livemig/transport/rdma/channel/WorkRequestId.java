@@ -17,6 +17,8 @@ final class WorkRequestId {
     static final int READ = 4;
     /** A receive into a receive-ring slot. */
     static final int RECEIVE = 5;
+    /** A SEND straight from the application's buffer in a region registered on the channel (no slot, no copy). */
+    static final int SEND_REGISTERED = 6;
 
     private static final int INDEX_BITS = 24;
     private static final int INDEX_MASK = (1 << INDEX_BITS) - 1;
