@@ -4,6 +4,8 @@ import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.ChannelOption;
+import java.util.Map;
 
 /**
  * Channel options for a migration connection, as QEMU sets up its QP and control buffers (spec sections
@@ -25,19 +27,24 @@ public final class MigrationChannelOptions {
     private MigrationChannelOptions() {
     }
 
+    /** The options of every migration connection, client or accepted. */
+    private static final Map<ChannelOption<?>, Object> CONNECTION = Map.of(
+            RdmaChannelOption.CREDIT_FLOW_CONTROL, false,
+            RdmaChannelOption.RNR_RETRY_COUNT, 0,
+            RdmaChannelOption.RECEIVE_BUFFER_SIZE, CONTROL_BUFFER_SIZE,
+            RdmaChannelOption.RECEIVE_BUFFER_COUNT, CONTROL_RECEIVES,
+            RdmaChannelOption.SEND_QUEUE_DEPTH, SEND_QUEUE_DEPTH);
+
     /**
-     * Applies the options to a client or server-child bootstrap.
+     * Applies the options to a source's bootstrap.
      *
      * @param bootstrap a {@code Bootstrap} for the source
      * @param devices the RDMA provider
      */
+    @SuppressWarnings("unchecked")
     public static void apply(AbstractBootstrap<?, ?> bootstrap, RdmaDeviceFactory devices) {
-        bootstrap.option(RdmaChannelOption.PROVIDER, devices)
-                .option(RdmaChannelOption.CREDIT_FLOW_CONTROL, false)
-                .option(RdmaChannelOption.RNR_RETRY_COUNT, 0)
-                .option(RdmaChannelOption.RECEIVE_BUFFER_SIZE, CONTROL_BUFFER_SIZE)
-                .option(RdmaChannelOption.RECEIVE_BUFFER_COUNT, CONTROL_RECEIVES)
-                .option(RdmaChannelOption.SEND_QUEUE_DEPTH, SEND_QUEUE_DEPTH);
+        bootstrap.option(RdmaChannelOption.PROVIDER, devices);
+        CONNECTION.forEach((option, value) -> bootstrap.option((ChannelOption<Object>) option, value));
     }
 
     /**
@@ -47,12 +54,9 @@ public final class MigrationChannelOptions {
      * @param bootstrap the server bootstrap
      * @param devices the RDMA provider
      */
+    @SuppressWarnings("unchecked")
     public static void applyToServer(ServerBootstrap bootstrap, RdmaDeviceFactory devices) {
-        bootstrap.option(RdmaChannelOption.PROVIDER, devices)
-                .childOption(RdmaChannelOption.CREDIT_FLOW_CONTROL, false)
-                .childOption(RdmaChannelOption.RNR_RETRY_COUNT, 0)
-                .childOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE, CONTROL_BUFFER_SIZE)
-                .childOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT, CONTROL_RECEIVES)
-                .childOption(RdmaChannelOption.SEND_QUEUE_DEPTH, SEND_QUEUE_DEPTH);
+        bootstrap.option(RdmaChannelOption.PROVIDER, devices);
+        CONNECTION.forEach((option, value) -> bootstrap.childOption((ChannelOption<Object>) option, value));
     }
 }

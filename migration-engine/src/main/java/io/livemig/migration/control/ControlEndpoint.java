@@ -210,8 +210,8 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
                 return;
             }
             errorSent = true;
-            ByteBuf out = ctx.alloc().buffer(ControlMessage.error().encodedLength());
             ControlMessage error = ControlMessage.error();
+            ByteBuf out = ctx.alloc().buffer(error.encodedLength());
             error.encode(out);
             error.release();
             ctx.writeAndFlush(out).addListener(f -> sink.success());

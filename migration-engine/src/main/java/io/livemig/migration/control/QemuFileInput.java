@@ -89,11 +89,7 @@ public final class QemuFileInput extends InputStream {
             return held.data();
         }
         close();
-        try {
-            held = control.receive(ControlType.QEMU_FILE).block(timeout);
-        } catch (RuntimeException e) {
-            throw QemuFileOutput.unwrap(e, "receiving the migration stream");
-        }
+        held = Await.await(control.receive(ControlType.QEMU_FILE), timeout, "receiving the migration stream");
         if (held == null) {
             throw new IOException("receiving the migration stream failed: the control channel completed empty");
         }

@@ -4,7 +4,6 @@ import io.livemig.migration.protocol.ControlMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.time.Duration;
 
@@ -99,27 +98,8 @@ public final class QemuFileOutput extends OutputStream {
 
     private void send(ByteBuf data) throws IOException {
         int size = data.readableBytes();
-        try {
-            control.send(ControlMessage.qemuFile(data)).block(timeout);
-        } catch (RuntimeException e) {
-            throw unwrap(e, "sending " + size + " bytes of the migration stream");
-        }
+        Await.await(control.send(ControlMessage.qemuFile(data)), timeout,
+                "sending " + size + " bytes of the migration stream");
         bytesSent += size;
-    }
-
-    static IOException unwrap(RuntimeException e, String what) {
-        Throwable cause = reactor.core.Exceptions.unwrap(e);
-        if (cause instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-            return new InterruptedIOException(what + " was interrupted");
-        }
-        if (cause instanceof IllegalStateException && cause.getMessage() != null
-                && cause.getMessage().startsWith("Timeout on blocking read")) {
-            return new IOException(what + " timed out", cause);
-        }
-        if (cause instanceof IOException io) {
-            return io;
-        }
-        return new IOException(what + " failed: " + cause.getMessage(), cause);
     }
 }

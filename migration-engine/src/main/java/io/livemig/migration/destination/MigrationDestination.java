@@ -61,45 +61,54 @@ public final class MigrationDestination {
      * @throws IOException if the connection fails or the stream is refused
      */
     public IncomingMigration run() throws IOException {
-        RegistrationLoop loop = new RegistrationLoop(control, pinAll, timeout);
-        Map<String, byte[]> state = new LinkedHashMap<>();
-        RamBlocks[] blocks = new RamBlocks[1];
-        ChunkRegistrations[] registrations = new ChunkRegistrations[1];
+        Load load = new Load(new RegistrationLoop(control, pinAll, timeout));
         try (QemuFileInput input = new QemuFileInput(control, timeout)) {
-            new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(
-                    new MigrationStreamReader.Listener() {
-                        @Override
-                        public void ramBlockList(List<BlockListEntry> announced) {
-                            blocks[0] = provided != null ? provided
-                                    : RamBlocks.allocateAnnounced(announced, memoryLimit);
-                            DestinationBlockTable table = DestinationBlockTable.match(blocks[0], announced);
-                            registrations[0] = new ChunkRegistrations(table, registrar);
-                            loop.prepare(table, registrations[0]);
-                        }
-
-                        @Override
-                        public void ramHook(RamPhase phase) throws IOException {
-                            loop.run(phase);
-                        }
-
-                        @Override
-                        public void fullSection(String idstr, int instanceId, int versionId, byte[] bytes) {
-                            state.put(idstr, bytes);
-                        }
-                    });
-            if (registrations[0] != null) {
-                registrations[0].close();
-            }
-            return new IncomingMigration(blocks[0], state, loop.zeroPages());
+            new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(load);
+            load.releaseRegistrations();
+            return new IncomingMigration(load.blocks, load.state, load.loop.zeroPages());
         } catch (IOException | RuntimeException e) {
             control.abort(e).block(timeout);
-            if (registrations[0] != null) {
-                registrations[0].close();
-            }
-            if (provided == null && blocks[0] != null) {
-                blocks[0].close();
+            load.releaseRegistrations();
+            if (provided == null && load.blocks != null) {
+                load.blocks.close();
             }
             throw e;
+        }
+    }
+
+    /** What one load builds up as the stream arrives; released by {@link #run()} whatever the outcome. */
+    private final class Load implements MigrationStreamReader.Listener {
+        private final RegistrationLoop loop;
+        private final Map<String, byte[]> state = new LinkedHashMap<>();
+        private RamBlocks blocks;
+        private ChunkRegistrations registrations;
+
+        Load(RegistrationLoop loop) {
+            this.loop = loop;
+        }
+
+        @Override
+        public void ramBlockList(List<BlockListEntry> announced) {
+            blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit);
+            DestinationBlockTable table = DestinationBlockTable.match(blocks, announced);
+            registrations = new ChunkRegistrations(table, registrar);
+            loop.prepare(table, registrations);
+        }
+
+        @Override
+        public void ramHook(RamPhase phase) throws IOException {
+            loop.run(phase);
+        }
+
+        @Override
+        public void fullSection(String idstr, int instanceId, int versionId, byte[] bytes) {
+            state.put(idstr, bytes);
+        }
+
+        void releaseRegistrations() {
+            if (registrations != null) {
+                registrations.close();
+            }
         }
     }
 }

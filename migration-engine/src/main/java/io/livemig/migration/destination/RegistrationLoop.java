@@ -1,5 +1,6 @@
 package io.livemig.migration.destination;
 
+import io.livemig.migration.control.Await;
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.ControlType;
@@ -135,19 +136,6 @@ public final class RegistrationLoop {
     }
 
     private <T> T block(reactor.core.publisher.Mono<T> mono) throws IOException {
-        try {
-            return mono.block(timeout);
-        } catch (ProtocolException e) {
-            throw e;
-        } catch (RuntimeException e) {
-            Throwable cause = reactor.core.Exceptions.unwrap(e);
-            if (cause instanceof ProtocolException p) {
-                throw p;
-            }
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException("control channel failed: " + cause.getMessage(), cause);
-        }
+        return Await.await(mono, timeout, "the registration loop's control exchange");
     }
 }

@@ -1,5 +1,6 @@
 package io.livemig.migration.source;
 
+import io.livemig.migration.control.Await;
 import io.livemig.migration.control.QemuFileOutput;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.protocol.ControlMessage;
@@ -21,7 +22,6 @@ import java.util.function.Supplier;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.scheduler.Schedulers;
-import reactor.core.Exceptions;
 
 /**
  * Sends one migration on an established connection, in QEMU's order (spec section 9.2): the stream
@@ -219,17 +219,6 @@ public final class MigrationSource {
     }
 
     private <T> T block(reactor.core.publisher.Mono<T> mono) throws IOException {
-        try {
-            return mono.block(timeout);
-        } catch (RuntimeException e) {
-            Throwable cause = Exceptions.unwrap(e);
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(cause.getMessage(), cause);
-        }
+        return Await.await(mono, timeout, "the source's control exchange");
     }
 }
