@@ -5,7 +5,6 @@ import io.livemig.migration.protocol.Chunks;
 import io.livemig.migration.protocol.Compress;
 import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.RegisterRequest;
-import io.livemig.migration.protocol.RegisterResult;
 import io.livemig.migration.ram.DirtyPages;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
