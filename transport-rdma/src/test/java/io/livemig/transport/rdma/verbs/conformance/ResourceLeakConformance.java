@@ -52,7 +52,7 @@ public abstract class ResourceLeakConformance extends VerbsConformanceBase {
         // Close without disconnecting first: the device must clean up after a careless owner.
         c.client().close();
         c.server().close();
-        closeFixture();
+        fixture().close();
 
         assertThat(target.isRegistered()).isFalse();
         assertThat(source.isRegistered()).isFalse();

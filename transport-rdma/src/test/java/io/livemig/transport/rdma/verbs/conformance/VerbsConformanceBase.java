@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 
 /**
  * Base of the provider conformance suites, in the style of Netty's testsuite permutations: a provider's test
@@ -27,19 +28,31 @@ public abstract class VerbsConformanceBase {
     private final List<Side> sides = new ArrayList<>();
 
     /**
+     * The provider under test, and where it listens and connects. Called once per test for each use; a
+     * fixture that holds state (a fabric) is a field of the test instance.
+     *
+     * @return the fixture
+     */
+    protected abstract ProviderFixture fixture();
+
+    /**
      * Opens a new device of the provider under test. Two calls give two devices that can reach each other.
      *
      * @return the device
      * @throws VerbsException when the provider cannot open one
      */
-    protected abstract DeviceContext openDevice() throws VerbsException;
+    protected DeviceContext openDevice() throws VerbsException {
+        return fixture().openDevice();
+    }
 
     /**
      * An address to listen on, with port 0.
      *
      * @return the address
      */
-    protected abstract InetSocketAddress listenAddress();
+    protected InetSocketAddress listenAddress() {
+        return fixture().listenAddress();
+    }
 
     /**
      * An IPv6 address to listen on, with port 0.
@@ -47,7 +60,7 @@ public abstract class VerbsConformanceBase {
      * @return the address
      */
     protected InetSocketAddress ipv6ListenAddress() {
-        return new InetSocketAddress("::1", 0);
+        return fixture().ipv6ListenAddress();
     }
 
     /**
@@ -56,10 +69,14 @@ public abstract class VerbsConformanceBase {
      * @return the address
      * @throws Exception when none can be found
      */
-    protected abstract InetSocketAddress addressNobodyListensOn() throws Exception;
+    protected InetSocketAddress addressNobodyListensOn() throws Exception {
+        return fixture().addressNobodyListensOn();
+    }
 
-    /** Called after every device of the test is closed; closes what the fixture shares (a fabric). */
-    protected void closeFixture() {
+    // Per test rather than per class, so every skipped test reports the reason.
+    @BeforeEach
+    void requireProvider() {
+        fixture().assumeAvailable();
     }
 
     /**
@@ -79,7 +96,7 @@ public abstract class VerbsConformanceBase {
         for (Side side : sides) {
             side.close();
         }
-        closeFixture();
+        fixture().close();
         arena.close();
     }
 

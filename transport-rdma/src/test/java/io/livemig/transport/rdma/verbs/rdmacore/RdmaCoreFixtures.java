@@ -8,6 +8,7 @@ import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.Verbs;
 import io.livemig.transport.rdma.verbs.VerbsException;
 import io.livemig.transport.rdma.verbs.VerbsProvider;
+import io.livemig.transport.rdma.verbs.conformance.ProviderFixture;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -31,6 +32,34 @@ final class RdmaCoreFixtures {
 
     /** System property with the IP address of the RDMA device's network interface. */
     static final String ADDRESS_PROPERTY = "livemig.verbs.testAddress";
+
+    /** The conformance suite's view of the verbs provider: gated, on the RDMA device's addresses. */
+    static final ProviderFixture FIXTURE = new ProviderFixture() {
+        @Override
+        public void assumeAvailable() {
+            RdmaCoreFixtures.assumeAvailable();
+        }
+
+        @Override
+        public DeviceContext openDevice() throws VerbsException {
+            return open();
+        }
+
+        @Override
+        public InetSocketAddress listenAddress() {
+            return RdmaCoreFixtures.listenAddress();
+        }
+
+        @Override
+        public InetSocketAddress ipv6ListenAddress() {
+            return RdmaCoreFixtures.ipv6ListenAddress();
+        }
+
+        @Override
+        public InetSocketAddress addressNobodyListensOn() throws VerbsException {
+            return RdmaCoreFixtures.addressNobodyListensOn();
+        }
+    };
 
     private RdmaCoreFixtures() {
     }

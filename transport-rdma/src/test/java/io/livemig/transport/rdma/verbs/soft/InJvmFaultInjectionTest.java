@@ -4,17 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.CmEventType;
-import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.QpState;
 import io.livemig.transport.rdma.verbs.ReceiveWorkRequest;
 import io.livemig.transport.rdma.verbs.ScatterGatherElement;
 import io.livemig.transport.rdma.verbs.SendWorkRequest;
 import io.livemig.transport.rdma.verbs.VerbsException;
+import io.livemig.transport.rdma.verbs.conformance.ProviderFixture;
 import io.livemig.transport.rdma.verbs.conformance.VerbsConformanceBase;
 import io.livemig.transport.rdma.verbs.conformance.Wc;
 import java.lang.foreign.ValueLayout;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -29,26 +28,13 @@ class InJvmFaultInjectionTest extends VerbsConformanceBase {
             AccessFlag.REMOTE_READ);
 
     /** A short ACK timeout keeps the retransmission tests quick. */
-    private final InJvmFabric fabric = new InJvmFabric(Duration.ofMillis(30));
+    private final SoftFixtures.InJvm fixture = SoftFixtures.inJvm(Duration.ofMillis(30));
+    /** The fixture's fabric, for fault injection. */
+    private final InJvmFabric fabric = fixture.fabric();
 
     @Override
-    protected DeviceContext openDevice() throws VerbsException {
-        return new SoftVerbsProvider().open(fabric);
-    }
-
-    @Override
-    protected InetSocketAddress listenAddress() {
-        return SoftFixtures.loopback(0);
-    }
-
-    @Override
-    protected InetSocketAddress addressNobodyListensOn() {
-        return SoftFixtures.loopback(1);
-    }
-
-    @Override
-    protected void closeFixture() {
-        fabric.close();
+    protected ProviderFixture fixture() {
+        return fixture;
     }
 
     /** Applies {@code fault} to the first packet with the given operation, delivers everything else. */

@@ -1,33 +1,16 @@
 package io.livemig.transport.rdma.verbs.soft;
 
-import io.livemig.transport.rdma.verbs.DeviceContext;
-import io.livemig.transport.rdma.verbs.VerbsException;
 import io.livemig.transport.rdma.verbs.conformance.ResourceLeakConformance;
-import java.net.InetSocketAddress;
+import io.livemig.transport.rdma.verbs.conformance.ProviderFixture;
 
 /** The ResourceLeak conformance suite on the soft provider's in-JVM fabric. */
 class InJvmResourceLeakTest extends ResourceLeakConformance {
 
-    private final InJvmFabric fabric = new InJvmFabric();
+    private final ProviderFixture fixture = SoftFixtures.inJvm();
 
     @Override
-    protected DeviceContext openDevice() throws VerbsException {
-        return new SoftVerbsProvider().open(fabric);
-    }
-
-    @Override
-    protected InetSocketAddress listenAddress() {
-        return SoftFixtures.loopback(0);
-    }
-
-    @Override
-    protected InetSocketAddress addressNobodyListensOn() {
-        return SoftFixtures.loopback(1);
-    }
-
-    @Override
-    protected void closeFixture() {
-        fabric.close();
+    protected ProviderFixture fixture() {
+        return fixture;
     }
 
     @Override

@@ -5,17 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.livemig.transport.rdma.unix.AnonymousMemory;
 import io.livemig.transport.rdma.verbs.AccessFlag;
-import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.ScatterGatherElement;
 import io.livemig.transport.rdma.verbs.SendWorkRequest;
 import io.livemig.transport.rdma.verbs.VerbsException;
 import io.livemig.transport.rdma.verbs.conformance.Side;
+import io.livemig.transport.rdma.verbs.conformance.ProviderFixture;
 import io.livemig.transport.rdma.verbs.conformance.VerbsConformanceBase;
 import io.livemig.transport.rdma.verbs.conformance.Wc;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -29,26 +28,11 @@ class SoftMemoryRegistrationTest extends VerbsConformanceBase {
 
     private static final long GIB = 1L << 30;
 
-    private final InJvmFabric fabric = new InJvmFabric();
+    private final ProviderFixture fixture = SoftFixtures.inJvm();
 
     @Override
-    protected DeviceContext openDevice() throws VerbsException {
-        return new SoftVerbsProvider().open(fabric);
-    }
-
-    @Override
-    protected InetSocketAddress listenAddress() {
-        return SoftFixtures.loopback(0);
-    }
-
-    @Override
-    protected InetSocketAddress addressNobodyListensOn() {
-        return SoftFixtures.loopback(1);
-    }
-
-    @Override
-    protected void closeFixture() {
-        fabric.close();
+    protected ProviderFixture fixture() {
+        return fixture;
     }
 
     @Test
