@@ -1,0 +1,241 @@
+package io.livemig.migration.status;
+
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
+
+/**
+ * The live counters of one migration, from which {@link MigrationInfo} snapshots are taken. Written by
+ * the migration's worker, read by anyone ({@code query-migrate}, metrics): every method synchronises on
+ * the tracker, which is cheap at the rate of rounds and status changes (the per-write counters are
+ * added once per write batch, not per page).
+ */
+public final class MigrationTracker {
+
+    private static final long PAGE = 4096;
+
+    private final LongSupplier nanoClock;
+    private MigrationStatus status = MigrationStatus.NONE;
+    private long startNanos;
+    private long setupNanos = -1;
+    private long pauseNanos = -1;
+    private long endNanos = -1;
+    private long total;
+    private long remaining;
+    private long transferred;
+    private long duplicatePages;
+    private long normalPages;
+    private long precopyBytes;
+    private long downtimeBytes;
+    private long dirtySyncCount;
+    private long dirtyPagesRate;
+    private double mbps;
+    private long pagesPerSecond;
+    private long expectedDowntime = -1;
+    private int throttlePercent;
+    private String errorDesc;
+
+    /**
+     * Creates a tracker on the system's monotonic clock.
+     */
+    public MigrationTracker() {
+        this(System::nanoTime);
+    }
+
+    /**
+     * Creates a tracker on a given clock (tests).
+     *
+     * @param nanoClock monotonic nanoseconds
+     */
+    public MigrationTracker(LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
+    }
+
+    /**
+     * Starts a migration: status setup, the clock running, counters zero.
+     *
+     * @param totalBytes the RAM to migrate
+     */
+    public synchronized void start(long totalBytes) {
+        status = MigrationStatus.SETUP;
+        startNanos = nanoClock.getAsLong();
+        setupNanos = pauseNanos = endNanos = expectedDowntime = -1;
+        total = remaining = totalBytes;
+        transferred = duplicatePages = normalPages = precopyBytes = downtimeBytes = 0;
+        dirtySyncCount = dirtyPagesRate = pagesPerSecond = 0;
+        mbps = 0;
+        throttlePercent = 0;
+        errorDesc = null;
+    }
+
+    /**
+     * Moves to a new status; entering active ends the setup time, entering device starts the downtime.
+     *
+     * @param next the new status
+     */
+    public synchronized void status(MigrationStatus next) {
+        long now = nanoClock.getAsLong();
+        if (next == MigrationStatus.ACTIVE && setupNanos < 0) {
+            setupNanos = now;
+        }
+        if (next == MigrationStatus.PRE_SWITCHOVER && pauseNanos < 0) {
+            pauseNanos = now;
+        }
+        if (next.isFinished()) {
+            endNanos = now;
+        }
+        status = next;
+    }
+
+    /**
+     * Fails the migration (or records a cancel) with a reason.
+     *
+     * @param end failed or cancelled
+     * @param description QEMU's {@code error-desc}
+     */
+    public synchronized void finish(MigrationStatus end, String description) {
+        status(end);
+        errorDesc = end == MigrationStatus.FAILED ? description : null;
+    }
+
+    /**
+     * The current status.
+     *
+     * @return the status
+     */
+    public synchronized MigrationStatus status() {
+        return status;
+    }
+
+    /**
+     * Adds bytes that went on the wire (page data and control/stream bytes).
+     *
+     * @param bytes bytes sent
+     */
+    public synchronized void transferred(long bytes) {
+        transferred += bytes;
+        if (pauseNanos >= 0) {
+            downtimeBytes += bytes;
+        } else {
+            precopyBytes += bytes;
+        }
+    }
+
+    /**
+     * Counts pages written with RDMA WRITE (their bytes also go to {@link #transferred(long)}).
+     *
+     * @param pages pages written
+     */
+    public synchronized void normalPages(long pages) {
+        normalPages += pages;
+        transferred(pages * PAGE);
+    }
+
+    /**
+     * Counts pages sent as COMPRESS.
+     *
+     * @param pages zero pages
+     */
+    public synchronized void duplicatePages(long pages) {
+        duplicatePages += pages;
+    }
+
+    /**
+     * Records a dirty sync (the start of a round) and the bytes left after it.
+     *
+     * @param remainingBytes dirty bytes to send
+     */
+    public synchronized void dirtySync(long remainingBytes) {
+        dirtySyncCount++;
+        remaining = remainingBytes;
+    }
+
+    /**
+     * The bytes still to send in the running round.
+     *
+     * @param remainingBytes bytes
+     */
+    public synchronized void remaining(long remainingBytes) {
+        remaining = remainingBytes;
+    }
+
+    /**
+     * The rates measured over the last round.
+     *
+     * @param bytesPerSecond throughput
+     * @param dirtyPagesPerSecond dirty rate
+     * @param pagesPerSec pages sent per second
+     * @param expectedDowntimeMillis the pause the remainder would take now
+     */
+    public synchronized void rates(long bytesPerSecond, long dirtyPagesPerSecond, long pagesPerSec,
+            long expectedDowntimeMillis) {
+        mbps = bytesPerSecond * 8 / 1e6;
+        dirtyPagesRate = dirtyPagesPerSecond;
+        pagesPerSecond = pagesPerSec;
+        expectedDowntime = expectedDowntimeMillis;
+    }
+
+    /**
+     * The auto-converge throttle now applied.
+     *
+     * @param percent 0 to 99
+     */
+    public synchronized void throttle(int percent) {
+        throttlePercent = percent;
+    }
+
+    /**
+     * The throttle now applied.
+     *
+     * @return percent
+     */
+    public synchronized int throttle() {
+        return throttlePercent;
+    }
+
+    /**
+     * When the pause was requested (the tracker's clock, ns), or -1 if not yet.
+     *
+     * @return nanoseconds, or -1
+     */
+    public synchronized long pausedAt() {
+        return pauseNanos;
+    }
+
+    /**
+     * The downtime so far (or final), ms; -1 before the pause.
+     *
+     * @return ms
+     */
+    public synchronized long downtimeMillis() {
+        if (pauseNanos < 0) {
+            return -1;
+        }
+        long end = endNanos >= 0 ? endNanos : nanoClock.getAsLong();
+        return (end - pauseNanos) / 1_000_000;
+    }
+
+    /**
+     * A snapshot as {@code query-migrate} reports it in the current status.
+     *
+     * @return the snapshot
+     */
+    public synchronized MigrationInfo snapshot() {
+        if (status == MigrationStatus.NONE) {
+            return MigrationInfo.NONE;
+        }
+        long now = endNanos >= 0 ? endNanos : nanoClock.getAsLong();
+        OptionalLong totalTime = OptionalLong.of((now - startNanos) / 1_000_000);
+        OptionalLong setup = setupNanos >= 0 ? OptionalLong.of((setupNanos - startNanos) / 1_000_000)
+                : OptionalLong.empty();
+        boolean completed = status == MigrationStatus.COMPLETED;
+        OptionalLong expected = !completed && status != MigrationStatus.FAILED && status != MigrationStatus.CANCELLED
+                && expectedDowntime >= 0 ? OptionalLong.of(expectedDowntime) : OptionalLong.empty();
+        OptionalLong downtime = completed && pauseNanos >= 0 ? OptionalLong.of((endNanos - pauseNanos) / 1_000_000)
+                : OptionalLong.empty();
+        OptionalLong throttle = throttlePercent > 0 ? OptionalLong.of(throttlePercent) : OptionalLong.empty();
+        RamInfo ram = new RamInfo(transferred, completed ? 0 : remaining, total, duplicatePages, normalPages,
+                normalPages * PAGE, dirtyPagesRate, mbps, dirtySyncCount, PAGE, pagesPerSecond, precopyBytes,
+                downtimeBytes);
+        return new MigrationInfo(status, totalTime, setup, expected, downtime, ram, throttle, errorDesc);
+    }
+}
