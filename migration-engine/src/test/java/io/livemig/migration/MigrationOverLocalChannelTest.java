@@ -14,7 +14,12 @@ import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.ram.RamLimitExceededException;
 import io.livemig.migration.source.MigrationSource;
 import io.livemig.migration.source.RoundStats;
+import io.livemig.migration.live.Workload;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.source.SourceOptions;
+import io.livemig.migration.status.MigrationTracker;
 import io.livemig.migration.testing.PlacingDataPath;
+import io.livemig.migration.testing.TestSources;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -110,9 +115,10 @@ class MigrationOverLocalChannelTest {
                     Thread.currentThread().interrupt();
                 }
             };
-            List<RoundStats> rounds = new MigrationSource(sourceControl, fabric, source, pinAll,
-                    PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 64 * 1024, 30)
-                    .run(pause, () -> new byte[] {1, 2, 3});
+            // Converges once 16 pages or fewer are dirty after a round (16 × 4 KiB within 1 ms at 64 MiB/s).
+            MigrationParameters parameters = TestSources.FAST.withDowntimeLimit(1).withAvailSwitchoverBandwidth(64 << 20);
+            List<RoundStats> rounds = TestSources.run(sourceControl, fabric, source,
+                    TestSources.options(pinAll, () -> parameters, TIMEOUT), TestSources.workload(pause, new byte[] {1, 2, 3}));
 
             IncomingMigration result = incoming.get(60, TimeUnit.SECONDS);
             try (RamBlocks destination = result.blocks()) {
@@ -150,8 +156,8 @@ class MigrationOverLocalChannelTest {
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 2 * MIB);
-            assertThatThrownBy(() -> new MigrationSource(sourceControl, fabric, source, pinAll,
-                    PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 0, 3).run(() -> { }, () -> new byte[0]))
+            assertThatThrownBy(() -> TestSources.run(sourceControl, fabric, source,
+                    TestSources.options(pinAll, () -> TestSources.FAST, TIMEOUT), new Workload() { }))
                     .isInstanceOf(IOException.class)
                     .hasMessageContaining("peer sent ERROR");
             assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
@@ -184,11 +190,21 @@ class MigrationOverLocalChannelTest {
                 }
             });
             try {
-                RoundStats first = new MigrationSource(sourceControl, fabric, source, pinAll,
-                        PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, 0, Integer.MAX_VALUE)
-                        .migrate(() -> { }, () -> new byte[0])
-                        .blockFirst(TIMEOUT); // takes one round, then cancels
-                assertThat(first.normalPages()).isEqualTo(4 * MIB / 4096);
+                // Cancel as soon as the first round has been reported.
+                AtomicBoolean cancel = new AtomicBoolean();
+                List<RoundStats> reported = new java.util.ArrayList<>();
+                MigrationTracker tracker = new MigrationTracker();
+                tracker.start(source.totalBytes());
+                MigrationParameters neverConverges = TestSources.FAST.withDowntimeLimit(0);
+                MigrationSource migration = new MigrationSource(sourceControl, fabric, source,
+                        TestSources.options(pinAll, () -> neverConverges, TIMEOUT));
+                assertThatThrownBy(() -> migration.run(new Workload() { }, tracker, new MigrationSource.Events() {
+                    @Override
+                    public void round() {
+                        cancel.set(true);
+                    }
+                }, cancel::get)).isInstanceOf(IOException.class).hasMessage("migration cancelled");
+                assertThat(tracker.snapshot().ram().normal()).isEqualTo(4 * MIB / 4096);
                 assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
                         .isInstanceOf(ExecutionException.class)
                         .cause().hasMessageContaining("peer sent ERROR");
@@ -217,8 +233,8 @@ class MigrationOverLocalChannelTest {
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
-            new MigrationSource(sourceControl, fabric, source, pinAll, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16,
-                    0, 1).run(() -> { }, () -> new byte[] {7});
+            TestSources.run(sourceControl, fabric, source, qemuSequence(pinAll), TestSources.workload(() -> { },
+                    new byte[] {7}));
             incoming.get(30, TimeUnit.SECONDS).blocks().close();
             channel.close().sync();
 
@@ -281,6 +297,9 @@ class MigrationOverLocalChannelTest {
                         TIMEOUT).run();
             } catch (IOException e) {
                 throw new java.io.UncheckedIOException(e);
+            } finally {
+                // As DestinationServer does: closing tells the source that the load finished.
+                control.closeConnection().block(TIMEOUT);
             }
         });
     }
@@ -288,6 +307,13 @@ class MigrationOverLocalChannelTest {
     private Channel connect(SourceControl control) throws InterruptedException {
         return new Bootstrap().group(group).channel(LocalChannel.class).handler(ControlFraming.pipeline(control))
                 .connect(new LocalAddress("migration-test")).sync().channel();
+    }
+
+    /** One REGISTER REQUEST per chunk, QEMU's exact sequence. */
+    private static SourceOptions qemuSequence(boolean pinAll) {
+        SourceOptions o = TestSources.options(pinAll, () -> TestSources.FAST, TIMEOUT);
+        return new SourceOptions(o.pinAll(), o.allocator(), o.timeout(), o.maxOutstanding(), o.parameters(), false,
+                false, o.timer(), o.recorder(), 1);
     }
 
     private static void fillRandom(MemorySegment memory, long seed) {

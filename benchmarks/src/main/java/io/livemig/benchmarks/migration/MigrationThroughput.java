@@ -1,17 +1,13 @@
 package io.livemig.benchmarks.migration;
 
-import io.livemig.migration.connection.DestinationServer;
-import io.livemig.migration.connection.SourceConnection;
-import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.destination.MigrationDestination;
+import io.livemig.migration.live.DestinationController;
+import io.livemig.migration.live.SourceController;
+import io.livemig.migration.params.MigrationCapability;
+import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
-import io.livemig.migration.source.MigrationSource;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
@@ -67,24 +63,18 @@ public final class MigrationThroughput {
 
     private static double migrate(RamBlocks source, boolean pinAll) throws Exception {
         Duration timeout = Duration.ofMinutes(5);
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
         RdmaDeviceFactory devices = RdmaDeviceFactory.named("soft");
-        try (DestinationServer server = DestinationServer.listen(group, devices,
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            CompletableFuture<IncomingMigration> incoming = server.migrations(c -> new MigrationDestination(
-                    c.control(), c.registrar(), c.capabilities().pinAll(), null, Long.MAX_VALUE, 1 << 20, timeout))
-                    .next().toFuture();
+        try (DestinationController destination = DestinationController.builder().devices(devices).timeout(timeout)
+                .memoryLimit(Long.MAX_VALUE).build();
+                SourceController controller = SourceController.builder(source).devices(devices).timeout(timeout)
+                        .build()) {
+            InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
+            controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
+            controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
             long start = System.nanoTime();
-            try (SourceConnection connection = SourceConnection.connect(group, devices, server.localAddress(), pinAll,
-                    timeout)) {
-                new MigrationSource(connection.control(), connection.dataPath(), source,
-                        connection.capabilities().pinAll(), PooledByteBufAllocator.DEFAULT, timeout, 32, 1 << 20, 1)
-                        .run(() -> { }, () -> new byte[0]);
-            }
-            incoming.get(5, TimeUnit.MINUTES).blocks().close();
+            controller.migrate(new MigrationUri("127.0.0.1", address.getPort())).blockLast(timeout);
+            destination.completion().block(timeout).blocks().close();
             return (System.nanoTime() - start) / 1e9;
-        } finally {
-            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(30, TimeUnit.SECONDS);
         }
     }
 

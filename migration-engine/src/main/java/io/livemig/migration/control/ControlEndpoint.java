@@ -37,7 +37,23 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             Consumer<Throwable> failed) {
     }
 
+    /** Told of every control message this side sends or receives (for bandwidth accounting and metrics). */
+    @FunctionalInterface
+    public interface TrafficListener {
+        /**
+         * One message.
+         *
+         * @param type its type
+         * @param bytes header plus payload
+         */
+        void message(ControlType type, int bytes);
+    }
+
+    private static final TrafficListener SILENT = (type, bytes) -> { };
+
     private final ControlDecoder decoder;
+    private volatile TrafficListener sentListener = SILENT;
+    private volatile TrafficListener receivedListener = SILENT;
     private final Deque<PendingSend> sendQueue = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
     /** True while a SEND is posted and its completion has not arrived. */
@@ -74,6 +90,7 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             message.release();
             return;
         }
+        receivedListener.message(message.type(), message.encodedLength());
         if (message.type() == ControlType.ERROR) {
             receivedError = true;
             message.release();
@@ -118,6 +135,24 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
     protected abstract void failWaiters(Throwable cause);
 
     /**
+     * Sets who is told of each message sent (null for nobody).
+     *
+     * @param listener the listener
+     */
+    public final void onBytesSent(TrafficListener listener) {
+        sentListener = listener == null ? SILENT : listener;
+    }
+
+    /**
+     * Sets who is told of each message received (null for nobody).
+     *
+     * @param listener the listener
+     */
+    public final void onBytesReceived(TrafficListener listener) {
+        receivedListener = listener == null ? SILENT : listener;
+    }
+
+    /**
      * The sticky failure, if any.
      *
      * @return the first failure, or null while healthy
@@ -156,6 +191,7 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             acquireCredit(head);
             sendInFlight = true;
             ByteBuf out = ctx.alloc().buffer(head.message().encodedLength());
+            sentListener.message(head.message().type(), head.message().encodedLength());
             try {
                 head.message().encode(out);
             } finally {
@@ -225,6 +261,16 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
      */
     public final boolean receivedError() {
         return receivedError;
+    }
+
+    /**
+     * Closes the connection this endpoint is on (the destination does so once its load finished, which
+     * tells the source the migration is complete).
+     *
+     * @return completes when closed
+     */
+    public final Mono<Void> closeConnection() {
+        return Mono.create(sink -> onLoop(() -> ctx.close().addListener(f -> sink.success())));
     }
 
     static ClosedChannelException closed() {

@@ -24,6 +24,7 @@ public final class SourceControl extends ControlEndpoint {
     private int readyCredits;
     private ControlType expectedResponse = ControlType.NONE;
     private MonoSink<ControlMessage> responseSink;
+    private MonoSink<Void> finishedSink;
 
     /** Creates the source's endpoint; add it to the pipeline of the connected channel. */
     public SourceControl() {
@@ -74,6 +75,32 @@ public final class SourceControl extends ControlEndpoint {
         }));
     }
 
+    /**
+     * Waits, after the end of the stream, for the destination to finish: it completes when the connection
+     * closes without an ERROR (the destination loaded everything and disconnected, as QEMU's does) and
+     * fails when the destination sends ERROR (it refused what it received) or the channel fails otherwise.
+     *
+     * @return completes when the destination closed the connection
+     */
+    public Mono<Void> peerFinished() {
+        return Mono.create(sink -> onLoop(() -> {
+            Throwable failed = failure();
+            if (failed != null) {
+                settle(sink, failed);
+            } else {
+                finishedSink = sink;
+            }
+        }));
+    }
+
+    private void settle(MonoSink<Void> sink, Throwable cause) {
+        if (cause instanceof java.nio.channels.ClosedChannelException && !receivedError()) {
+            sink.success();
+        } else {
+            sink.error(cause);
+        }
+    }
+
     @Override
     protected void onMessage(ControlMessage message) {
         ControlType type = message.type();
@@ -110,6 +137,11 @@ public final class SourceControl extends ControlEndpoint {
 
     @Override
     protected void failWaiters(Throwable cause) {
+        if (finishedSink != null) {
+            MonoSink<Void> sink = finishedSink;
+            finishedSink = null;
+            settle(sink, cause);
+        }
         if (responseSink != null) {
             MonoSink<ControlMessage> sink = responseSink;
             responseSink = null;

@@ -10,6 +10,7 @@ import java.util.Map;
  * @param blocks the RAM, in the source's order
  * @param state non-live sections by name
  * @param zeroPages pages the source sent as COMPRESS
+ * @param verified true when the source sent {@code x-verify} checksums and every chunk matched them
  */
-public record IncomingMigration(RamBlocks blocks, Map<String, byte[]> state, long zeroPages) {
+public record IncomingMigration(RamBlocks blocks, Map<String, byte[]> state, long zeroPages, boolean verified) {
 }

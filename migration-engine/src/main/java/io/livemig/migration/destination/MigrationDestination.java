@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.verify.ChunkChecksums;
 
 /**
  * Receives one migration on an established connection (spec section 9): reads the stream, prepares the
@@ -61,11 +65,33 @@ public final class MigrationDestination {
      * @throws IOException if the connection fails or the stream is refused
      */
     public IncomingMigration run() throws IOException {
-        Load load = new Load(new RegistrationLoop(control, pinAll, timeout));
+        return run(status -> { });
+    }
+
+    /**
+     * Runs the migration to its end, reporting its status: {@code active} when the first round begins.
+     * When the source sent {@code x-verify} checksums, the memory is checked against them after the
+     * final round, and a difference fails the migration naming the block and offset.
+     *
+     * @param status told of status changes
+     * @return the RAM and the state
+     * @throws IOException if the connection fails, the stream is refused or verification fails
+     */
+    public IncomingMigration run(Consumer<MigrationStatus> status) throws IOException {
+        Load load = new Load(new RegistrationLoop(control, pinAll, timeout), status);
         try (QemuFileInput input = new QemuFileInput(control, timeout)) {
             new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(load);
             load.releaseRegistrations();
-            return new IncomingMigration(load.blocks, load.state, load.loop.zeroPages());
+            boolean verified = false;
+            byte[] sums = load.state.remove(ChunkChecksums.SECTION);
+            if (sums != null) {
+                Optional<ChunkChecksums.Mismatch> mismatch = ChunkChecksums.decode(sums).check(load.blocks);
+                if (mismatch.isPresent()) {
+                    throw new IOException(mismatch.get().toString());
+                }
+                verified = true;
+            }
+            return new IncomingMigration(load.blocks, load.state, load.loop.zeroPages(), verified);
         } catch (IOException | RuntimeException e) {
             control.abort(e).block(timeout);
             load.releaseRegistrations();
@@ -81,10 +107,13 @@ public final class MigrationDestination {
         private final RegistrationLoop loop;
         private final Map<String, byte[]> state = new LinkedHashMap<>();
         private RamBlocks blocks;
+        private final Consumer<MigrationStatus> status;
         private ChunkRegistrations registrations;
+        private boolean active;
 
-        Load(RegistrationLoop loop) {
+        Load(RegistrationLoop loop, Consumer<MigrationStatus> status) {
             this.loop = loop;
+            this.status = status;
         }
 
         @Override
@@ -97,6 +126,10 @@ public final class MigrationDestination {
 
         @Override
         public void ramHook(RamPhase phase) throws IOException {
+            if (!active && phase != RamPhase.SETUP) {
+                active = true;
+                status.accept(MigrationStatus.ACTIVE);
+            }
             loop.run(phase);
         }
 

@@ -17,6 +17,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.LinkedHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
+import io.livemig.migration.observe.MigrationRecorder;
 import java.util.concurrent.atomic.AtomicLong;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -26,8 +30,16 @@ import reactor.core.publisher.Mono;
  * <ol>
  *   <li>pages merge into writes that never cross a 1 MiB chunk ({@link WriteMerger});</li>
  *   <li>dynamic mode: a write to a chunk without a cached rkey is sent as COMPRESS when the whole range
- *       is zero, else preceded by a REGISTER REQUEST/RESULT exchange whose rkey is cached for the rest of
- *       the migration; pin-all: every write uses the block's rkey, and no REGISTER or COMPRESS is sent;</li>
+ *       is zero, else its chunk is registered at the destination and the rkey cached for the rest of the
+ *       migration; pin-all: every write uses the block's rkey, and no REGISTER or COMPRESS is sent;</li>
+ *   <li>registrations are batched: the chunks that the next {@code registrationBatch} writes need go
+ *       in one REGISTER REQUEST with {@code repeat} records, and the next batch's exchange overlaps the
+ *       previous batch's writes. QEMU's source sends one chunk per request and waits for each result,
+ *       which makes dynamic mode several times slower than pin-all. A QEMU destination answers a
+ *       multi-record request with only the first result on the wire (spec section 3.2, its
+ *       {@code len = 16} quirk); the sender then asks for the others one by one and sends single
+ *       requests from then on;</li>
+ *   <li>each write first waits for {@code max-bandwidth} ({@link BandwidthLimiter});</li>
  *   <li>every write is a signalled RDMA WRITE; at most {@code maxOutstanding} are posted at once and at
  *       most one per chunk;</li>
  *   <li>the returned {@code Mono} completes only when every write of the round has completed (QEMU's
@@ -37,6 +49,7 @@ import reactor.core.publisher.Mono;
  * strictly sequential; writes overlap with them and with each other.
  */
 public final class RoundSender implements AutoCloseable {
+
 
     /** Local registrations are only read by the HCA (the source's pages are the WRITE's source). */
     private static final Set<AccessFlag> LOCAL_ACCESS = EnumSet.noneOf(AccessFlag.class);
@@ -50,6 +63,11 @@ public final class RoundSender implements AutoCloseable {
     private final List<RemoteKeyCache> remoteKeys = new ArrayList<>();
     private final Map<Long, MemoryRegion> localChunks = new HashMap<>();
     private final Map<Integer, MemoryRegion> localBlocks = new HashMap<>();
+    private final BandwidthLimiter limiter;
+    private final MigrationRecorder recorder;
+    private final int registrationBatch;
+    /** False once the destination answered a multi-record REGISTER REQUEST with one result (QEMU). */
+    private boolean batchedResults = true;
 
     /**
      * Creates a sender.
@@ -63,6 +81,26 @@ public final class RoundSender implements AutoCloseable {
      */
     public RoundSender(RamBlocks blocks, SourceBlockTable table, SourceControl control, RdmaDataPath data,
             boolean pinAll, int maxOutstanding) {
+        this(blocks, table, control, data, pinAll, maxOutstanding,
+                new BandwidthLimiter(() -> 0, reactor.core.scheduler.Schedulers.parallel()), MigrationRecorder.NOOP, 1);
+    }
+
+    /**
+     * Creates a sender with a bandwidth cap and a metrics recorder.
+     *
+     * @param blocks the source's blocks, in wire order
+     * @param table the destination's blocks, checked
+     * @param control the source's control endpoint
+     * @param data registration and RDMA WRITE
+     * @param pinAll whether pin-all was negotiated
+     * @param maxOutstanding most writes in flight (bounded by the send queue depth)
+     * @param limiter {@code max-bandwidth}
+     * @param recorder metrics
+     * @param registrationBatch most writes whose chunks one REGISTER REQUEST registers
+     */
+    public RoundSender(RamBlocks blocks, SourceBlockTable table, SourceControl control, RdmaDataPath data,
+            boolean pinAll, int maxOutstanding, BandwidthLimiter limiter, MigrationRecorder recorder,
+            int registrationBatch) {
         if (maxOutstanding < 1) {
             throw new IllegalArgumentException("maxOutstanding must be positive: " + maxOutstanding);
         }
@@ -72,6 +110,9 @@ public final class RoundSender implements AutoCloseable {
         this.data = data;
         this.pinAll = pinAll;
         this.maxOutstanding = maxOutstanding;
+        this.limiter = limiter;
+        this.recorder = recorder;
+        this.registrationBatch = registrationBatch;
         for (RamBlock block : blocks) {
             remoteKeys.add(new RemoteKeyCache(block.usedLength()));
         }
@@ -85,7 +126,11 @@ public final class RoundSender implements AutoCloseable {
     public void registerAllBlocks() throws IOException {
         for (int i = 0; i < blocks.size(); i++) {
             if (!localBlocks.containsKey(i)) {
+                long started = System.nanoTime();
                 localBlocks.put(i, data.register(blocks.get(i).memory(), LOCAL_ACCESS));
+                recorder.pinAllRegistration(MigrationRecorder.Side.SOURCE, blocks.get(i).usedLength(),
+                        System.nanoTime() - started);
+                recorder.pinnedBytes(MigrationRecorder.Side.SOURCE, blocks.get(i).usedLength());
             }
         }
     }
@@ -97,6 +142,30 @@ public final class RoundSender implements AutoCloseable {
      * @return the round's statistics, once every write has completed
      */
     public Mono<RoundStats> send(List<DirtyPages> dirty) {
+        return send(dirty, () -> false);
+    }
+
+    /**
+     * Sends a round, stopping early when {@code cancelled} turns true: no further write is started, and
+     * the returned {@code Mono} still waits for the writes in flight (the HCA may be reading their memory).
+     *
+     * @param dirty one snapshot per block, in block order
+     * @param cancelled polled before each write is prepared
+     * @return the round's statistics, once every started write has completed
+     */
+    public Mono<RoundStats> send(List<DirtyPages> dirty, BooleanSupplier cancelled) {
+        return send(dirty, cancelled, bytes -> { });
+    }
+
+    /**
+     * Sends a round, reporting each completed write.
+     *
+     * @param dirty one snapshot per block, in block order
+     * @param cancelled polled before each write is prepared
+     * @param written told the length of each write once it completed
+     * @return the round's statistics, once every started write has completed
+     */
+    public Mono<RoundStats> send(List<DirtyPages> dirty, BooleanSupplier cancelled, LongConsumer written) {
         if (dirty.size() != blocks.size()) {
             return Mono.error(new IllegalArgumentException(dirty.size() + " dirty sets for " + blocks.size()
                     + " blocks"));
@@ -112,13 +181,17 @@ public final class RoundSender implements AutoCloseable {
                     WriteMerger.forEachWrite(index, dirty.get(index), list::add);
                     return list;
                 })
-                // Control traffic is sequential: one write at a time decides COMPRESS / REGISTER / WRITE.
-                .concatMap(write -> prepare(write, duplicatePages, registrations))
+                .takeWhile(write -> !cancelled.getAsBoolean())
+                .buffer(registrationBatch)
+                // Control traffic is sequential: one batch at a time decides COMPRESS / REGISTER / WRITE.
+                .concatMap(batch -> prepare(batch, duplicatePages, registrations), 1)
+                .concatMap(prepared -> limiter.acquire(prepared.write().length()).thenReturn(prepared), 1)
                 .flatMap(prepared -> {
                     long key = chunkKey(prepared.write());
                     Mono<Void> previous = lastWriteToChunk.getOrDefault(key, Mono.empty());
                     // At most one write per chunk in flight: a second write to it waits for the first.
-                    Mono<Void> post = previous.then(Mono.defer(() -> post(prepared))).cache();
+                    Mono<Void> post = previous.then(Mono.defer(() -> post(prepared)))
+                            .doOnSuccess(v -> written.accept(prepared.write().length())).cache();
                     lastWriteToChunk.put(key, post);
                     normalPages.addAndGet(prepared.write().length() / RamBlock.PAGE_SIZE);
                     writes.incrementAndGet();
@@ -133,43 +206,102 @@ public final class RoundSender implements AutoCloseable {
     private record Prepared(ChunkWrite write, MemoryRegion local, long localOffset, int rkey) {
     }
 
-    private Mono<Prepared> prepare(ChunkWrite write, AtomicLong duplicatePages, AtomicLong registrations) {
+    /**
+     * Decides each write of a batch: pin-all and cached chunks go straight to WRITE; an unregistered
+     * all-zero range goes as COMPRESS; the other unregistered chunks are registered in one request.
+     */
+    private Flux<Prepared> prepare(List<ChunkWrite> batch, AtomicLong duplicatePages, AtomicLong registrations) {
+        if (pinAll) {
+            return Flux.fromIterable(batch).concatMap(this::prepareRegistered);
+        }
+        Map<Long, Needed> needed = new LinkedHashMap<>();
+        Set<ChunkWrite> compressed = new java.util.HashSet<>();
+        for (ChunkWrite write : batch) {
+            long key = chunkKey(write);
+            if (remoteKeys.get(write.blockIndex()).isRegistered(write.chunk()) || needed.containsKey(key)) {
+                continue;
+            }
+            RamBlock block = blocks.get(write.blockIndex());
+            if (ZeroRanges.isZero(block.memory().asSlice(write.offset(), write.length()))) {
+                compressed.add(write);
+            } else {
+                needed.put(key, new Needed(write.blockIndex(), write.chunk(), new RegisterRequest(
+                        table.wireAddress(write.blockIndex(), write.offset()), write.blockIndex(),
+                        Chunks.chunksField(write.length()))));
+            }
+        }
+        Mono<Void> registered = register(new ArrayList<>(needed.values()), registrations);
+        return registered.thenMany(Flux.fromIterable(batch)).concatMap(write -> {
+            if (compressed.contains(write)) {
+                duplicatePages.addAndGet(write.length() / RamBlock.PAGE_SIZE);
+                recorder.compressed(MigrationRecorder.Side.SOURCE, write.length());
+                return control.send(ControlMessage.compress(Compress.zero(write.blockIndex(),
+                        table.wireAddress(write.blockIndex(), write.offset()), write.length()))).then(Mono.empty());
+            }
+            return prepareRegistered(write);
+        });
+    }
+
+    private Mono<Prepared> prepareRegistered(ChunkWrite write) {
         int index = write.blockIndex();
-        RamBlock block = blocks.get(index);
         if (pinAll) {
             MemoryRegion local = localBlocks.get(index);
             if (local == null) {
-                return Mono.error(new IllegalStateException("pin-all: block '" + block.name() + "' is not registered"));
+                return Mono.error(new IllegalStateException("pin-all: block '" + blocks.get(index).name()
+                        + "' is not registered"));
             }
             return Mono.just(new Prepared(write, local, write.offset(), table.remote(index).remoteRkey()));
         }
         RemoteKeyCache keys = remoteKeys.get(index);
         long chunk = write.chunk();
-        if (keys.isRegistered(chunk)) {
-            return localChunk(index, chunk).map(local -> new Prepared(write, local,
-                    write.offset() - Chunks.start(0, chunk), keys.get(chunk)));
+        if (!keys.isRegistered(chunk)) {
+            return Mono.error(new IllegalStateException("chunk " + chunk + " of block '" + blocks.get(index).name()
+                    + "' has no remote key"));
         }
-        if (ZeroRanges.isZero(block.memory().asSlice(write.offset(), write.length()))) {
-            duplicatePages.addAndGet(write.length() / RamBlock.PAGE_SIZE);
-            return control.send(ControlMessage.compress(Compress.zero(index, table.wireAddress(index, write.offset()),
-                    write.length()))).then(Mono.empty());
+        recorder.remoteKeyCacheHit();
+        return localChunk(index, chunk).map(local -> new Prepared(write, local,
+                write.offset() - Chunks.start(0, chunk), keys.get(chunk)));
+    }
+
+    /**
+     * Registers chunks at the destination: one request for all while the destination answers every
+     * record, one request per chunk once it showed QEMU's single-result reply.
+     */
+    private Mono<Void> register(List<Needed> requests, AtomicLong registrations) {
+        if (requests.isEmpty()) {
+            return Mono.empty();
         }
-        RegisterRequest request = new RegisterRequest(table.wireAddress(index, write.offset()), index,
-                Chunks.chunksField(write.length()));
-        return control.exchange(ControlMessage.registerRequest(List.of(request)))
+        if (!batchedResults && requests.size() > 1) {
+            return Flux.fromIterable(requests).concatMap(r -> register(List.of(r), registrations), 1).then();
+        }
+        long started = System.nanoTime();
+        return control.exchange(ControlMessage.registerRequest(requests.stream().map(Needed::request).toList()))
                 .map(result -> {
                     try {
-                        return result.registerResults().getFirst();
+                        return List.copyOf(result.registerResults());
                     } finally {
                         result.release();
                     }
                 })
-                .flatMap(result -> {
-                    registrations.incrementAndGet();
-                    keys.put(chunk, result.rkey());
-                    return localChunk(index, chunk).map(local -> new Prepared(write, local,
-                            write.offset() - Chunks.start(0, chunk), result.rkey()));
+                .flatMap(results -> {
+                    recorder.registration(MigrationRecorder.Side.SOURCE, requests.size(), System.nanoTime() - started);
+                    registrations.addAndGet(requests.size());
+                    for (int i = 0; i < results.size() && i < requests.size(); i++) {
+                        Needed request = requests.get(i);
+                        remoteKeys.get(request.index()).put(request.chunk(), results.get(i).rkey());
+                    }
+                    if (results.size() >= requests.size()) {
+                        return Mono.<Void>empty();
+                    }
+                    // QEMU's destination registered them all but put only the first result on the wire; its
+                    // registration of an already registered chunk reuses the region, so asking again is safe.
+                    batchedResults = false;
+                    return register(requests.subList(results.size(), requests.size()), registrations);
                 });
+    }
+
+    /** A chunk to register: where it is, and its request record. */
+    private record Needed(int index, long chunk, RegisterRequest request) {
     }
 
     private Mono<MemoryRegion> localChunk(int index, long chunk) {
@@ -184,14 +316,20 @@ public final class RoundSender implements AutoCloseable {
         return Mono.fromCallable(() -> {
             MemoryRegion registered = data.register(block.memory().asSlice(start, end - start), LOCAL_ACCESS);
             localChunks.put(key, registered);
+            recorder.pinnedBytes(MigrationRecorder.Side.SOURCE, end - start);
             return registered;
         });
     }
 
     private Mono<Void> post(Prepared prepared) {
         ChunkWrite write = prepared.write();
-        return data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
-                table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey());
+        return Mono.defer(() -> {
+            long posted = System.nanoTime();
+            recorder.rdmaWritePosted(write.length());
+            return data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
+                    table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey())
+                    .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted));
+        });
     }
 
     private static long chunkKey(ChunkWrite write) {
@@ -211,6 +349,17 @@ public final class RoundSender implements AutoCloseable {
     /** Deregisters every local registration (idempotent). */
     @Override
     public void close() {
+        long pinned = 0;
+        for (MemoryRegion region : localChunks.values()) {
+            pinned += region.length();
+        }
+        for (MemoryRegion region : localBlocks.values()) {
+            pinned += region.length();
+        }
+        if (pinned > 0) {
+            recorder.unregistered(MigrationRecorder.Side.SOURCE, localChunks.size());
+            recorder.pinnedBytes(MigrationRecorder.Side.SOURCE, -pinned);
+        }
         localChunks.values().forEach(MemoryRegion::deregister);
         localBlocks.values().forEach(MemoryRegion::deregister);
         localChunks.clear();

@@ -121,13 +121,15 @@ public final class MigrationTracker {
     }
 
     /**
-     * Counts pages written with RDMA WRITE (their bytes also go to {@link #transferred(long)}).
+     * Counts one completed RDMA WRITE: its pages are {@code normal}, its bytes are transferred and no
+     * longer remaining.
      *
-     * @param pages pages written
+     * @param bytes the write's length (whole pages)
      */
-    public synchronized void normalPages(long pages) {
-        normalPages += pages;
-        transferred(pages * PAGE);
+    public synchronized void written(long bytes) {
+        normalPages += bytes / PAGE;
+        remaining = Math.max(0, remaining - bytes);
+        transferred(bytes);
     }
 
     /**
@@ -137,6 +139,7 @@ public final class MigrationTracker {
      */
     public synchronized void duplicatePages(long pages) {
         duplicatePages += pages;
+        remaining = Math.max(0, remaining - pages * PAGE);
     }
 
     /**

@@ -3,17 +3,23 @@ package io.livemig.migration.connection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.destination.MigrationDestination;
+import io.livemig.migration.live.DestinationController;
+import io.livemig.migration.live.SourceController;
+import io.livemig.migration.live.Workload;
+import io.livemig.migration.params.MigrationCapability;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.status.MigrationInfo;
+import io.livemig.migration.status.MigrationStatus;
+import reactor.core.publisher.Mono;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.source.MigrationSource;
-import io.livemig.migration.source.RoundStats;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
 import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.lang.foreign.MemorySegment;
@@ -23,7 +29,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -68,17 +73,15 @@ class MigrationOverSoftRdmaTest {
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 8 * MIB),
                 new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", 3 * MIB + 5 * 4096),
                 new BlockListEntry("big", (2L << 30) + MIB)));
-                DestinationServer server = DestinationServer.listen(group, devices,
-                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                DestinationController destination = DestinationController.builder().devices(devices)
+                        .eventLoopGroup(group).memoryLimit(3L << 30).timeout(TIMEOUT).build()) {
             fillRandom(source.get(0).memory(), 11);
             fillRandom(source.get(2).memory(), 12);
             // The block over 2 GiB: data below and above the 2^31 offset, the rest zero (COMPRESS when dynamic).
             fillRandom(source.get(3).memory().asSlice(1L << 30, 5 * 4096), 14);
             fillRandom(source.get(3).memory().asSlice(2L << 30, MIB), 15);
-
-            CompletableFuture<IncomingMigration> incoming = server.migrations(connection -> new MigrationDestination(
-                    connection.control(), connection.registrar(), connection.capabilities().pinAll(), null, 3L << 30,
-                    MIB, TIMEOUT)).next().toFuture();
+            InetSocketAddress address = destination.listen(
+                    new MigrationUri(InetAddress.getLoopbackAddress().getHostAddress(), 0));
 
             AtomicBoolean paused = new AtomicBoolean();
             Thread workload = Thread.ofPlatform().name("workload").start(() -> {
@@ -88,39 +91,62 @@ class MigrationOverSoftRdmaTest {
                     ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
                 }
             });
-            List<RoundStats> rounds;
-            try (SourceConnection connection = SourceConnection.connect(group, devices, server.localAddress(), pinAll,
-                    TIMEOUT)) {
-                assertThat(connection.capabilities().pinAll()).isEqualTo(pinAll);
-                rounds = new MigrationSource(connection.control(), connection.dataPath(), source,
-                        connection.capabilities().pinAll(), PooledByteBufAllocator.DEFAULT, TIMEOUT, 32, 256 * 1024, 20)
-                        .run(() -> {
-                            paused.set(true);
-                            try {
-                                workload.join();
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                            }
-                        }, () -> "non-live state".getBytes());
+            Workload application = new Workload() {
+                @Override
+                public Mono<Void> pause() {
+                    return Mono.fromRunnable(() -> {
+                        paused.set(true);
+                        try {
+                            workload.join();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+                }
+
+                @Override
+                public byte[] saveState() {
+                    return "non-live state".getBytes();
+                }
+            };
+            List<MigrationInfo> progress;
+            try (SourceController controller = SourceController.builder(source).devices(devices)
+                    .eventLoopGroup(group).workload(application).timeout(TIMEOUT).build()) {
+                controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
+                controller.setCapability(MigrationCapability.X_VERIFY, true);
+                controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+                progress = controller.migrate(new MigrationUri(address.getHostString(), address.getPort()))
+                        .collectList().block(TIMEOUT.multipliedBy(2));
+                assertThat(controller.info().status()).isEqualTo(MigrationStatus.COMPLETED);
             } finally {
                 paused.set(true);
                 workload.join();
             }
-            IncomingMigration result = incoming.get(60, TimeUnit.SECONDS);
-            try (RamBlocks destination = result.blocks()) {
+            IncomingMigration result = destination.completion().block(TIMEOUT);
+            try (RamBlocks received = result.blocks()) {
                 for (int i = 0; i < source.size(); i++) {
-                    assertThat(destination.get(i).memory().mismatch(source.get(i).memory()))
+                    assertThat(received.get(i).memory().mismatch(source.get(i).memory()))
                             .as("first differing byte of %s", source.get(i).name()).isEqualTo(-1);
                 }
                 assertThat(new String(result.state().get(MigrationSource.STATE_SECTION))).isEqualTo("non-live state");
+                assertThat(result.verified()).isTrue();
             }
-            assertThat(rounds.size()).isGreaterThanOrEqualTo(2);
+            assertThat(destination.info().status()).isEqualTo(MigrationStatus.COMPLETED);
+            assertThat(progress).extracting(MigrationInfo::status).containsSubsequence(MigrationStatus.SETUP,
+                    MigrationStatus.ACTIVE, MigrationStatus.PRE_SWITCHOVER, MigrationStatus.DEVICE,
+                    MigrationStatus.COMPLETED);
+            MigrationInfo done = progress.getLast();
+            assertThat(done.ram().dirtySyncCount()).isGreaterThanOrEqualTo(2);
+            assertThat(done.downtime()).isPresent();
             long bigZeroChunks = (2L << 30) / MIB - 1; // every chunk of "big" but the two with data
+            long zeroPagesOfBulkRound = (2 * MIB + bigZeroChunks * MIB) / 4096;
             if (pinAll) {
-                assertThat(rounds.getFirst().duplicatePages()).isZero();
+                assertThat(done.ram().duplicate()).isZero();
             } else {
-                assertThat(rounds.getFirst().duplicatePages()).isEqualTo((2 * MIB + bigZeroChunks * MIB) / 4096);
+                assertThat(done.ram().duplicate()).isGreaterThanOrEqualTo(zeroPagesOfBulkRound);
+                assertThat(result.zeroPages()).isEqualTo(done.ram().duplicate());
             }
+            assertThat(done.ram().normalBytes()).isEqualTo(done.ram().normal() * 4096);
         }
     }
 

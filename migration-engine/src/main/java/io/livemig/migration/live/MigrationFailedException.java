@@ -1,0 +1,37 @@
+package io.livemig.migration.live;
+
+import io.livemig.migration.status.MigrationInfo;
+import java.io.Serial;
+
+/**
+ * A migration ended {@code failed} or {@code cancelled}; {@link #info()} is its last snapshot, with
+ * {@code error-desc} saying why.
+ */
+public final class MigrationFailedException extends RuntimeException {
+
+    @Serial
+    private static final long serialVersionUID = 1L;
+
+    private final transient MigrationInfo info;
+
+    /**
+     * Creates the exception.
+     *
+     * @param info the final snapshot
+     * @param cause what failed it
+     */
+    public MigrationFailedException(MigrationInfo info, Throwable cause) {
+        super("migration " + info.status().qmpName() + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+                cause);
+        this.info = info;
+    }
+
+    /**
+     * The final snapshot.
+     *
+     * @return the snapshot
+     */
+    public MigrationInfo info() {
+        return info;
+    }
+}

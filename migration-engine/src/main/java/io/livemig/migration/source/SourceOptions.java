@@ -1,0 +1,56 @@
+package io.livemig.migration.source;
+
+import io.livemig.migration.observe.MigrationRecorder;
+import io.livemig.migration.params.MigrationParameters;
+import io.netty.buffer.ByteBufAllocator;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Supplier;
+import reactor.core.scheduler.Scheduler;
+
+/**
+ * How one outgoing migration runs.
+ *
+ * @param pinAll whether pin-all was negotiated
+ * @param allocator buffers for QEMU FILE messages
+ * @param timeout how long any one step may wait for the destination
+ * @param maxOutstanding most RDMA WRITEs in flight (at most the send queue depth less the control SEND)
+ * @param parameters the parameters in force, read at every round and every write (they may change mid-way)
+ * @param autoConverge whether to throttle the workload when it dirties faster than the link drains
+ * @param verify whether to send chunk checksums for the destination to check ({@code x-verify})
+ * @param timer where bandwidth waits are scheduled (a virtual-time scheduler in tests)
+ * @param recorder where metrics go
+ * @param registrationBatch most chunks registered by one REGISTER REQUEST (1: QEMU's exact message
+ *        sequence, one request per chunk)
+ */
+public record SourceOptions(boolean pinAll, ByteBufAllocator allocator, Duration timeout, int maxOutstanding,
+        Supplier<MigrationParameters> parameters, boolean autoConverge, boolean verify, Scheduler timer,
+        MigrationRecorder recorder, int registrationBatch) {
+
+    /** RDMA WRITEs in flight by default: 32 MiB of 1 MiB writes, a quarter of the send queue. */
+    public static final int DEFAULT_MAX_OUTSTANDING = 32;
+    /** Chunks per REGISTER REQUEST by default: 128 MiB of chunks per control round trip. */
+    public static final int DEFAULT_REGISTRATION_BATCH = 128;
+    /** QEMU's destination refuses a repeat above this (RDMA_CONTROL_MAX_COMMANDS_PER_MESSAGE). */
+    public static final int MAX_REGISTRATION_BATCH = 4096;
+
+    /**
+     * Checks the options.
+     *
+     * @throws IllegalArgumentException for a non-positive {@code maxOutstanding} or a batch out of range
+     */
+    public SourceOptions {
+        Objects.requireNonNull(allocator, "allocator");
+        Objects.requireNonNull(timeout, "timeout");
+        Objects.requireNonNull(parameters, "parameters");
+        Objects.requireNonNull(timer, "timer");
+        Objects.requireNonNull(recorder, "recorder");
+        if (maxOutstanding < 1) {
+            throw new IllegalArgumentException("maxOutstanding must be positive: " + maxOutstanding);
+        }
+        if (registrationBatch < 1 || registrationBatch > MAX_REGISTRATION_BATCH) {
+            throw new IllegalArgumentException("registrationBatch must be 1 to " + MAX_REGISTRATION_BATCH + ": "
+                    + registrationBatch);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package io.livemig.migration.testing;
+
+import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.live.Workload;
+import io.livemig.migration.observe.MigrationRecorder;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.source.MigrationSource;
+import io.livemig.migration.source.RdmaDataPath;
+import io.livemig.migration.source.RoundStats;
+import io.livemig.migration.source.SourceOptions;
+import io.livemig.migration.status.MigrationTracker;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/** Builds {@link MigrationSource}s for tests and runs them with a tracker. */
+public final class TestSources {
+
+    /** Unlimited bandwidth, QEMU's other defaults. */
+    public static final MigrationParameters FAST = MigrationParameters.DEFAULTS.withMaxBandwidth(0);
+
+    private TestSources() {
+    }
+
+    /**
+     * Options for a test migration.
+     *
+     * @param pinAll pin-all
+     * @param parameters parameters (read live)
+     * @param timeout step timeout
+     * @return the options
+     */
+    public static SourceOptions options(boolean pinAll, Supplier<MigrationParameters> parameters, Duration timeout) {
+        return new SourceOptions(pinAll, PooledByteBufAllocator.DEFAULT, timeout, 16, parameters, false, false,
+                Schedulers.parallel(), MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH);
+    }
+
+    /**
+     * Runs a migration to its end.
+     *
+     * @param control source control
+     * @param data data path
+     * @param blocks RAM
+     * @param options options
+     * @param workload the application
+     * @return the rounds
+     * @throws IOException as {@link MigrationSource#run} does
+     */
+    public static List<RoundStats> run(SourceControl control, RdmaDataPath data, RamBlocks blocks,
+            SourceOptions options, Workload workload) throws IOException {
+        MigrationTracker tracker = new MigrationTracker();
+        tracker.start(blocks.totalBytes());
+        return new MigrationSource(control, data, blocks, options).run(workload, tracker, new MigrationSource.Events() {
+        }, () -> false);
+    }
+
+    /**
+     * A workload whose pause runs {@code pause} and whose state is {@code state}.
+     *
+     * @param pause blocks until the application stopped writing
+     * @param state the non-live state
+     * @return the workload
+     */
+    public static Workload workload(Runnable pause, byte[] state) {
+        return new Workload() {
+            @Override
+            public Mono<Void> pause() {
+                return Mono.fromRunnable(pause);
+            }
+
+            @Override
+            public byte[] saveState() {
+                return state;
+            }
+        };
+    }
+}
