@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -61,6 +62,8 @@ class MigrationOverLocalChannelTest {
     private Channel server;
     private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
     private final List<String> transcript = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    /** When set, the destination answers REGISTER REQUESTs as QEMU does (len = 16 whatever the repeat). */
+    private final AtomicBoolean qemuDestination = new AtomicBoolean();
 
     @BeforeEach
     void start() throws InterruptedException {
@@ -70,7 +73,8 @@ class MigrationOverLocalChannelTest {
                     @Override
                     protected void initChannel(LocalChannel ch) {
                         DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript), control);
+                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript),
+                                new QemuRegisterResultQuirk(qemuDestination), control);
                         accepted.complete(control);
                     }
                 })
@@ -257,6 +261,86 @@ class MigrationOverLocalChannelTest {
                     "dst->src READY len=0 repeat=1", "src->dst REGISTER FINISHED len=0 repeat=1",
                     "dst->src READY len=0 repeat=1", "src->dst QEMU FILE"));
             assertThat(transcript).containsExactlyElementsOf(expected);
+        }
+    }
+
+    /**
+     * QEMU's destination puts {@code len = 16} in every REGISTER RESULT header and sends header plus len
+     * bytes, so a result to a multi-record request carries only the first record (spec section 3.2).
+     */
+    private static final class QemuRegisterResultQuirk extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final AtomicBoolean enabled;
+
+        QemuRegisterResultQuirk(AtomicBoolean enabled) {
+            this.enabled = enabled;
+        }
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg,
+                io.netty.channel.ChannelPromise promise) {
+            io.netty.buffer.ByteBuf send = (io.netty.buffer.ByteBuf) msg;
+            if (enabled.get() && send.getInt(4) == io.livemig.migration.protocol.ControlType.REGISTER_RESULT.value()) {
+                send.setInt(0, 16);
+                send.writerIndex(send.readerIndex() + 16 + 16);
+            }
+            ctx.write(msg, promise);
+        }
+    }
+
+    @ParameterizedTest(name = "QEMU destination={0}")
+    @ValueSource(booleans = {false, true})
+    void registrationsAreBatchedAndFallBackToOneChunkPerRequestForAQemuDestination(boolean qemu) throws Exception {
+        qemuDestination.set(qemu);
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 3 * MIB)))) {
+            fillRandom(source.get(0).memory(), 8);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
+            TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
+                    new Workload() { });
+            try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
+                assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+            }
+            channel.close().sync();
+            List<String> registrations = transcript.stream().filter(line -> line.contains("REGISTER R")).toList();
+            if (qemu) {
+                // One batch of three; only the first result arrives; the other two are asked for one by one.
+                assertThat(registrations).containsExactly(
+                        "src->dst REGISTER REQUEST len=72 repeat=3", "dst->src REGISTER RESULT len=16 repeat=3",
+                        "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1",
+                        "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1");
+            } else {
+                assertThat(registrations).containsExactly(
+                        "src->dst REGISTER REQUEST len=72 repeat=3", "dst->src REGISTER RESULT len=48 repeat=3");
+            }
+        }
+    }
+
+    @Test
+    void xVerifyFailsTheMigrationNamingTheBlockAndOffsetThatDiffer() throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 2 * MIB),
+                new BlockListEntry("vga", MIB)))) {
+            fillRandom(source.get(0).memory(), 9);
+            fillRandom(source.get(1).memory(), 10);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, true, 64 * MIB);
+            SourceOptions o = TestSources.options(true, () -> TestSources.FAST, TIMEOUT);
+            SourceOptions verify = new SourceOptions(o.pinAll(), o.allocator(), o.timeout(), 1, o.parameters(), false,
+                    true, o.timer(), o.recorder(), o.registrationBatch());
+            // The first write the "HCA" places (pc.ram at offset 0, one write at a time) arrives damaged.
+            fabric.corruptNextWrite.set(true);
+            assertThatThrownBy(() -> TestSources.run(sourceControl, fabric, source, verify, new Workload() { }))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageStartingWith("the destination refused the migration after the final round");
+            assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().cause().isInstanceOf(IOException.class)
+                    .hasMessage("x-verify: memory differs from the source in block 'pc.ram' in the chunk at offset 0x0");
+            channel.close().sync();
         }
     }
 

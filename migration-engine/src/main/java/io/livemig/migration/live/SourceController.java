@@ -60,6 +60,7 @@ public final class SourceController implements AutoCloseable {
     private final Sinks.Many<MigrationInfo> statusChanges = Sinks.many().multicast().directBestEffort();
     private final Object lifecycle = new Object();
     private boolean running;
+    private volatile FluxSink<MigrationInfo> currentSink;
 
     private SourceController(Builder builder) {
         this.blocks = Objects.requireNonNull(builder.blocks, "blocks");
@@ -271,6 +272,7 @@ public final class SourceController implements AutoCloseable {
             cancelRequested.set(false);
             MigrationTracker tracker = new MigrationTracker();
             current.set(tracker);
+            currentSink = sink;
             sink.onCancel(this::cancel);
             Schedulers.boundedElastic().schedule(() -> run(uri, tracker, sink));
         }, FluxSink.OverflowStrategy.LATEST);
@@ -298,7 +300,6 @@ public final class SourceController implements AutoCloseable {
                 MigrationSource.Events events = new MigrationSource.Events() {
                     @Override
                     public void status(MigrationStatus status) {
-                        tracker.status(status);
                         publish(tracker, sink);
                     }
 
@@ -310,6 +311,9 @@ public final class SourceController implements AutoCloseable {
                     }
                 };
                 source.run(workload, tracker, events, cancelRequested::get);
+            }
+            if (tracker.throttle() > 0) {
+                workload.throttle(0);
             }
             tracker.status(MigrationStatus.COMPLETED);
             recorder.migrationEnded(MigrationRecorder.Side.SOURCE, MigrationRecorder.Outcome.COMPLETED,
@@ -369,7 +373,10 @@ public final class SourceController implements AutoCloseable {
             MigrationTracker tracker = current.get();
             if (tracker.status().isActive() && tracker.status() != MigrationStatus.CANCELLING) {
                 tracker.status(MigrationStatus.CANCELLING);
-                statusChanges.tryEmitNext(tracker.snapshot());
+                FluxSink<MigrationInfo> sink = currentSink;
+                if (sink != null) {
+                    publish(tracker, sink);
+                }
             }
         }
     }

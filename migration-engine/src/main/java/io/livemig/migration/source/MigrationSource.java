@@ -51,7 +51,7 @@ public final class MigrationSource {
     /** What the source tells its caller as it goes. */
     public interface Events {
         /**
-         * The migration entered a status.
+         * The migration entered a status (the tracker already shows it).
          *
          * @param status the new status
          */
@@ -136,7 +136,7 @@ public final class MigrationSource {
             }
             block(control.send(ControlMessage.registerFinished()));
             writer.endRamPart();
-            events.status(MigrationStatus.ACTIVE);
+            status(tracker, events, MigrationStatus.ACTIVE);
 
             // The bulk round sends everything; marks made before it are covered by it.
             List<DirtyPages> everything = new ArrayList<>();
@@ -183,9 +183,9 @@ public final class MigrationSource {
             }
 
             checkCancelled(cancelled);
-            events.status(MigrationStatus.PRE_SWITCHOVER);
+            status(tracker, events, MigrationStatus.PRE_SWITCHOVER);
             Await.await(workload.pause(), options.timeout(), "pausing the application");
-            events.status(MigrationStatus.DEVICE);
+            status(tracker, events, MigrationStatus.DEVICE);
             List<DirtyPages> last = syncAll(tracker);
             writer.beginRamFinish();
             rounds.add(round(sender, writer, out, last, () -> false, tracker));
@@ -215,6 +215,14 @@ public final class MigrationSource {
             if (sender != null) {
                 sender.close();
             }
+        }
+    }
+
+    /** Enters a status, unless a cancel already moved the tracker to cancelling. */
+    private static void status(MigrationTracker tracker, Events events, MigrationStatus status) {
+        if (tracker.status() != MigrationStatus.CANCELLING) {
+            tracker.status(status);
+            events.status(status);
         }
     }
 

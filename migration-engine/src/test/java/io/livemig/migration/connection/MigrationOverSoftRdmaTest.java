@@ -3,6 +3,7 @@ package io.livemig.migration.connection;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.destination.IncomingMigration;
+import io.livemig.migration.destination.MigrationDestination;
 import io.livemig.migration.live.DestinationController;
 import io.livemig.migration.live.SourceController;
 import io.livemig.migration.live.Workload;
@@ -166,6 +167,84 @@ class MigrationOverSoftRdmaTest {
             assertThat(connect.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(connect.cause())
                     .isInstanceOf(io.livemig.transport.rdma.channel.RdmaConnectionRejectedException.class);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} fabric")
+    @CsvSource({"tcp", "jvm"})
+    void anErrorFromTheDestinationMidRoundFailsTheSourceCleanly(String fabricName) throws Exception {
+        RdmaDeviceFactory devices = devices(fabricName);
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 16 * MIB)));
+                DestinationServer server = DestinationServer.listen(group, devices,
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            fillRandom(source.get(0).memory(), 21);
+            byte[] before = source.get(0).memory().toArray(ValueLayout.JAVA_BYTE);
+            // The destination cannot pin its third chunk: it fails in the middle of the bulk round.
+            java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<IncomingMigration> incoming = server.migrations(c ->
+                    new MigrationDestination(c.control(), (memory, access) -> {
+                        if (registrations.incrementAndGet() == 3) {
+                            throw new java.io.IOException("cannot pin 1048576 bytes: out of memory");
+                        }
+                        return c.registrar().register(memory, access);
+                    }, false, null, 1L << 30, MIB, TIMEOUT)).next().toFuture();
+            try (SourceController controller = SourceController.builder(source).devices(devices)
+                    .eventLoopGroup(group).timeout(TIMEOUT).build()) {
+                controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+                // One chunk per request, so that the third registration comes mid-round.
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> controller.migrate(
+                        new MigrationUri("127.0.0.1", server.localAddress().getPort())).blockLast(TIMEOUT))
+                        .isInstanceOf(io.livemig.migration.live.MigrationFailedException.class);
+                MigrationInfo failed = controller.info();
+                assertThat(failed.status()).isEqualTo(MigrationStatus.FAILED);
+                assertThat(failed.errorDesc()).contains("peer sent ERROR");
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
+                    .hasRootCauseMessage("cannot pin 1048576 bytes: out of memory");
+            assertThat(source.get(0).memory().mismatch(MemorySegment.ofArray(before))).isEqualTo(-1);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} fabric")
+    @CsvSource({"tcp", "jvm"})
+    void aSourceThatSendsWithoutAReadyCreditFailsTheDestinationCleanly(String fabricName) throws Exception {
+        RdmaDeviceFactory devices = devices(fabricName);
+        try (DestinationServer server = DestinationServer.listen(group, devices,
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            java.util.concurrent.CompletableFuture<DestinationConnection> accepted = server.connections().next()
+                    .toFuture();
+            // A rogue source: QEMU FILE messages the moment it is connected, before any READY.
+            io.netty.channel.ChannelPromise sentAll = null;
+            io.netty.bootstrap.Bootstrap bootstrap = new io.netty.bootstrap.Bootstrap().group(group)
+                    .channel(io.livemig.transport.rdma.channel.RdmaChannel.class)
+                    .option(io.livemig.transport.rdma.channel.RdmaChannelOption.CONNECT_PRIVATE_DATA,
+                            io.livemig.migration.protocol.Capabilities.offer(false).toBytes())
+                    .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+            MigrationChannelOptions.apply(bootstrap, devices);
+            io.netty.channel.Channel rogue = bootstrap.connect(server.localAddress()).sync().channel();
+            DestinationConnection connection = accepted.get(30, TimeUnit.SECONDS);
+            java.util.List<io.netty.channel.ChannelFuture> sends = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                io.netty.buffer.ByteBuf data = io.netty.buffer.Unpooled.buffer(8).writeLong(0x5145564d00000003L);
+                io.livemig.migration.protocol.ControlMessage message =
+                        io.livemig.migration.protocol.ControlMessage.qemuFile(data);
+                io.netty.buffer.ByteBuf out = rogue.alloc().directBuffer(message.encodedLength());
+                message.encode(out);
+                message.release();
+                sends.add(rogue.writeAndFlush(out));
+            }
+            for (io.netty.channel.ChannelFuture send : sends) {
+                send.await(30, TimeUnit.SECONDS);
+            }
+            // The destination's control endpoint refused the first message; its migration fails at once with it.
+            try (connection) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> new MigrationDestination(connection.control(),
+                        connection.registrar(), false, null, 1L << 30, MIB, TIMEOUT).run())
+                        .isInstanceOf(io.livemig.migration.protocol.ProtocolException.class)
+                        .hasMessage("source sent QEMU FILE (3) without a READY credit");
+            }
+            // The destination hung up on it.
+            assertThat(rogue.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
         }
     }
 

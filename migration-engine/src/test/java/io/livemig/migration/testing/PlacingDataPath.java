@@ -25,6 +25,8 @@ public final class PlacingDataPath implements RdmaDataPath {
     public final AtomicInteger inFlight = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
     public final AtomicInteger chunkOverlap = new AtomicInteger();
+    /** When set, the next write placed has its first byte inverted (then this clears). */
+    public final java.util.concurrent.atomic.AtomicBoolean corruptNextWrite = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Registers destination memory; the returned region's rkey names it for writes. */
     public MemoryRegion registerRemote(MemorySegment memory, Set<AccessFlag> access) {
@@ -59,6 +61,11 @@ public final class PlacingDataPath implements RdmaDataPath {
                         }
                         MemorySegment.copy(local.segment(), offset, target.segment(),
                                 remoteAddress - target.address(), length);
+                        if (corruptNextWrite.compareAndSet(true, false)) {
+                            long at = remoteAddress - target.address();
+                            byte b = target.segment().get(java.lang.foreign.ValueLayout.JAVA_BYTE, at);
+                            target.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, at, (byte) ~b);
+                        }
                     })
                     // Before the completion travels on, as a work completion ends the WRITE's life.
                     .doOnTerminate(() -> {
