@@ -134,8 +134,9 @@ class MigrationOverLocalChannelTest {
                 assertThat(result.state()).containsOnlyKeys(MigrationSource.STATE_SECTION);
                 assertThat(result.state().get(MigrationSource.STATE_SECTION)).containsExactly(1, 2, 3);
             }
-            // Setup has no writes; bulk round, at least one more round, final round.
-            assertThat(rounds.size()).isGreaterThanOrEqualTo(3);
+            // Setup has no writes; the bulk round, further rounds while the workload dirties faster than the limit
+            // allows (how many depends on the machine), the final round.
+            assertThat(rounds.size()).isGreaterThanOrEqualTo(2);
             RoundStats bulk = rounds.getFirst();
             if (pinAll) {
                 assertThat(bulk.duplicatePages()).isZero();

@@ -7,8 +7,11 @@ import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.status.MigrationInfo;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import java.io.BufferedReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -16,19 +19,22 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Migration throughput in one process (source and destination on separate threads, the soft provider's
- * TCP fabric over loopback), against a plain loopback TCP copy of the same bytes measured in the same
- * run. Not the two-process benchmark issue 5 asks for; a first figure.
+ * Issue 5's benchmark: migrate N GiB of random RAM between two processes over the soft provider's TCP
+ * fabric on loopback, dynamic registration and pin-all, against a raw loopback TCP stream of the same
+ * bytes to a second process, measured in the same run. The source runs here; each destination (and the
+ * TCP sink) is a child JVM on the same class path. Time counts from {@code migrate} to the destination's
+ * completion (it allocates, registers and receives everything in that time).
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.livemig.benchmarks.migration.MigrationThroughput [GiB]}
+ * io.livemig.benchmarks.migration.MigrationThroughput [GiB] [repetitions]}
  */
 public final class MigrationThroughput {
 
@@ -36,13 +42,22 @@ public final class MigrationThroughput {
     }
 
     /**
-     * Entry point.
+     * Entry point (also the child processes' entry point: {@code destination} or {@code tcp-sink}).
      *
-     * @param args optional size in GiB (default 2)
+     * @param args [GiB] [repetitions], or a child role
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("destination")) {
+            destination(Long.parseLong(args[1]));
+            return;
+        }
+        if (args.length > 0 && args[0].equals("tcp-sink")) {
+            tcpSink();
+            return;
+        }
         long size = (long) (Double.parseDouble(args.length > 0 ? args[0] : "2") * (1L << 30));
+        int repetitions = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         size -= size % 4096;
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", size)))) {
             SplittableRandom random = new SplittableRandom(1);
@@ -50,52 +65,105 @@ public final class MigrationThroughput {
             for (long offset = 0; offset < size; offset += 8) {
                 memory.set(ValueLayout.JAVA_LONG_UNALIGNED, offset, random.nextLong());
             }
-            double tcp = rawTcp(memory);
-            System.out.printf("raw loopback TCP copy: %.2f GiB/s%n", tcp);
-            for (boolean pinAll : new boolean[] {false, true}) {
-                double seconds = migrate(source, pinAll);
-                double rate = size / seconds / (1L << 30);
-                System.out.printf("migration %s: %.2f s, %.2f GiB/s, %.2f of raw TCP%n",
-                        pinAll ? "pin-all" : "dynamic", seconds, rate, rate / tcp);
+            System.out.printf("%.2f GiB of random RAM, %d repetition(s), two processes on loopback%n",
+                    size / (double) (1L << 30), repetitions);
+            for (int r = 0; r < repetitions; r++) {
+                double tcp = rawTcp(memory);
+                double gib = size / (double) (1L << 30);
+                for (boolean prealloc : new boolean[] {false, true}) {
+                    double dynamic = migrate(source, false, prealloc);
+                    double pinAll = migrate(source, true, prealloc);
+                    System.out.printf("%s: raw TCP %.2f GiB/s | dynamic %.2f s %.2f GiB/s (%.2f of raw) | pin-all"
+                            + " %.2f s %.2f GiB/s (%.2f of raw) | dynamic/pin-all time %.2f%n",
+                            prealloc ? "destination RAM pre-faulted" : "destination allocates on demand", tcp,
+                            dynamic, gib / dynamic, gib / dynamic / tcp, pinAll, gib / pinAll, gib / pinAll / tcp,
+                            dynamic / pinAll);
+                }
             }
         }
     }
 
-    private static double migrate(RamBlocks source, boolean pinAll) throws Exception {
+    private static double migrate(RamBlocks source, boolean pinAll, boolean prealloc) throws Exception {
         Duration timeout = Duration.ofMinutes(5);
-        RdmaDeviceFactory devices = RdmaDeviceFactory.named("soft");
-        try (DestinationController destination = DestinationController.builder().devices(devices).timeout(timeout)
-                .memoryLimit(Long.MAX_VALUE).build();
-                SourceController controller = SourceController.builder(source).devices(devices).timeout(timeout)
-                        .build()) {
-            InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
-            controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
-            controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
-            long start = System.nanoTime();
-            controller.migrate(new MigrationUri("127.0.0.1", address.getPort())).blockLast(timeout);
-            destination.completion().block(timeout).blocks().close();
-            return (System.nanoTime() - start) / 1e9;
+        Process child = child("destination", Long.toString(prealloc ? source.totalBytes() : 0));
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8));
+            int port = Integer.parseInt(lines.readLine().trim());
+            try (SourceController controller = SourceController.builder(source)
+                    .devices(RdmaDeviceFactory.named("soft")).timeout(timeout).build()) {
+                controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
+                controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+                long start = System.nanoTime();
+                MigrationInfo done = controller.migrate(new MigrationUri("127.0.0.1", port)).blockLast(timeout);
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (done == null || !"completed".equals(done.status().qmpName())) {
+                    throw new IllegalStateException("migration did not complete: " + done);
+                }
+                String verdict = lines.readLine();
+                if (!"ok".equals(verdict)) {
+                    throw new IllegalStateException("destination: " + verdict);
+                }
+                return seconds;
+            }
+        } finally {
+            child.destroy();
+            child.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
-    /** Streams the memory through a loopback TCP connection (1 MiB writes) and returns GiB/s. */
-    private static double rawTcp(MemorySegment memory) throws Exception {
+    /** Child: receives one migration, prints the port, then "ok" when it completed. */
+    private static void destination(long size) throws Exception {
+        RamBlocks provided = size > 0 ? RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", size))) : null;
+        if (provided != null) {
+            // QEMU's -mem-prealloc: the destination's RAM is faulted in before the migration starts.
+            MemorySegment memory = provided.get(0).memory();
+            for (long offset = 0; offset < size; offset += 4096) {
+                memory.set(ValueLayout.JAVA_BYTE, offset, (byte) 0);
+            }
+        }
+        try (DestinationController destination = DestinationController.builder()
+                .devices(RdmaDeviceFactory.named("soft")).memoryLimit(Long.MAX_VALUE).blocks(provided)
+                .timeout(Duration.ofMinutes(5)).build()) {
+            InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
+            System.out.println(address.getPort());
+            System.out.flush();
+            try {
+                destination.completion().block(Duration.ofMinutes(5)).blocks().close();
+                System.out.println("ok");
+            } catch (RuntimeException e) {
+                System.out.println("failed: " + e.getMessage());
+            }
+            System.out.flush();
+        }
+    }
+
+    /** Child: accepts one TCP connection, reads it to the end, prints the byte count. */
+    private static void tcpSink() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            CompletableFuture<Long> received = CompletableFuture.supplyAsync(() -> {
-                try (Socket socket = server.accept(); InputStream in = socket.getInputStream()) {
-                    byte[] buffer = new byte[1 << 20];
-                    long total = 0;
-                    int n;
-                    while ((n = in.read(buffer)) > 0) {
-                        total += n;
-                    }
-                    return total;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+            System.out.println(server.getLocalPort());
+            System.out.flush();
+            try (Socket socket = server.accept(); InputStream in = socket.getInputStream()) {
+                byte[] buffer = new byte[1 << 20];
+                long total = 0;
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    total += n;
                 }
-            });
+                System.out.println(total);
+            }
+        }
+    }
+
+    /** Streams the memory to a child process over loopback TCP (1 MiB writes) and returns GiB/s. */
+    private static double rawTcp(MemorySegment memory) throws Exception {
+        Process child = child("tcp-sink");
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                    StandardCharsets.UTF_8));
+            int port = Integer.parseInt(lines.readLine().trim());
             long start = System.nanoTime();
-            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
                     OutputStream out = socket.getOutputStream()) {
                 byte[] chunk = new byte[1 << 20];
                 for (long offset = 0; offset < memory.byteSize(); offset += chunk.length) {
@@ -104,8 +172,23 @@ public final class MigrationThroughput {
                     out.write(chunk, 0, n);
                 }
             }
-            long total = received.get(5, TimeUnit.MINUTES);
-            return total / ((System.nanoTime() - start) / 1e9) / (1L << 30);
+            long total = Long.parseLong(lines.readLine().trim());
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (total != memory.byteSize()) {
+                throw new IllegalStateException("the sink received " + total + " of " + memory.byteSize() + " bytes");
+            }
+            return total / seconds / (1L << 30);
+        } finally {
+            child.destroy();
+            child.waitFor(30, TimeUnit.SECONDS);
         }
+    }
+
+    private static Process child(String... role) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
+                "-cp", System.getProperty("java.class.path"), MigrationThroughput.class.getName()));
+        command.addAll(List.of(role));
+        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }

@@ -38,7 +38,7 @@ import reactor.core.publisher.Mono;
  *       which makes dynamic mode several times slower than pin-all. A QEMU destination answers a
  *       multi-record request with only the first result on the wire (spec section 3.2, its
  *       {@code len = 16} quirk); the sender then asks for the others one by one and sends single
- *       requests from then on;</li>
+ *       requests from then on. Batches are decided up to two ahead of the writes being posted;</li>
  *   <li>each write first waits for {@code max-bandwidth} ({@link BandwidthLimiter});</li>
  *   <li>every write is a signalled RDMA WRITE; at most {@code maxOutstanding} are posted at once and at
  *       most one per chunk;</li>
@@ -49,6 +49,9 @@ import reactor.core.publisher.Mono;
  * strictly sequential; writes overlap with them and with each other.
  */
 public final class RoundSender implements AutoCloseable {
+
+    /** Batches decided (and registered) ahead of the writes being posted. */
+    private static final int REGISTER_AHEAD = 2;
 
 
     /** Local registrations are only read by the HCA (the source's pages are the WRITE's source). */
@@ -183,8 +186,10 @@ public final class RoundSender implements AutoCloseable {
                 })
                 .takeWhile(write -> !cancelled.getAsBoolean())
                 .buffer(registrationBatch)
-                // Control traffic is sequential: one batch at a time decides COMPRESS / REGISTER / WRITE.
-                .concatMap(batch -> prepare(batch, duplicatePages, registrations), 1)
+                // Batches are decided (COMPRESS or WRITE, chunks registered) one at a time, up to
+                // REGISTER_AHEAD batches ahead of the writes, so a registration round trip overlaps earlier writes.
+                .concatMap(batch -> decide(batch, registrations), REGISTER_AHEAD)
+                .concatMap(decided -> emit(decided, duplicatePages), 1)
                 .concatMap(prepared -> limiter.acquire(prepared.write().length()).thenReturn(prepared), 1)
                 .flatMap(prepared -> {
                     long key = chunkKey(prepared.write());
@@ -206,13 +211,17 @@ public final class RoundSender implements AutoCloseable {
     private record Prepared(ChunkWrite write, MemoryRegion local, long localOffset, int rkey) {
     }
 
+    /** A batch whose chunks are registered, and which of its writes go as COMPRESS. */
+    private record Decided(List<ChunkWrite> batch, Set<ChunkWrite> compressed) {
+    }
+
     /**
-     * Decides each write of a batch: pin-all and cached chunks go straight to WRITE; an unregistered
-     * all-zero range goes as COMPRESS; the other unregistered chunks are registered in one request.
+     * Decides each write of a batch: pin-all and cached chunks go to WRITE; an unregistered all-zero range
+     * goes as COMPRESS; the other unregistered chunks are registered, all in one request.
      */
-    private Flux<Prepared> prepare(List<ChunkWrite> batch, AtomicLong duplicatePages, AtomicLong registrations) {
+    private Mono<Decided> decide(List<ChunkWrite> batch, AtomicLong registrations) {
         if (pinAll) {
-            return Flux.fromIterable(batch).concatMap(this::prepareRegistered);
+            return Mono.just(new Decided(batch, Set.of()));
         }
         Map<Long, Needed> needed = new LinkedHashMap<>();
         Set<ChunkWrite> compressed = new java.util.HashSet<>();
@@ -230,9 +239,13 @@ public final class RoundSender implements AutoCloseable {
                         Chunks.chunksField(write.length()))));
             }
         }
-        Mono<Void> registered = register(new ArrayList<>(needed.values()), registrations);
-        return registered.thenMany(Flux.fromIterable(batch)).concatMap(write -> {
-            if (compressed.contains(write)) {
+        return register(new ArrayList<>(needed.values()), registrations).thenReturn(new Decided(batch, compressed));
+    }
+
+    /** Sends a decided batch's COMPRESS messages and hands on its writes, in order. */
+    private Flux<Prepared> emit(Decided decided, AtomicLong duplicatePages) {
+        return Flux.fromIterable(decided.batch()).concatMap(write -> {
+            if (decided.compressed().contains(write)) {
                 duplicatePages.addAndGet(write.length() / RamBlock.PAGE_SIZE);
                 recorder.compressed(MigrationRecorder.Side.SOURCE, write.length());
                 return control.send(ControlMessage.compress(Compress.zero(write.blockIndex(),
