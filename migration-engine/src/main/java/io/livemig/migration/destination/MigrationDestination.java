@@ -12,6 +12,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.livemig.migration.observe.MigrationRecorder;
+import io.livemig.migration.protocol.ControlHeader;
+import io.livemig.migration.protocol.ControlType;
+import io.livemig.transport.rdma.verbs.MemoryRegion;
 import java.util.Optional;
 import java.util.function.Consumer;
 import io.livemig.migration.status.MigrationStatus;
@@ -35,6 +39,7 @@ public final class MigrationDestination {
     private final long memoryLimit;
     private final long maxStateBytes;
     private final Duration timeout;
+    private MigrationRecorder recorder = MigrationRecorder.NOOP;
 
     /**
      * Creates the destination of one migration.
@@ -59,6 +64,17 @@ public final class MigrationDestination {
     }
 
     /**
+     * Sets where metrics go (before {@link #run()}).
+     *
+     * @param recorder the recorder
+     * @return this
+     */
+    public MigrationDestination recorder(MigrationRecorder recorder) {
+        this.recorder = java.util.Objects.requireNonNull(recorder);
+        return this;
+    }
+
+    /**
      * Runs the migration to its end.
      *
      * @return the RAM and the state
@@ -78,7 +94,15 @@ public final class MigrationDestination {
      * @throws IOException if the connection fails, the stream is refused or verification fails
      */
     public IncomingMigration run(Consumer<MigrationStatus> status) throws IOException {
-        Load load = new Load(new RegistrationLoop(control, pinAll, timeout), status);
+        Load load = new Load(new RegistrationLoop(control, pinAll, timeout).recorder(recorder), status);
+        MigrationRecorder.Side side = MigrationRecorder.Side.DESTINATION;
+        control.onBytesSent((type, bytes) -> recorder.controlMessage(side, type, true, bytes));
+        control.onBytesReceived((type, bytes) -> {
+            recorder.controlMessage(side, type, false, bytes);
+            if (type == ControlType.QEMU_FILE) {
+                recorder.qemuFileBytes(side, bytes - ControlHeader.SIZE);
+            }
+        });
         try (QemuFileInput input = new QemuFileInput(control, timeout)) {
             new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(load);
             load.releaseRegistrations();
@@ -120,7 +144,11 @@ public final class MigrationDestination {
         public void ramBlockList(List<BlockListEntry> announced) {
             blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit);
             DestinationBlockTable table = DestinationBlockTable.match(blocks, announced);
-            registrations = new ChunkRegistrations(table, registrar);
+            registrations = new ChunkRegistrations(table, (memory, access) -> {
+                MemoryRegion region = registrar.register(memory, access);
+                recorder.pinnedBytes(MigrationRecorder.Side.DESTINATION, memory.byteSize());
+                return region;
+            });
             loop.prepare(table, registrations);
         }
 
@@ -140,6 +168,8 @@ public final class MigrationDestination {
 
         void releaseRegistrations() {
             if (registrations != null) {
+                recorder.pinnedBytes(MigrationRecorder.Side.DESTINATION, -registrations.pinnedBytes());
+                recorder.unregistered(MigrationRecorder.Side.DESTINATION, registrations.chunkRegistrations());
                 registrations.close();
             }
         }

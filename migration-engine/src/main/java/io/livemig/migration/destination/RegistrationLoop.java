@@ -1,5 +1,7 @@
 package io.livemig.migration.destination;
 
+import io.livemig.migration.observe.MigrationRecorder;
+
 import io.livemig.migration.control.Await;
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.protocol.ControlMessage;
@@ -30,6 +32,7 @@ public final class RegistrationLoop {
     private DestinationBlockTable table;
     private ChunkRegistrations registrations;
     private long zeroPages;
+    private MigrationRecorder recorder = MigrationRecorder.NOOP;
 
     /**
      * Creates the loop.
@@ -42,6 +45,17 @@ public final class RegistrationLoop {
         this.control = control;
         this.pinAll = pinAll;
         this.timeout = timeout;
+    }
+
+    /**
+     * Sets where metrics go.
+     *
+     * @param recorder the recorder
+     * @return this
+     */
+    public RegistrationLoop recorder(MigrationRecorder recorder) {
+        this.recorder = recorder;
+        return this;
     }
 
     /**
@@ -82,6 +96,7 @@ public final class RegistrationLoop {
                             range.fill((byte) 0);
                         }
                         zeroPages += message.compress().length() / io.livemig.migration.ram.RamBlock.PAGE_SIZE;
+                        recorder.compressed(MigrationRecorder.Side.DESTINATION, message.compress().length());
                     }
                     case UNREGISTER_REQUEST -> {
                         for (RegisterRequest request : message.registerRequests()) {
@@ -114,17 +129,22 @@ public final class RegistrationLoop {
             throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE, "RAM BLOCKS REQUEST outside the setup phase");
         }
         if (pinAll) {
+            long started = System.nanoTime();
             registrations.registerAllBlocks();
+            recorder.pinAllRegistration(MigrationRecorder.Side.DESTINATION, registrations.pinnedBytes(),
+                    System.nanoTime() - started);
         }
         block(control.respond(ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey))));
     }
 
     private void register(List<RegisterRequest> requests) throws IOException {
+        long started = System.nanoTime();
         List<RegisterResult> results = new ArrayList<>(requests.size());
         for (RegisterRequest request : requests) {
             results.add(registrations.register(request));
         }
         block(control.respond(ControlMessage.registerResult(results)));
+        recorder.registration(MigrationRecorder.Side.DESTINATION, requests.size(), System.nanoTime() - started);
     }
 
     private ControlMessage receive() throws IOException {

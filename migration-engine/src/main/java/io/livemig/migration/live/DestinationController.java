@@ -199,7 +199,7 @@ public final class DestinationController implements AutoCloseable {
                     try (connection) {
                         MigrationDestination destination = new MigrationDestination(connection.control(),
                                 connection.registrar(), connection.capabilities().pinAll(), provided, memoryLimit,
-                                maxStateBytes, timeout);
+                                maxStateBytes, timeout).recorder(recorder);
                         return destination.run(this::status);
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);

@@ -6,7 +6,9 @@ import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.live.Workload;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.protocol.ControlHeader;
 import io.livemig.migration.protocol.ControlMessage;
+import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.ram.DirtyPages;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
@@ -114,7 +116,12 @@ public final class MigrationSource {
             limiter.consume(bytes);
             tracker.transferred(bytes);
             recorder.controlMessage(MigrationRecorder.Side.SOURCE, type, true, bytes);
+            if (type == ControlType.QEMU_FILE) {
+                recorder.qemuFileBytes(MigrationRecorder.Side.SOURCE, bytes - ControlHeader.SIZE);
+            }
         });
+        control.onBytesReceived((type, bytes) -> recorder.controlMessage(MigrationRecorder.Side.SOURCE, type, false,
+                bytes));
         RoundSender sender = null;
         try (QemuFileOutput file = new QemuFileOutput(control, options.allocator(), options.timeout())) {
             DataOutputStream out = new DataOutputStream(file);
@@ -212,6 +219,7 @@ public final class MigrationSource {
             throw e instanceof IOException io ? io : new IOException("migration failed: " + e.getMessage(), e);
         } finally {
             control.onBytesSent(null);
+            control.onBytesReceived(null);
             if (sender != null) {
                 sender.close();
             }
