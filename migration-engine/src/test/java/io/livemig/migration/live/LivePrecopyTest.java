@@ -262,6 +262,64 @@ class LivePrecopyTest {
         }
     }
 
+    @Test
+    void theRecorderSeesWhatTheEngineCounts() throws Exception {
+        CountingRecorder recorder = new CountingRecorder();
+        try (RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 6 * MIB),
+                new BlockListEntry("zeros", 3 * MIB)));
+                DestinationController destination = DestinationController.builder().devices(devices)
+                        .eventLoopGroup(group).timeout(TIMEOUT).recorder(recorder).build();
+                SourceController source = SourceController.builder(blocks).devices(devices).eventLoopGroup(group)
+                        .timeout(TIMEOUT).recorder(recorder).build()) {
+            fillRandom(blocks.get(0).memory(), 4);
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+            InetSocketAddress address = destination.listen(ANY);
+            MigrationInfo done = source.migrate(uri(address)).blockLast(TIMEOUT);
+            destination.completion().block(TIMEOUT).blocks().close();
+
+            assertThat(recorder.writtenBytes.get()).isEqualTo(done.ram().normalBytes());
+            assertThat(recorder.compressedBytes.get()).isEqualTo(done.ram().duplicate() * 4096 * 2); // both sides
+            // Six chunks of random data were registered, each once, at both ends.
+            assertThat(recorder.registeredChunks.get()).isEqualTo(2 * 6);
+            assertThat(recorder.pinned.get()).as("pinned bytes after both ends released").isZero();
+            assertThat(recorder.outcomes).containsExactlyInAnyOrder("source:completed", "destination:completed");
+        }
+    }
+
+    /** Sums what the engine reports. */
+    private static final class CountingRecorder implements io.livemig.migration.observe.MigrationRecorder {
+        final java.util.concurrent.atomic.AtomicLong writtenBytes = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong compressedBytes = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong registeredChunks = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong pinned = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> outcomes = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void rdmaWritePosted(long bytes) {
+            writtenBytes.addAndGet(bytes);
+        }
+
+        @Override
+        public void compressed(Side side, long bytes) {
+            compressedBytes.addAndGet(bytes);
+        }
+
+        @Override
+        public void registration(Side side, int chunks, long nanos) {
+            registeredChunks.addAndGet(chunks);
+        }
+
+        @Override
+        public void pinnedBytes(Side side, long deltaBytes) {
+            pinned.addAndGet(deltaBytes);
+        }
+
+        @Override
+        public void migrationEnded(Side side, Outcome outcome, long totalNanos, long downtimeNanos) {
+            outcomes.add(side.tag() + ":" + outcome.tag());
+        }
+    }
+
     private static void fillRandom(MemorySegment memory, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         for (long offset = 0; offset < memory.byteSize(); offset += 8) {
