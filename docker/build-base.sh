@@ -6,7 +6,8 @@
 #      at /opt/java/openjdk, where the public eclipse-temurin images keep theirs;
 #   3. `docker import` the tree as $LIVEMIG_BASE_IMAGE (default livemig/base:debian-jdk25).
 #
-# Cached by tag: does nothing when the image exists, unless --force. Needs root (debootstrap) and a
+# Cached by tag: does nothing when the image exists and was made from the same Debian suite, JDK version
+# and package list (its labels say), unless --force. Needs root (debootstrap) and a
 # running Docker engine.
 #
 # usage: docker/build-base.sh [--force] [--tag IMAGE]
@@ -39,11 +40,6 @@ die() { log "$*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (debootstrap needs it)"
 docker info >/dev/null 2>&1 || die "no Docker engine answers (start dockerd, or run docker/ci-setup.sh)"
-
-if [ "$FORCE" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  log "$IMAGE exists ($(docker image inspect -f '{{index .Config.Labels "io.livemig.base.jdk"}} on {{index .Config.Labels "io.livemig.base.suite"}}, built {{.Created}}' "$IMAGE")); --force rebuilds it"
-  exit 0
-fi
 
 # The suite: this host's own when it is Debian, so its apt sources name a mirror that serves it.
 debian_suite() {
@@ -93,10 +89,24 @@ SUITE=$(debian_suite)
 MIRROR=$(debian_mirror "$SUITE")
 JDK=$(host_jdk) || die "no JDK 25+ on this host; set LIVEMIG_BASE_JDK"
 JDK_VERSION=$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"/\1/p' "$JDK/release" 2>/dev/null || true)
+case ${JDK_VERSION%%[!0-9]*} in
+  2[5-9] | [3-9][0-9]) ;;
+  *) die "$JDK is not a JDK 25 or newer (its release file: JAVA_RUNTIME_VERSION=${JDK_VERSION:-none}); set LIVEMIG_BASE_JDK" ;;
+esac
 PACKAGES=$(sed 's/#.*//' "$DOCKER_DIR/runtime-packages.txt" | xargs)
 # Everything a server JVM may load at run time (JFR, JMX, jcmd, the HTTP server, crypto, zipfs);
 # not the compiler, javadoc, jshell or the desktop extras.
 MODULES=${LIVEMIG_JLINK_MODULES:-java.se,jdk.unsupported,jdk.management,jdk.management.agent,jdk.management.jfr,jdk.jfr,jdk.httpserver,jdk.net,jdk.nio.mapmode,jdk.crypto.ec,jdk.crypto.cryptoki,jdk.zipfs,jdk.charsets,jdk.naming.dns,jdk.attach,jdk.jcmd,jdk.incubator.vector}
+
+# The cache: an image of this tag made from the same suite, JDK and package list is reused as it is.
+if [ "$FORCE" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  label() { docker image inspect -f "{{index .Config.Labels \"io.livemig.base.$1\"}}" "$IMAGE"; }
+  if [ "$(label suite)" = "$SUITE" ] && [ "$(label jdk)" = "${JDK_VERSION:-unknown}" ] && [ "$(label packages)" = "$PACKAGES" ]; then
+    log "$IMAGE exists (JDK $(label jdk) on $(label suite), built $(docker image inspect -f '{{.Created}}' "$IMAGE")); --force rebuilds it"
+    exit 0
+  fi
+  log "$IMAGE exists but was made from another suite, JDK or package list ($(label suite), JDK $(label jdk), $(label packages)); rebuilding"
+fi
 
 command -v debootstrap >/dev/null 2>&1 || {
   log "installing debootstrap"
