@@ -41,7 +41,7 @@ case "${1-}" in
   "") launch livemig --help ;;
   -* | help | version | selfcheck) launch livemig "$@" ;;
   *)
-    if [[ $1 != */* ]] && type -P "$1" >/dev/null; then launch "$@"; fi
+    if type -P "$1" >/dev/null; then launch "$@"; fi
     launch livemig "$@"
     ;;
 esac
