@@ -2,6 +2,7 @@ package io.livemig.migration.observe;
 
 import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.status.MigrationInfo;
+import io.livemig.transport.rdma.observe.TransportRecorder;
 
 /**
  * What the migration engine reports as it works, for metrics. Every method has a no-op default and
@@ -68,6 +69,18 @@ public interface MigrationRecorder {
         public String tag() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
+    }
+
+    /**
+     * Where the RDMA event loops that the engine creates for this migration report
+     * ({@code RdmaIoHandler.newFactory(spinPolls, recorder.transportRecorder())}), so that one recorder given to the
+     * engine covers the transport too. Loops the embedder creates and hands to the engine are the embedder's to
+     * configure.
+     *
+     * @return the transport's recorder; {@link TransportRecorder#NOOP} unless overridden
+     */
+    default TransportRecorder transportRecorder() {
+        return TransportRecorder.NOOP;
     }
 
     /**

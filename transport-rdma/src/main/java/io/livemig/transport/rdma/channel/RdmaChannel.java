@@ -10,6 +10,7 @@ import io.livemig.transport.rdma.verbs.ConnectionParameters;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.QueuePair;
 import io.livemig.transport.rdma.verbs.VerbsException;
+import io.livemig.transport.rdma.verbs.WcOpcode;
 import io.livemig.transport.rdma.verbs.WcStatus;
 import io.livemig.transport.rdma.verbs.WorkCompletion;
 import io.netty.buffer.ByteBuf;
@@ -426,10 +427,12 @@ public final class RdmaChannel extends AbstractChannel {
     private void onCompletion(WorkCompletion wc) {
         int kind = WorkRequestId.kind(wc.wrId());
         WcStatus status = wc.status();
+        connection.recorder().workCompletion(status == WcStatus.SUCCESS ? wc.opcode() : postedOpcode(kind), status);
         if (status != WcStatus.SUCCESS && status != WcStatus.WR_FLUSH_ERR && completionFailure == null) {
             completionFailure = new RdmaException("work completion " + wc, status);
         }
         if (kind == WorkRequestId.RECEIVE) {
+            connection.receiveQueue().retired();
             if (status == WcStatus.SUCCESS) {
                 connection.receiveQueue().completed(WorkRequestId.index(wc.wrId()), wc);
             }
@@ -440,6 +443,16 @@ public final class RdmaChannel extends AbstractChannel {
             // A flush while open: the peer disconnected or the queue pair failed; the CM event may follow.
             completionFailure = new RdmaException("the queue pair entered the error state", status);
         }
+    }
+
+    /** The operation a request of this kind posted: verbs leaves a failed completion's opcode undefined. */
+    private static WcOpcode postedOpcode(int kind) {
+        return switch (kind) {
+            case WorkRequestId.WRITE -> WcOpcode.RDMA_WRITE;
+            case WorkRequestId.READ -> WcOpcode.RDMA_READ;
+            case WorkRequestId.RECEIVE -> WcOpcode.RECV;
+            default -> WcOpcode.SEND;
+        };
     }
 
     /** End of a polling round: report failures, deliver receives, post what the completions made room for. */

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.channel;
 
+import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.CmId;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
@@ -21,6 +22,7 @@ final class RdmaConnection {
     private final RdmaEndpoint endpoint;
     private final ConnectionResources resources;
     private CmId cmId;
+    private TransportRecorder recorder = TransportRecorder.NOOP;
     private Credits credits;
     private SendQueue sendQueue;
     private ReceiveQueue receiveQueue;
@@ -66,6 +68,11 @@ final class RdmaConnection {
         return credits;
     }
 
+    /** Where this connection's work requests are reported: its event loop's recorder once the queue pair exists. */
+    TransportRecorder recorder() {
+        return recorder;
+    }
+
     SendQueue sendQueue() {
         return sendQueue;
     }
@@ -77,10 +84,11 @@ final class RdmaConnection {
     /** Creates the queue pair and posts the whole receive ring, before connect or accept. */
     void createQueuePair(IoRegistration registration, RdmaChannelConfig config) throws VerbsException {
         cmId.createQueuePair(resources.pd(), resources.queuePairAttributes(config));
+        recorder = RdmaIoHandler.recorderOf(registration);
         credits = new Credits(config.isCreditFlowControl(), config.getReceiveBufferCount());
-        sendQueue = new SendQueue(registration, resources.sendRing(), resources::regionContaining, credits,
+        sendQueue = new SendQueue(registration, recorder, resources.sendRing(), resources::regionContaining, credits,
                 config.getSendQueueDepth(), config.getMaxInline());
-        receiveQueue = new ReceiveQueue(registration, resources.receiveRing(), credits);
+        receiveQueue = new ReceiveQueue(registration, recorder, resources.receiveRing(), credits);
         receiveQueue.postAll();
     }
 
@@ -116,6 +124,13 @@ final class RdmaConnection {
             return;
         }
         destroyed = true;
+        // Requests whose completion never came (a broken queue, a drain that timed out) leave the recorder's levels.
+        if (sendQueue != null && sendQueue.outstanding() > 0) {
+            recorder.sendQueueOutstanding(-sendQueue.outstanding());
+        }
+        if (receiveQueue != null && receiveQueue.posted() > 0) {
+            recorder.receiveCredits(-receiveQueue.posted());
+        }
         QueuePair qp = queuePair();
         if (qp != null) {
             qp.close();

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.channel;
 
+import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.unix.Epoll;
 import io.livemig.transport.rdma.unix.EpollEventArray;
 import io.livemig.transport.rdma.unix.EventFd;
@@ -18,6 +19,7 @@ import io.netty.util.collection.IntObjectMap;
 import io.netty.util.concurrent.ThreadAwareExecutor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
@@ -31,6 +33,9 @@ import java.util.concurrent.locks.LockSupport;
  * every queue, polls once more (a completion that arrived between the last poll and the arm would otherwise be
  * stranded) and blocks in epoll on the completion-channel descriptors, the rdma_cm event-channel descriptors and its
  * own eventfd, which {@link #wakeup()} signals, until the next scheduled task is due.
+ *
+ * <p>A {@link TransportRecorder} given to {@link #newFactory(int, TransportRecorder)} hears of every iteration
+ * (whether it blocked) and, through the channels registered here, of their work requests and completions.
  *
  * <p>Every method but {@link #wakeup()} and {@link #isCompatible} runs on the loop thread.
  */
@@ -52,6 +57,7 @@ public final class RdmaIoHandler implements IoHandler {
 
     private final ThreadAwareExecutor executor;
     private final int spinPolls;
+    private final TransportRecorder recorder;
     private final Epoll epoll;
     private final EventFd wakeupFd;
     private final EpollEventArray readyEvents = new EpollEventArray(64);
@@ -66,10 +72,12 @@ public final class RdmaIoHandler implements IoHandler {
     private int nextId = 1;
     private int emptyPolls;
 
-    private RdmaIoHandler(ThreadAwareExecutor executor, int spinPolls) throws NativeIoException {
+    private RdmaIoHandler(ThreadAwareExecutor executor, int spinPolls, TransportRecorder recorder)
+            throws NativeIoException {
         Native.ensureAvailability();
         this.executor = executor;
         this.spinPolls = spinPolls;
+        this.recorder = recorder;
         Epoll openedEpoll = Epoll.open();
         boolean success = false;
         try {
@@ -109,14 +117,29 @@ public final class RdmaIoHandler implements IoHandler {
      * @throws IllegalArgumentException when {@code spinPolls} is negative
      */
     public static IoHandlerFactory newFactory(int spinPolls) {
+        return newFactory(spinPolls, TransportRecorder.NOOP);
+    }
+
+    /**
+     * A factory of handlers with the given hybrid-polling budget that report to a recorder: each loop its
+     * iterations, each channel on it its work requests and completions.
+     *
+     * @param spinPolls empty polling rounds before arming the queues and blocking; 0 blocks at once
+     * @param recorder where the loops and their channels report; {@link TransportRecorder#NOOP} for nowhere
+     * @return the factory
+     * @throws IllegalArgumentException when {@code spinPolls} is negative
+     * @throws NullPointerException when {@code recorder} is null
+     */
+    public static IoHandlerFactory newFactory(int spinPolls, TransportRecorder recorder) {
         if (spinPolls < 0) {
             throw new IllegalArgumentException("spinPolls must be >= 0: " + spinPolls);
         }
+        Objects.requireNonNull(recorder, "recorder");
         return new IoHandlerFactory() {
             @Override
             public IoHandler newHandler(ThreadAwareExecutor executor) {
                 try {
-                    return new RdmaIoHandler(executor, spinPolls);
+                    return new RdmaIoHandler(executor, spinPolls, recorder);
                 } catch (NativeIoException e) {
                     throw new IllegalStateException("cannot open the RDMA event loop's descriptors", e);
                 }
@@ -147,6 +170,7 @@ public final class RdmaIoHandler implements IoHandler {
                 }
             }
         }
+        recorder.eventLoopRun(timeoutMillis != 0);
         long blockedNanos = 0;
         int ready;
         try {
@@ -440,6 +464,16 @@ public final class RdmaIoHandler implements IoHandler {
             }
         }
         return false;
+    }
+
+    /**
+     * The recorder of the loop a registration belongs to, for the channel that posts through it.
+     *
+     * @param registration a registration of this handler ({@code attachment()} is the handler)
+     * @return the recorder, {@link TransportRecorder#NOOP} when the registration is not an RDMA loop's
+     */
+    static TransportRecorder recorderOf(IoRegistration registration) {
+        return registration.attachment() instanceof RdmaIoHandler handler ? handler.recorder : TransportRecorder.NOOP;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.channel;
 
+import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.verbs.ReceiveWorkRequest;
 import io.livemig.transport.rdma.verbs.WcOpcode;
 import io.livemig.transport.rdma.verbs.WorkCompletion;
@@ -20,16 +21,20 @@ final class ReceiveQueue {
     private static final long IMMEDIATE = 1L << 63;
 
     private final IoRegistration registration;
+    private final TransportRecorder recorder;
     private final SlotRing ring;
     private final Credits credits;
     /** Completed receives not yet delivered: slot and length, or an immediate and its length. */
     private final LongQueue inbound;
     /** Released slots waiting for reading to be on again. */
     private final LongQueue parked;
+    /** Receives posted whose completion (data or flush) has not arrived. */
+    private int posted;
     private boolean closed;
 
-    ReceiveQueue(IoRegistration registration, SlotRing ring, Credits credits) {
+    ReceiveQueue(IoRegistration registration, TransportRecorder recorder, SlotRing ring, Credits credits) {
         this.registration = registration;
+        this.recorder = recorder;
         this.ring = ring;
         this.credits = credits;
         this.inbound = new LongQueue(ring.count());
@@ -46,6 +51,19 @@ final class ReceiveQueue {
         ReceiveWorkRequest request = ReceiveWorkRequest.of(WorkRequestId.local(WorkRequestId.RECEIVE, slot),
                 ring.sge(slot, ring.slotSize()));
         registration.submit(RdmaIoOps.receive(request));
+        posted++;
+        recorder.receiveCredits(1);
+    }
+
+    /** A receive completed, with data or flushed: it is no longer posted. */
+    void retired() {
+        posted--;
+        recorder.receiveCredits(-1);
+    }
+
+    /** Receives posted and not completed. */
+    int posted() {
+        return posted;
     }
 
     /** A successful receive completion; failed ones (flushes) only retire their slot. */

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.channel;
 
+import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.ScatterGatherElement;
 import io.livemig.transport.rdma.verbs.SendWorkRequest;
@@ -29,6 +30,7 @@ final class SendQueue {
     private static final long MARKER = 1L << 41;
 
     private final IoRegistration registration;
+    private final TransportRecorder recorder;
     private final SlotRing ring;
     private final Regions regions;
     private final Credits credits;
@@ -57,9 +59,10 @@ final class SendQueue {
         MemoryRegion containing(long address, int length);
     }
 
-    SendQueue(IoRegistration registration, SlotRing ring, Regions regions, Credits credits, int depth,
-              int maxInline) {
+    SendQueue(IoRegistration registration, TransportRecorder recorder, SlotRing ring, Regions regions,
+              Credits credits, int depth, int maxInline) {
         this.registration = registration;
+        this.recorder = recorder;
         this.ring = ring;
         this.regions = regions;
         this.credits = credits;
@@ -246,6 +249,7 @@ final class SendQueue {
     private void submit(SendWorkRequest request, int kind, int slot, boolean last) {
         registration.submit(RdmaIoOps.send(request));
         outstanding++;
+        recorder.sendQueueOutstanding(1);
         inFlight.add((long) kind << KIND_SHIFT | slot | (last ? LAST : 0));
     }
 
@@ -261,6 +265,7 @@ final class SendQueue {
         }
         long entry = inFlight.poll();
         outstanding--;
+        recorder.sendQueueOutstanding(-1);
         int entryKind = (int) (entry >>> KIND_SHIFT) & 0xFF;
         if (entryKind != kind) {
             throw new IllegalStateException("send completions out of order: expected kind " + entryKind + ", got "

@@ -2,6 +2,7 @@ package io.livemig.transport.rdma.channel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.unix.FileDescriptors;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -81,6 +82,11 @@ abstract class RdmaChannelTestBase {
     /** An address where nobody listens, so a connect fails. */
     abstract InetSocketAddress addressNobodyListensOn() throws IOException;
 
+    /** Where the loops (and so the channels) report; a test of the recorder overrides it. */
+    TransportRecorder recorder() {
+        return TransportRecorder.NOOP;
+    }
+
     /** Closes what the permutation shares (a fabric) after every loop is gone. */
     void closeFixture() {
     }
@@ -92,7 +98,7 @@ abstract class RdmaChannelTestBase {
         fdsBefore = FileDescriptors.openFileDescriptorCount();
         fdListBefore = fdList();
         group = new MultiThreadIoEventLoopGroup(2, new DefaultThreadFactory(LOOP_THREAD_PREFIX),
-                RdmaIoHandler.newFactory());
+                RdmaIoHandler.newFactory(RdmaIoHandler.DEFAULT_SPIN_POLLS, recorder()));
     }
 
     @AfterEach
