@@ -113,12 +113,36 @@ public final class ChunkRegistrations implements AutoCloseable {
      * @throws IOException if a registration fails (those made so far stay owned by this object)
      */
     public void registerAllBlocks() throws IOException {
+        registerAllBlocks((bytes, nanos) -> { });
+    }
+
+    /**
+     * Registers every block whole (pin-all), reporting each block's registration.
+     *
+     * @param timed told each block's length and how long its registration took
+     * @throws IOException if a registration fails
+     */
+    public void registerAllBlocks(BlockRegistered timed) throws IOException {
         checkOpen();
         for (int i = 0; i < table.size(); i++) {
             if (!byBlock.containsKey(i)) {
+                long started = System.nanoTime();
                 byBlock.put(i, registerChecked(table.get(i).memory()));
+                timed.registered(table.get(i).memory().byteSize(), System.nanoTime() - started);
             }
         }
+    }
+
+    /** Told of one whole-block registration. */
+    @FunctionalInterface
+    public interface BlockRegistered {
+        /**
+         * One block registered.
+         *
+         * @param bytes its length
+         * @param nanos how long it took
+         */
+        void registered(long bytes, long nanos);
     }
 
     /**

@@ -129,10 +129,8 @@ public final class RegistrationLoop {
             throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE, "RAM BLOCKS REQUEST outside the setup phase");
         }
         if (pinAll) {
-            long started = System.nanoTime();
-            registrations.registerAllBlocks();
-            recorder.pinAllRegistration(MigrationRecorder.Side.DESTINATION, registrations.pinnedBytes(),
-                    System.nanoTime() - started);
+            registrations.registerAllBlocks((bytes, nanos) ->
+                    recorder.pinAllRegistration(MigrationRecorder.Side.DESTINATION, bytes, nanos));
         }
         block(control.respond(ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey))));
     }

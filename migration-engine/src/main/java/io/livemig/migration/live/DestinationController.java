@@ -51,7 +51,8 @@ public final class DestinationController implements AutoCloseable {
     private DestinationController(Builder builder) {
         this.devices = builder.devices;
         this.ownsGroup = builder.group == null;
-        this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(1, RdmaIoHandler.newFactory()) : builder.group;
+        this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(1,
+                RdmaIoHandler.newFactory(RdmaIoHandler.DEFAULT_SPIN_POLLS, builder.recorder.transportRecorder())) : builder.group;
         this.provided = builder.provided;
         this.memoryLimit = builder.memoryLimit;
         this.maxStateBytes = builder.maxStateBytes;

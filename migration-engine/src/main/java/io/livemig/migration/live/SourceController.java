@@ -66,7 +66,8 @@ public final class SourceController implements AutoCloseable {
         this.blocks = Objects.requireNonNull(builder.blocks, "blocks");
         this.devices = Objects.requireNonNull(builder.devices, "devices");
         this.ownsGroup = builder.group == null;
-        this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(1, RdmaIoHandler.newFactory()) : builder.group;
+        this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(1,
+                RdmaIoHandler.newFactory(RdmaIoHandler.DEFAULT_SPIN_POLLS, builder.recorder.transportRecorder())) : builder.group;
         this.workload = builder.workload;
         this.timeout = builder.timeout;
         this.recorder = builder.recorder;
