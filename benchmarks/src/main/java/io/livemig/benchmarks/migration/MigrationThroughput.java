@@ -103,7 +103,7 @@ public final class MigrationThroughput {
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8));
-            int port = Integer.parseInt(lines.readLine().trim());
+            int port = Integer.parseInt(protocolLine(lines));
             try (SourceController controller = SourceController.builder(source)
                     .devices(RdmaDeviceFactory.named("soft")).timeout(timeout).build()) {
                 controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
@@ -114,7 +114,7 @@ public final class MigrationThroughput {
                 if (done == null || !"completed".equals(done.status().qmpName())) {
                     throw new IllegalStateException("migration did not complete: " + done);
                 }
-                String verdict = lines.readLine();
+                String verdict = protocolLine(lines);
                 if (!"ok".equals(verdict)) {
                     throw new IllegalStateException("destination: " + verdict);
                 }
@@ -175,7 +175,7 @@ public final class MigrationThroughput {
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8));
-            int port = Integer.parseInt(lines.readLine().trim());
+            int port = Integer.parseInt(protocolLine(lines));
             long start = System.nanoTime();
             try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port);
                     OutputStream out = socket.getOutputStream()) {
@@ -186,7 +186,7 @@ public final class MigrationThroughput {
                     out.write(chunk, 0, n);
                 }
             }
-            long total = Long.parseLong(lines.readLine().trim());
+            long total = Long.parseLong(protocolLine(lines));
             double seconds = (System.nanoTime() - start) / 1e9;
             if (total != memory.byteSize()) {
                 throw new IllegalStateException("the sink received " + total + " of " + memory.byteSize() + " bytes");
@@ -198,10 +198,27 @@ public final class MigrationThroughput {
         }
     }
 
+    /** The child's next answer, skipping what the JVM itself prints (JFR's "Started recording", say). */
+    private static String protocolLine(BufferedReader lines) throws java.io.IOException {
+        String line;
+        while ((line = lines.readLine()) != null) {
+            line = line.trim();
+            if (!line.isEmpty() && (Character.isDigit(line.charAt(0)) || line.equals("ok")
+                    || line.startsWith("failed"))) {
+                return line;
+            }
+        }
+        throw new java.io.EOFException("the child process ended without an answer");
+    }
+
     private static Process child(String... role) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
-                "-cp", System.getProperty("java.class.path"), MigrationThroughput.class.getName()));
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m"));
+        String childOptions = System.getProperty("livemig.bench.childJavaOptions", "");
+        if (!childOptions.isBlank()) {
+            command.addAll(List.of(childOptions.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), MigrationThroughput.class.getName()));
         command.addAll(List.of(role));
         return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
