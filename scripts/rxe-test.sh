@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the verbs provider's tests (the provider conformance suite, the gate and the ABI checks of package
-# io.livemig.transport.rdma.verbs.rdmacore) against Soft-RoCE on this Linux host, then removes what it created.
+# io.livemig.transport.rdma.verbs.rdmacore, and the Netty channel tests over the verbs provider,
+# io.livemig.transport.rdma.channel.VerbsRdmaChannel*Test) against Soft-RoCE on this Linux host, then removes what it
+# created.
 #
 # It creates a dummy network device with a private address, puts an rxe device on it
 # (rdma link add ... type rxe), runs the tests through the Maven wrapper on that device, and on exit deletes the
@@ -9,12 +11,14 @@
 # libibverbs-dev librdmacm-dev and gcc for the struct-layout test). Optionally ib_write_bw (perftest) for a
 # bandwidth comparison with --bench.
 #
-# Usage: scripts/rxe-test.sh [--netdev NAME] [--ip ADDR/PREFIX] [--ack-timeout N] [--bench] [--run CMD]
-#                            [-- MAVEN-ARGS...]
+# Usage: scripts/rxe-test.sh [--netdev NAME] [--ip ADDR/PREFIX] [--ack-timeout N] [--bench | --bench-runs N]
+#                            [--run CMD] [-- MAVEN-ARGS...]
 #   --netdev NAME      name of the dummy device to create (default lmrxe0); its rxe device is NAME_rxe
 #   --ip ADDR/PREFIX   address for it (default 10.211.77.1/24, a private range; change it if that collides)
 #   --ack-timeout N    QP ACK timeout exponent for the tests (default 18: ~1 s, generous for loaded hosts)
 #   --bench            also run ib_write_bw and the provider's WriteBandwidth, 1 MiB writes, 16 in flight
+#   --bench-runs N     the same, N times each, alternating (--bench is --bench-runs 1)
+#   --bench-seconds S  how long each bandwidth run lasts (default 5; ib_write_bw -D S, which measures S - 2 s)
 #   --run CMD          run CMD (bash) instead of Maven, e.g. a JUnit console launcher on a prebuilt classpath where
 #                      Maven cannot run; the JVM options for the device are in $LIVEMIG_VERBS_PROPS, and
 #                      --bench then takes its classpath from $LIVEMIG_TEST_CLASSPATH
@@ -24,6 +28,7 @@ NETDEV=lmrxe0
 IP=10.211.77.1/24
 ACK_TIMEOUT=18
 BENCH=0
+BENCH_SECONDS=5
 RUN=
 MAVEN_ARGS=()
 while [ $# -gt 0 ]; do
@@ -32,9 +37,11 @@ while [ $# -gt 0 ]; do
         --ip) IP=$2; shift 2 ;;
         --ack-timeout) ACK_TIMEOUT=$2; shift 2 ;;
         --bench) BENCH=1; shift ;;
+        --bench-runs) BENCH=$2; shift 2 ;;
+        --bench-seconds) BENCH_SECONDS=$2; shift 2 ;;
         --run) RUN=$2; shift 2 ;;
         --) shift; MAVEN_ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -81,29 +88,47 @@ STATUS=0
 if [ -n "$RUN" ]; then
     bash -c "$RUN" || STATUS=$?
 else
-    ./mvnw -B -pl transport-rdma test -Dtest='io.livemig.transport.rdma.verbs.rdmacore.**' \
+    ./mvnw -B -pl transport-rdma test \
+        -Dtest='io.livemig.transport.rdma.verbs.rdmacore.**,io.livemig.transport.rdma.channel.VerbsRdmaChannel*Test' \
         -Dsurefire.failIfNoSpecifiedTests=false "${PROPS[@]}" "${MAVEN_ARGS[@]}" || STATUS=$?
 fi
 
-if [ "$BENCH" = 1 ]; then
-    if command -v ib_write_bw >/dev/null; then
-        # -R: connect through rdma_cm, as the provider does, so no GID index has to be chosen.
-        PERF=(ib_write_bw -d "$RXE" -R -s 1048576 -t 16 -D 5 -F -u "$ACK_TIMEOUT")
-        echo "== ${PERF[*]} (server and client on $RXE, $ADDR)"
-        "${PERF[@]}" >/dev/null 2>&1 &
-        for _ in $(seq 30); do   # until the server listens
-            "${PERF[@]}" "$ADDR" && break
-            sleep 1
-        done
-        wait || true
-    else
-        echo "ib_write_bw not installed (package perftest): skipping the perftest half of the comparison"
-    fi
+# rxe's counters (cumulative) of the requester's retransmissions (after an ACK timeout or a sequence-error NAK) and
+# of the duplicate requests the responder saw: on a loaded or emulated host rxe drops packets and retransmits.
+rxe_retransmissions() {
+    echo "rxe counters: $(rdma statistic show link "$RXE/1" 2>/dev/null \
+        | grep -o 'completer_retry_err [0-9]*\|duplicate_request [0-9]*' | tr '\n' ' ')"
+}
+
+perftest_write_bw() {
+    # -R: connect through rdma_cm, as the provider does, so no GID index has to be chosen.
+    local perf=(ib_write_bw -d "$RXE" -R -s 1048576 -t 16 -D "$BENCH_SECONDS" -F -u "$ACK_TIMEOUT")
+    echo "== ${perf[*]} (server and client on $RXE, $ADDR)"
+    "${perf[@]}" >/dev/null 2>&1 &
+    for _ in $(seq 30); do   # until the server listens
+        "${perf[@]}" "$ADDR" && break
+        sleep 1
+    done
+    wait || true
+}
+
+if [ "$BENCH" -gt 0 ]; then
     # The test classpath: given (where Maven cannot run), or asked from Maven.
     CP=${LIVEMIG_TEST_CLASSPATH:-"transport-rdma/target/classes:transport-rdma/target/test-classes:$(./mvnw -q -B \
         -pl transport-rdma dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)"}
-    echo "== verbs provider WriteBandwidth 1048576 16 5 2 (size, depth, seconds, warm-up seconds)"
-    java --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
-        io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 5 2 || STATUS=$?
+    command -v ib_write_bw >/dev/null \
+        || echo "ib_write_bw not installed (package perftest): skipping the perftest half of the comparison"
+    # Alternated, so that both see the same state of the host.
+    for run in $(seq "$BENCH"); do
+        if command -v ib_write_bw >/dev/null; then
+            perftest_write_bw
+            rxe_retransmissions
+        fi
+        echo "== verbs provider WriteBandwidth 1048576 16 $BENCH_SECONDS 2 (size, depth, seconds, warm-up seconds)," \
+            "run $run"
+        java --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
+            io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
+        rxe_retransmissions
+    done
 fi
 exit $STATUS

@@ -16,7 +16,8 @@ public interface RdmaAcceptor {
      * Decides.
      *
      * @param remote the peer's address
-     * @param privateData the private data of the peer's connect request (a copy)
+     * @param privateData the private data of the peer's connect request (a copy; on InfiniBand and RoCE
+     *        zero-padded to 56 bytes, see {@link io.livemig.transport.rdma.verbs.CmEvent})
      * @return accept or reject, each with the private data the peer receives
      */
     RdmaAcceptDecision decide(InetSocketAddress remote, byte[] privateData);

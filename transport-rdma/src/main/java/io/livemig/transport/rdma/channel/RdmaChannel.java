@@ -151,7 +151,8 @@ public final class RdmaChannel extends AbstractChannel {
 
     /**
      * The private data the peer sent: for a client, with its accept; for an accepted channel, with its connect
-     * request.
+     * request. On InfiniBand and RoCE it is zero-padded to the CM field's size (see
+     * {@link io.livemig.transport.rdma.verbs.CmEvent}).
      *
      * @return a copy of the bytes, empty before the connection is up
      */

@@ -34,7 +34,8 @@ public final class RdmaConnectionRejectedException extends ConnectException {
     }
 
     /**
-     * The private data the peer rejected with.
+     * The private data the peer rejected with; on InfiniBand and RoCE zero-padded to 148 bytes (see
+     * {@link io.livemig.transport.rdma.verbs.CmEvent}).
      *
      * @return a copy of the bytes, empty when there were none
      */

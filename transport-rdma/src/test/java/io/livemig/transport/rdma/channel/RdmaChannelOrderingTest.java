@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 /** Many small SENDs arrive once each and in order, with the writer paced by writability. */
@@ -16,32 +17,47 @@ abstract class RdmaChannelOrderingTest extends RdmaChannelTestBase {
 
     @Test
     void deliversHundredThousandSendsInOrderWithoutLoss() throws Exception {
-        CompletableFuture<Integer> received = new CompletableFuture<>();
-        RdmaServerChannel server = server(new ChannelInboundHandlerAdapter() {
-            private long expected;
-
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                ByteBuf buf = (ByteBuf) msg;
-                try {
-                    long sequence = buf.readLong();
-                    if (sequence != expected || buf.isReadable()) {
-                        received.completeExceptionally(new AssertionError("expected " + expected + ", got "
-                                + sequence + " with " + buf.readableBytes() + " bytes left"));
-                    }
-                    expected++;
-                    if (expected == COUNT) {
-                        received.complete(COUNT);
-                    }
-                } finally {
-                    buf.release();
-                }
-            }
-        });
+        SequenceReader reader = new SequenceReader(COUNT);
+        RdmaServerChannel server = server(reader);
         SequenceWriter writer = new SequenceWriter(COUNT);
         connect(client(writer), server);
-        assertThat(received.get(WAIT_SECONDS * 2, TimeUnit.SECONDS)).isEqualTo(COUNT);
+        try {
+            assertThat(reader.received.get(WAIT_SECONDS * 2, TimeUnit.SECONDS)).isEqualTo(COUNT);
+        } catch (TimeoutException e) {
+            throw new AssertionError(reader.next + " of " + COUNT + " SENDs arrived within " + WAIT_SECONDS * 2
+                    + " s; writer failure: " + writer.failure, e);
+        }
         assertThat(writer.failure).isNull();
+    }
+
+    /** Checks that every message is the next 8-byte sequence number, and completes when all have arrived. */
+    static final class SequenceReader extends ChannelInboundHandlerAdapter {
+        private final int count;
+        final CompletableFuture<Integer> received = new CompletableFuture<>();
+        /** The next sequence number expected; read by the test thread for the message of a timeout. */
+        volatile long next;
+
+        SequenceReader(int count) {
+            this.count = count;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            try {
+                long sequence = buf.readLong();
+                if (sequence != next || buf.isReadable()) {
+                    received.completeExceptionally(new AssertionError("expected " + next + ", got "
+                            + sequence + " with " + buf.readableBytes() + " bytes left"));
+                }
+                next++;
+                if (next == count) {
+                    received.complete(count);
+                }
+            } finally {
+                buf.release();
+            }
+        }
     }
 
     /** Writes 8-byte sequence numbers while the channel is writable, resuming when it becomes writable again. */

@@ -3,6 +3,7 @@ package io.livemig.transport.rdma.verbs.conformance;
 import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.VerbsException;
 import java.net.InetSocketAddress;
+import java.util.Set;
 
 /**
  * How the conformance suite reaches one provider (and, for the soft provider, one fabric): a suite
@@ -45,6 +46,18 @@ public interface ProviderFixture {
      * @throws Exception when none can be found
      */
     InetSocketAddress addressNobodyListensOn() throws Exception;
+
+    /**
+     * The deviations from the specification that the suite accepts from this device. A provider that follows the
+     * specification declares none, which is the default; a fixture that declares some keys them to the device's
+     * driver and documents each one (see {@link KnownDeviation}).
+     *
+     * @param device a device the test opened
+     * @return the deviations the suite accepts from it
+     */
+    default Set<KnownDeviation> knownDeviations(DeviceContext device) {
+        return Set.of();
+    }
 
     /** Called after every device of a test is closed; closes what the fixture shares (a fabric). */
     default void close() {

@@ -126,10 +126,14 @@ public abstract class SendReceiveConformance extends VerbsConformanceBase {
 
         c.client().qp().postSend(SendWorkRequest.send(5, List.of(ScatterGatherElement.of(sendBuffer, 0, 17))));
 
-        assertThat(c.server().await(c.server().receiveCq(), 2)).extracting(Wc::idAndStatus)
-                .containsExactly("1:LOC_LEN_ERR", "2:WR_FLUSH_ERR");
-        assertThat(c.client().await(c.client().sendCq(), 1)).extracting(Wc::idAndStatus)
-                .containsExactly("5:REM_INV_REQ_ERR");
+        List<Wc> received = c.server().await(c.server().receiveCq(), 2);
+        assertThat(received).extracting(Wc::wrId).containsExactly(1L, 2L);
+        assertStatus(c.server(), received.get(0), WcStatus.LOC_LEN_ERR, KnownDeviation.LOCAL_ERRORS_AS_LOC_QP_OP_ERR);
+        assertThat(received.get(1).status()).isEqualTo(WcStatus.WR_FLUSH_ERR);
+        List<Wc> sent = c.client().await(c.client().sendCq(), 1);
+        assertThat(sent).extracting(Wc::wrId).containsExactly(5L);
+        assertStatus(c.server(), sent.getFirst(), WcStatus.REM_INV_REQ_ERR,
+                KnownDeviation.RECEIVE_OVERFLOW_NAKED_AS_REM_OP_ERR);
         assertThat(c.server().qp().state()).isEqualTo(QpState.ERR);
         assertThat(c.client().qp().state()).isEqualTo(QpState.ERR);
     }
@@ -221,8 +225,10 @@ public abstract class SendReceiveConformance extends VerbsConformanceBase {
 
         c.client().qp().postSend(SendWorkRequest.send(2, List.of(ScatterGatherElement.of(sendBuffer, 0, 8))));
 
-        assertThat(c.server().await(c.server().receiveCq(), 1)).extracting(Wc::idAndStatus)
-                .containsExactly("1:LOC_PROT_ERR");
+        List<Wc> received = c.server().await(c.server().receiveCq(), 1);
+        assertThat(received).extracting(Wc::wrId).containsExactly(1L);
+        assertStatus(c.server(), received.getFirst(), WcStatus.LOC_PROT_ERR,
+                KnownDeviation.LOCAL_ERRORS_AS_LOC_QP_OP_ERR);
         assertThat(c.client().await(c.client().sendCq(), 1)).extracting(Wc::idAndStatus)
                 .containsExactly("2:REM_OP_ERR");
     }
@@ -246,8 +252,9 @@ public abstract class SendReceiveConformance extends VerbsConformanceBase {
         c.client().qp().postSend(SendWorkRequest.send(1,
                 List.of(new ScatterGatherElement(sendBuffer.address(), 8, sendBuffer.lkey() + 1000))));
 
-        assertThat(c.client().await(c.client().sendCq(), 1)).extracting(Wc::idAndStatus)
-                .containsExactly("1:LOC_PROT_ERR");
+        List<Wc> sent = c.client().await(c.client().sendCq(), 1);
+        assertThat(sent).extracting(Wc::wrId).containsExactly(1L);
+        assertStatus(c.client(), sent.getFirst(), WcStatus.LOC_PROT_ERR, KnownDeviation.LOCAL_ERRORS_AS_LOC_QP_OP_ERR);
         assertThat(c.client().qp().state()).isEqualTo(QpState.ERR);
     }
 }

@@ -8,6 +8,7 @@ import io.livemig.transport.rdma.verbs.CmId;
 import io.livemig.transport.rdma.verbs.ConnectionParameters;
 import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.VerbsException;
+import io.livemig.transport.rdma.verbs.WcStatus;
 import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -112,6 +113,43 @@ public abstract class VerbsConformanceBase {
         CmEvent event = side.events().awaitEvent(Side.WAIT);
         assertThat(event.type()).as("event %s", event).isEqualTo(expected);
         return event;
+    }
+
+    /**
+     * Whether the fixture declares the deviation for the side's device, so a test may accept the alternative the
+     * deviation describes. Says so on standard output when it does, so a run's log shows every deviation it
+     * accepted.
+     *
+     * @param side the side whose device causes the behaviour
+     * @param deviation the deviation
+     * @param what what the test saw, for the log
+     * @return true when the deviation is declared for the device
+     */
+    protected boolean accepts(Side side, KnownDeviation deviation, String what) {
+        if (!fixture().knownDeviations(side.device()).contains(deviation)) {
+            return false;
+        }
+        System.out.println("KNOWN DEVIATION " + deviation + " of " + side.device().name() + " accepted: " + what);
+        return true;
+    }
+
+    /**
+     * Checks a completion's status: the one the specification requires, or the one the named deviation reports
+     * instead when the fixture declares that deviation for the device that causes it.
+     *
+     * @param cause the side whose device produces the status (the responder, for a status carried by a NAK)
+     * @param completion the completion
+     * @param specified the status the specification requires
+     * @param deviation the deviation that may replace it
+     */
+    protected void assertStatus(Side cause, Wc completion, WcStatus specified, KnownDeviation deviation) {
+        assertThat(deviation.replaces(specified)).as("%s is about %s", deviation, specified).isTrue();
+        if (completion.status() != specified && deviation.explains(specified, completion.status())
+                && accepts(cause, deviation, "work request " + completion.wrId() + " completed with "
+                        + completion.status() + " where the specification says " + specified)) {
+            return;
+        }
+        assertThat(completion.status()).as("status of work request %d", completion.wrId()).isEqualTo(specified);
     }
 
     /** A connected pair of queue pairs, with the events of the handshake. */

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs the verbs provider's tests in the Soft-RoCE QEMU lab (../shared/lab/rxe, see its README), where Maven cannot
+# run: builds the test classes here, copies the test classpath and the JUnit console launcher under
+# transport-rdma/target/lab/, boots the lab guest and runs scripts/rxe-test.sh inside it with that launcher, so the
+# tests get an rxe device that rxe-test.sh creates and removes itself.
+#
+# Usage: scripts/rxe-lab.sh [--bench | --bench-runs N] [--bench-seconds S] [--ack-timeout N] [--timeout-scale N]
+#                           [--no-build] [SELECTOR...]
+#   --bench            also run rxe-test.sh's ib_write_bw / WriteBandwidth comparison, in the same boot
+#   --bench-runs N     the same, N times each, alternating
+#   --bench-seconds S  how long each bandwidth run lasts (rxe-test.sh's default: 5)
+#   --ack-timeout N    QP ACK timeout exponent (default 18; the lab runs under TCG emulation, which is slow)
+#   --timeout-scale N  multiply the channel tests' waits (default 5): under emulation, with the build's paranoid
+#                      Netty leak detection, the 100 000-message ordering test alone takes over a minute
+#   --no-build         use the classes and target/lab/ as they are
+#   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package with its
+#                      conformance suite, and the channel tests over the verbs provider):
+#                      --select-package io.livemig.transport.rdma.verbs.rdmacore
+#                      --select-class io.livemig.transport.rdma.channel.VerbsRdmaChannel...Test (each)
+# Environment: LAB_DIR (default ../shared/lab/rxe from the project root), and the lab's own knobs; LAB_SMP
+# defaults to 1 here (with two vCPUs, QEMU's multi-threaded TCG once crashed the JVM with SIGILL in JIT code).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LAB_DIR=${LAB_DIR:-$ROOT/../shared/lab/rxe}
+JUNIT_VERSION=1.14.4
+BENCH=
+BENCH_SECONDS=
+ACK_TIMEOUT=18
+TIMEOUT_SCALE=5
+BUILD=1
+SELECTORS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --bench) BENCH="--bench-runs 1"; shift ;;
+        --bench-runs) BENCH="--bench-runs $2"; shift 2 ;;
+        --bench-seconds) BENCH_SECONDS="--bench-seconds $2"; shift 2 ;;
+        --ack-timeout) ACK_TIMEOUT=$2; shift 2 ;;
+        --timeout-scale) TIMEOUT_SCALE=$2; shift 2 ;;
+        --no-build) BUILD=0; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        *) SELECTORS+=("$1"); shift ;;
+    esac
+done
+if [ ${#SELECTORS[@]} -eq 0 ]; then
+    SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
+    for test in "$ROOT"/transport-rdma/src/test/java/io/livemig/transport/rdma/channel/VerbsRdmaChannel*Test.java; do
+        SELECTORS+=(--select-class "io.livemig.transport.rdma.channel.$(basename "$test" .java)")
+    done
+fi
+
+cd "$ROOT"
+LAB=transport-rdma/target/lab
+if [ "$BUILD" = 1 ]; then  # offline (-o): the build has run here before
+    ./mvnw -q -B -o -pl transport-rdma -am test-compile
+    ./mvnw -q -B -o -pl transport-rdma dependency:build-classpath -Dmdep.includeScope=test \
+        -Dmdep.outputFile="$ROOT/$LAB/classpath.txt"
+    rm -rf "${LAB:?}/lib" && mkdir -p "$LAB/lib"
+    # The console launcher brings JUnit itself; the project's own modules come from their target/classes.
+    for jar in $(tr ':' ' ' < "$LAB/classpath.txt"); do
+        case "$(basename "$jar")" in
+            junit-*|opentest4j-*|apiguardian-*|livemig-*) ;;
+            *) cp "$jar" "$LAB/lib/" ;;
+        esac
+    done
+    CONSOLE=org/junit/platform/junit-platform-console-standalone/$JUNIT_VERSION
+    JAR=${MAVEN_REPOSITORY:-$HOME/.m2/repository}/$CONSOLE/junit-platform-console-standalone-$JUNIT_VERSION.jar
+    [ -f "$JAR" ] || ./mvnw -q -B dependency:get \
+        -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT_VERSION
+    cp "$JAR" "$LAB/junit.jar"
+fi
+
+# Inside the guest, the project is at /host. Everything goes on the JVM's class path (not the launcher's -cp), so
+# that Netty finds the build's leak detector (livemig.test.jvmArgs) through the system class loader.
+CP=$LAB/junit.jar:transport-rdma/target/classes:transport-rdma/target/test-classes:test-support/target/classes
+JARS=$(printf '%s:' "$LAB"/lib/*.jar)
+CP=$CP:${JARS%:}
+JVM_ARGS="$(sed -n 's:.*<livemig.test.jvmArgs>\(.*\)</livemig.test.jvmArgs>.*:\1:p' pom.xml) \
+-Dlivemig.test.timeoutScale=$TIMEOUT_SCALE"
+printf -v SELECTED '%q ' "${SELECTORS[@]}"
+RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.ConsoleLauncher execute \
+--config junit.jupiter.extensions.autodetection.enabled=true --disable-banner --details=tree $SELECTED"
+
+export LAB_SMP=${LAB_SMP:-1}
+exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
+$BENCH $BENCH_SECONDS --run '$RUN'"
