@@ -9,7 +9,8 @@
 # Each step prints its time. The dockerd it starts is the caller's to stop: `docker/ci-setup.sh --stop`
 # stops it (and only it: a dockerd that was already running is left alone).
 #
-# usage: docker/ci-setup.sh [--smoke] | --stop
+# usage: docker/ci-setup.sh [--smoke | --base-only] | --stop
+#   --base-only  steps 1, 2 and the base image only (CI: the Testcontainers suite builds the runtime image)
 # environment:
 #   LIVEMIG_IMAGE       runtime image tag (default livemig:dev)
 #   LIVEMIG_BASE_IMAGE  base image tag (default livemig/base:debian-jdk25)
@@ -43,6 +44,7 @@ stop_dockerd() {
 case ${1-} in
   --stop) stop_dockerd; exit 0 ;;
   --smoke) SMOKE=1 ;;
+  --base-only) BASE_ONLY=1 ;;
   "") ;;
   -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown argument '$1' (try --help)" ;;
@@ -85,6 +87,14 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { tail -n 20 "$DOCKERD_LOG" >&2; die "dockerd did not answer in 60 s"; }
 fi
 step "engine ready: Docker $(docker version -f '{{.Server.Version}}')"
+
+if [ "${BASE_ONLY-}" = 1 ]; then
+  # For a build that is about to run: the Testcontainers suite builds the runtime image from the jar itself.
+  LIVEMIG_BASE_IMAGE=$BASE_IMAGE "$DOCKER_DIR/build-base.sh"
+  step "base image ready: $BASE_IMAGE"
+  log "done in $(($(date +%s) - START)) s"
+  exit 0
+fi
 
 # 3. The jar the image copies (CI's ./mvnw verify has usually built it already).
 if [ ! -f "$REPO_DIR/examples/target/livemig.jar" ]; then

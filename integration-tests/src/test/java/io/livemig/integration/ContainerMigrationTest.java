@@ -1,0 +1,208 @@
+package io.livemig.integration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.dockerjava.api.exception.NotFoundException;
+import com.github.dockerjava.api.model.Capability;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.Container;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.Network;
+import org.testcontainers.containers.wait.strategy.Wait;
+import org.testcontainers.images.builder.ImageFromDockerfile;
+import org.testcontainers.junit.jupiter.Testcontainers;
+
+/**
+ * The livemig image across containers: a destination and a source container on a user-defined network
+ * (separate network namespaces and addresses, the soft provider's TCP fabric between them), driven through
+ * each container's QMP socket as an operator's script would drive QEMU. Memory equality is checked with
+ * digests of the file-backed RAM blocks ({@code --ram-file}) on both sides, and the destination's
+ * {@code x-verify} verdict.
+ */
+@Testcontainers(disabledWithoutDocker = true)
+class ContainerMigrationTest {
+
+    /** The offline base docker/build-base.sh makes (docker/ci-setup.sh runs it). */
+    private static final String BASE_IMAGE = System.getProperty("livemig.it.baseImage", "livemig/base:debian-jdk25");
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
+    private static final int QMP_PORT = 4444;
+    private static final String RAM_FILE = "/dev/shm/pc.ram";
+
+    private static ImageFromDockerfile image;
+
+    private Network network;
+    private final List<GenericContainer<?>> started = new java.util.ArrayList<>();
+
+    @BeforeAll
+    static void buildImage() {
+        try {
+            DockerClientFactory.instance().client().inspectImageCmd(BASE_IMAGE).exec();
+        } catch (NotFoundException e) {
+            Assumptions.abort("the base image " + BASE_IMAGE + " is missing: run docker/ci-setup.sh (or "
+                    + "docker/build-base.sh) first");
+        }
+        Path root = Path.of("").toAbsolutePath().getParent();
+        Path jar = root.resolve("examples/target/livemig.jar");
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "examples/target/livemig.jar is not built");
+        // The context holds only what the Dockerfile copies (as .dockerignore says); fixed tag, so that reruns reuse it.
+        image = new ImageFromDockerfile("livemig:it", false)
+                .withFileFromPath("docker", root.resolve("docker"))
+                .withFileFromPath("examples/target/livemig.jar", jar)
+                .withDockerfilePath("docker/Dockerfile")
+                .withBuildArg("BASE_IMAGE", BASE_IMAGE);
+    }
+
+    @BeforeEach
+    void createNetwork() {
+        network = Network.newNetwork();
+    }
+
+    @AfterEach
+    void stopAll() {
+        for (GenericContainer<?> container : started) {
+            System.out.println("---- log of " + container.getNetworkAliases() + "\n" + container.getLogs());
+            container.stop();
+        }
+        network.close();
+    }
+
+    private GenericContainer<?> destination(String alias) {
+        GenericContainer<?> container = new GenericContainer<>(image).withNetwork(network).withNetworkAliases(alias)
+                .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", "soft", "--verify",
+                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram-file", "pc.ram=" + RAM_FILE)
+                .withSharedMemorySize(512L << 20)
+                .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT));
+        container.start();
+        started.add(container);
+        return container;
+    }
+
+    private GenericContainer<?> source() {
+        GenericContainer<?> container = new GenericContainer<>(image).withNetwork(network).withNetworkAliases("source")
+                .withCommand("source", "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE, "--fill", "random",
+                        "--workload", "stress", "--vm-bytes", "128M", "--vm-keep", "--provider", "soft",
+                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT)
+                .withSharedMemorySize(512L << 20)
+                .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN))
+                .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT));
+        container.start();
+        started.add(container);
+        return container;
+    }
+
+    private static QmpClient qmp(GenericContainer<?> container) throws IOException {
+        return QmpClient.connect(container.getHost(), container.getMappedPort(QMP_PORT), TIMEOUT);
+    }
+
+    private static String waitForEnd(QmpClient qmp) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        String status;
+        do {
+            status = qmp.migrationStatus();
+            if (status.equals("completed") || status.equals("failed") || status.equals("cancelled")) {
+                return status;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("migration still " + status + " after " + TIMEOUT);
+    }
+
+    private static String waitForTransfer(QmpClient qmp) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            String answer = qmp.execute("{\"execute\": \"query-migrate\"}");
+            String transferred = QmpClient.member(answer, "transferred");
+            if ("active".equals(QmpClient.member(answer, "status")) && transferred != null
+                    && Long.parseLong(transferred) > (8L << 20)) {
+                return answer;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the migration did not get going within " + TIMEOUT);
+    }
+
+    private static String digest(GenericContainer<?> container) throws Exception {
+        Container.ExecResult result = container.execInContainer("sha256sum", RAM_FILE);
+        assertThat(result.getExitCode()).as(result.getStderr()).isZero();
+        return result.getStdout().split("\\s+")[0];
+    }
+
+    private static void migrate(QmpClient source, String destinationAlias) throws IOException {
+        assertThat(source.execute("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"rdma:" + destinationAlias
+                + ":29200\"}}")).isEqualTo("{\"return\": {}}");
+    }
+
+    @Test
+    void aLiveMigrationAcrossContainersArrivesByteForByte() throws Exception {
+        GenericContainer<?> destination = destination("destination");
+        GenericContainer<?> source = source();
+        try (QmpClient src = qmp(source); QmpClient dst = qmp(destination)) {
+            assertThat(src.execute("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+                    + "[{\"capability\": \"x-verify\", \"state\": true}]}}")).isEqualTo("{\"return\": {}}");
+            migrate(src, "destination");
+            assertThat(waitForEnd(src)).isEqualTo("completed");
+            assertThat(waitForEnd(dst)).isEqualTo("completed");
+            String info = src.execute("{\"execute\": \"query-migrate\"}");
+            System.out.println("source query-migrate: " + info);
+            assertThat(QmpClient.member(info, "downtime")).isNotNull();
+            assertThat(Long.parseLong(QmpClient.member(info, "dirty-sync-count"))).isGreaterThanOrEqualTo(2);
+        }
+        // The source stays paused after a completed migration (QEMU's postmigrate): both files hold the memory
+        // as it was at the pause.
+        assertThat(digest(destination)).isEqualTo(digest(source));
+        assertThat(destination.getLogs()).contains("verification passed");
+    }
+
+    @Test
+    void aDestinationKilledMidMigrationFailsItAndTheSourceMigratesAgainElsewhere() throws Exception {
+        GenericContainer<?> first = destination("first");
+        GenericContainer<?> source = source();
+        try (QmpClient src = qmp(source)) {
+            // 16 MiB/s: the 256 MiB bulk round takes long enough to kill the destination in the middle of it.
+            src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 16777216}}");
+            migrate(src, "first");
+            waitForTransfer(src);
+            first.getDockerClient().killContainerCmd(first.getContainerId()).exec();
+            assertThat(waitForEnd(src)).isEqualTo("failed");
+            String failed = src.execute("{\"execute\": \"query-migrate\"}");
+            System.out.println("after the kill: " + failed);
+            assertThat(QmpClient.member(failed, "error-desc")).isNotBlank();
+            // Still running and ready: a second migration to a new destination completes.
+            GenericContainer<?> second = destination("second");
+            src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 0}}");
+            migrate(src, "second");
+            assertThat(waitForEnd(src)).isEqualTo("completed");
+            assertThat(digest(second)).isEqualTo(digest(source));
+        }
+    }
+
+    @Test
+    void aNetworkCutInsideTheSourceFailsTheMigrationAndTheSourceRunsOn() throws Exception {
+        GenericContainer<?> destination = destination("destination");
+        GenericContainer<?> source = source();
+        try (QmpClient src = qmp(source)) {
+            src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 16777216}}");
+            migrate(src, "destination");
+            waitForTransfer(src);
+            // Drop everything towards the destination's migration port, as a failed link would.
+            Container.ExecResult cut = source.execInContainer("iptables", "-A", "OUTPUT", "-p", "tcp", "--dport",
+                    "29200", "-j", "DROP");
+            assertThat(cut.getExitCode()).as(cut.getStderr()).isZero();
+            assertThat(waitForEnd(src)).isEqualTo("failed");
+            System.out.println("after the cut: " + src.execute("{\"execute\": \"query-migrate\"}"));
+            assertThat(source.isRunning()).isTrue();
+            assertThat(src.execute("{\"execute\": \"query-migrate-parameters\"}")).contains("\"max-bandwidth\"");
+        }
+        assertThat(destination.isRunning()).isTrue();
+    }
+}
