@@ -13,6 +13,8 @@
 #   --timeout-scale N  multiply the channel tests' waits (default 5): under emulation, with the build's paranoid
 #                      Netty leak detection, the 100 000-message ordering test alone takes over a minute
 #   --no-build         use the classes and target/lab/ as they are
+#   --engine           run the migration engine's live migration over the verbs provider
+#                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package with its
 #                      conformance suite, and the channel tests over the verbs provider):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
@@ -29,6 +31,7 @@ BENCH_SECONDS=
 ACK_TIMEOUT=18
 TIMEOUT_SCALE=5
 BUILD=1
+ENGINE=0
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -38,10 +41,14 @@ while [ $# -gt 0 ]; do
         --ack-timeout) ACK_TIMEOUT=$2; shift 2 ;;
         --timeout-scale) TIMEOUT_SCALE=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
+        --engine) ENGINE=1; shift ;;
         -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
+if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
+    SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
+fi
 if [ ${#SELECTORS[@]} -eq 0 ]; then
     SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
     for test in "$ROOT"/transport-rdma/src/test/java/io/livemig/transport/rdma/channel/VerbsRdmaChannel*Test.java; do
@@ -55,6 +62,12 @@ if [ "$BUILD" = 1 ]; then  # offline (-o): the build has run here before
     ./mvnw -q -B -o -pl transport-rdma -am test-compile
     ./mvnw -q -B -o -pl transport-rdma dependency:build-classpath -Dmdep.includeScope=test \
         -Dmdep.outputFile="$ROOT/$LAB/classpath.txt"
+    if [ "$ENGINE" = 1 ]; then
+        ./mvnw -q -B -o -pl migration-engine -am test-compile
+        ./mvnw -q -B -o -pl migration-engine dependency:build-classpath -Dmdep.includeScope=test \
+            -Dmdep.outputFile="$ROOT/$LAB/engine-classpath.txt"
+        printf ':%s' "$(cat "$LAB/engine-classpath.txt")" >> "$LAB/classpath.txt"
+    fi
     rm -rf "${LAB:?}/lib" && mkdir -p "$LAB/lib"
     # The console launcher brings JUnit itself; the project's own modules come from their target/classes.
     for jar in $(tr ':' ' ' < "$LAB/classpath.txt"); do
@@ -73,6 +86,9 @@ fi
 # Inside the guest, the project is at /host. Everything goes on the JVM's class path (not the launcher's -cp), so
 # that Netty finds the build's leak detector (livemig.test.jvmArgs) through the system class loader.
 CP=$LAB/junit.jar:transport-rdma/target/classes:transport-rdma/target/test-classes:test-support/target/classes
+if [ "$ENGINE" = 1 ]; then
+    CP=$CP:migration-engine/target/classes:migration-engine/target/test-classes
+fi
 JARS=$(printf '%s:' "$LAB"/lib/*.jar)
 CP=$CP:${JARS%:}
 JVM_ARGS="$(sed -n 's:.*<livemig.test.jvmArgs>\(.*\)</livemig.test.jvmArgs>.*:\1:p' pom.xml) \
