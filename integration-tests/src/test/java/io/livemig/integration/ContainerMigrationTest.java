@@ -36,12 +36,15 @@ class ContainerMigrationTest {
     private static final String BASE_IMAGE = System.getProperty("livemig.it.baseImage", "livemig/base:debian-jdk25");
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final int QMP_PORT = 4444;
-    private static final String RAM_FILE = "/dev/shm/pc.ram";
+    /** Where each container keeps its file-backed RAM block: a directory of the host, bind-mounted. */
+    private static final String RAM_DIR = "/var/lib/livemig";
+    private static final String RAM_FILE = RAM_DIR + "/pc.ram";
 
     private static ImageFromDockerfile image;
 
     private Network network;
     private final List<GenericContainer<?>> started = new java.util.ArrayList<>();
+    private final java.util.Map<GenericContainer<?>, Path> ramDirs = new java.util.HashMap<>();
 
     @BeforeAll
     static void buildImage() {
@@ -67,34 +70,49 @@ class ContainerMigrationTest {
         network = Network.newNetwork();
     }
 
+    private GenericContainer<?> withRamDir(GenericContainer<?> container) throws IOException {
+        Path dir = Files.createTempDirectory("livemig-it-ram");
+        ramDirs.put(container, dir);
+        return container.withFileSystemBind(dir.toString(), RAM_DIR);
+    }
+
     @AfterEach
-    void stopAll() {
+    void stopAll() throws IOException {
         for (GenericContainer<?> container : started) {
             System.out.println("---- log of " + container.getNetworkAliases() + "\n" + container.getLogs());
             container.stop();
         }
         network.close();
+        for (Path dir : ramDirs.values()) {
+            Files.deleteIfExists(dir.resolve("pc.ram"));
+            Files.deleteIfExists(dir);
+        }
     }
 
-    private GenericContainer<?> destination(String alias) {
-        GenericContainer<?> container = new GenericContainer<>(image).withNetwork(network).withNetworkAliases(alias)
+    private GenericContainer<?> destination(String alias) throws IOException {
+        // It exits once the migration completed (0) or failed, printing the final 'info migrate'.
+        GenericContainer<?> container = withRamDir(new GenericContainer<>(image).withNetwork(network)
+                .withNetworkAliases(alias)
                 .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", "soft", "--verify",
-                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram-file", "pc.ram=" + RAM_FILE)
-                .withSharedMemorySize(512L << 20)
-                .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT));
+                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE,
+                        "--progress", "lines")
+                // Ready once the migration port listens (the QMP socket opens before it).
+                .withExposedPorts(QMP_PORT).waitingFor(Wait.forLogMessage(".*listening on rdma:.*\\n", 1)
+                        .withStartupTimeout(TIMEOUT)));
         container.start();
         started.add(container);
         return container;
     }
 
-    private GenericContainer<?> source() {
-        GenericContainer<?> container = new GenericContainer<>(image).withNetwork(network).withNetworkAliases("source")
+    private GenericContainer<?> source() throws IOException {
+        GenericContainer<?> container = withRamDir(new GenericContainer<>(image).withNetwork(network)
+                .withNetworkAliases("source")
                 .withCommand("source", "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE, "--fill", "random",
-                        "--workload", "stress", "--vm-bytes", "128M", "--vm-keep", "--provider", "soft",
-                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT)
-                .withSharedMemorySize(512L << 20)
+                        "--workload", "stress", "--vm-bytes", "128M", "--vm-keep", "--vm-rate", "32m",
+                        "--provider", "soft", "--timeout", "15", "--qmp", "tcp:0.0.0.0:" + QMP_PORT,
+                        "--progress", "lines")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN))
-                .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT));
+                .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT)));
         container.start();
         started.add(container);
         return container;
@@ -131,10 +149,30 @@ class ContainerMigrationTest {
         throw new AssertionError("the migration did not get going within " + TIMEOUT);
     }
 
-    private static String digest(GenericContainer<?> container) throws Exception {
-        Container.ExecResult result = container.execInContainer("sha256sum", RAM_FILE);
-        assertThat(result.getExitCode()).as(result.getStderr()).isZero();
-        return result.getStdout().split("\\s+")[0];
+    /** SHA-256 of a container's RAM file, read on the host through the bind mount (also after it exited). */
+    private String digest(GenericContainer<?> container) throws Exception {
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        try (java.io.InputStream in = Files.newInputStream(ramDirs.get(container).resolve("pc.ram"))) {
+            byte[] buffer = new byte[1 << 20];
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                sha.update(buffer, 0, n);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
+    private static void awaitExit(GenericContainer<?> container) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (container.isRunning() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertThat(container.isRunning()).as("still running after " + TIMEOUT).isFalse();
+    }
+
+    private static long exitCode(GenericContainer<?> container) {
+        return container.getDockerClient().inspectContainerCmd(container.getContainerId()).exec().getState()
+                .getExitCodeLong();
     }
 
     private static void migrate(QmpClient source, String destinationAlias) throws IOException {
@@ -147,11 +185,13 @@ class ContainerMigrationTest {
         GenericContainer<?> destination = destination("destination");
         GenericContainer<?> source = source();
         try (QmpClient src = qmp(source); QmpClient dst = qmp(destination)) {
+            assertThat(dst.migrationStatus()).isEqualTo("none");
             assertThat(src.execute("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                     + "[{\"capability\": \"x-verify\", \"state\": true}]}}")).isEqualTo("{\"return\": {}}");
             migrate(src, "destination");
             assertThat(waitForEnd(src)).isEqualTo("completed");
-            assertThat(waitForEnd(dst)).isEqualTo("completed");
+            awaitExit(destination);
+            assertThat(exitCode(destination)).isZero();
             String info = src.execute("{\"execute\": \"query-migrate\"}");
             System.out.println("source query-migrate: " + info);
             assertThat(QmpClient.member(info, "downtime")).isNotNull();
@@ -168,6 +208,8 @@ class ContainerMigrationTest {
         GenericContainer<?> first = destination("first");
         GenericContainer<?> source = source();
         try (QmpClient src = qmp(source)) {
+            src.execute("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
+                    + "[{\"capability\": \"x-verify\", \"state\": true}]}}");
             // 16 MiB/s: the 256 MiB bulk round takes long enough to kill the destination in the middle of it.
             src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 16777216}}");
             migrate(src, "first");
@@ -182,6 +224,8 @@ class ContainerMigrationTest {
             src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 0}}");
             migrate(src, "second");
             assertThat(waitForEnd(src)).isEqualTo("completed");
+            awaitExit(second);
+            assertThat(exitCode(second)).isZero();
             assertThat(digest(second)).isEqualTo(digest(source));
         }
     }

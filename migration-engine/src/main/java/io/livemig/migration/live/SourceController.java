@@ -343,6 +343,11 @@ public final class SourceController implements AutoCloseable {
     }
 
     private static String describe(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.nio.channels.ClosedChannelException) {
+                return "the connection to the destination was closed (the destination stopped or the link failed)";
+            }
+        }
         String message = e.getMessage();
         return message == null ? e.getClass().getSimpleName() : message;
     }
