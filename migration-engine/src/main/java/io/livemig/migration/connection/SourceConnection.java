@@ -61,10 +61,10 @@ public final class SourceConnection implements AutoCloseable {
         ChannelFuture future = bootstrap.connect(destination);
         if (!future.awaitUninterruptibly(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)) {
             future.channel().close();
-            throw new IOException("connecting to " + destination + " timed out");
+            throw new IOException("connecting to " + describe(destination) + " timed out");
         }
         if (!future.isSuccess()) {
-            throw new IOException("cannot connect to " + destination + ": " + future.cause().getMessage(),
+            throw new IOException("cannot connect to " + describe(destination) + ": " + future.cause().getMessage(),
                     future.cause());
         }
         RdmaChannel channel = (RdmaChannel) future.channel();
@@ -134,5 +134,11 @@ public final class SourceConnection implements AutoCloseable {
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */
+    private static String describe(java.net.InetSocketAddress address) {
+        String host = address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 }

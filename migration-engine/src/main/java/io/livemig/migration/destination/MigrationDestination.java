@@ -3,6 +3,7 @@ package io.livemig.migration.destination;
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.control.QemuFileInput;
 import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.stream.MigrationStreamReader;
 import io.livemig.migration.stream.RamPhase;
@@ -40,6 +41,7 @@ public final class MigrationDestination {
     private final long maxStateBytes;
     private final Duration timeout;
     private MigrationRecorder recorder = MigrationRecorder.NOOP;
+    private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
 
     /**
      * Creates the destination of one migration.
@@ -71,6 +73,17 @@ public final class MigrationDestination {
      */
     public MigrationDestination recorder(MigrationRecorder recorder) {
         this.recorder = java.util.Objects.requireNonNull(recorder);
+        return this;
+    }
+
+    /**
+     * Sets how announced blocks are made when the application gave no layout (before {@link #run()}).
+     *
+     * @param allocator the allocator
+     * @return this
+     */
+    public MigrationDestination blockAllocator(BlockAllocator allocator) {
+        this.allocator = java.util.Objects.requireNonNull(allocator, "allocator");
         return this;
     }
 
@@ -142,7 +155,7 @@ public final class MigrationDestination {
 
         @Override
         public void ramBlockList(List<BlockListEntry> announced) {
-            blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit);
+            blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit, allocator);
             DestinationBlockTable table = DestinationBlockTable.match(blocks, announced);
             registrations = new ChunkRegistrations(table, (memory, access) -> {
                 MemoryRegion region = registrar.register(memory, access);

@@ -5,6 +5,7 @@ import io.livemig.migration.connection.DestinationServer;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
@@ -41,6 +42,7 @@ public final class DestinationController implements AutoCloseable {
     private final long maxStateBytes;
     private final Duration timeout;
     private final MigrationRecorder recorder;
+    private final BlockAllocator allocator;
     private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.One<IncomingMigration> completion = Sinks.one();
     private final Sinks.Many<MigrationInfo> statusChanges = Sinks.many().multicast().directBestEffort();
@@ -58,6 +60,7 @@ public final class DestinationController implements AutoCloseable {
         this.maxStateBytes = builder.maxStateBytes;
         this.timeout = builder.timeout;
         this.recorder = builder.recorder;
+        this.allocator = builder.allocator;
     }
 
     /**
@@ -78,6 +81,7 @@ public final class DestinationController implements AutoCloseable {
         private long maxStateBytes = 64L << 20;
         private Duration timeout = Duration.ofSeconds(60);
         private MigrationRecorder recorder = MigrationRecorder.NOOP;
+        private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
 
         private Builder() {
         }
@@ -113,6 +117,18 @@ public final class DestinationController implements AutoCloseable {
          */
         public Builder blocks(RamBlocks blocks) {
             this.provided = blocks;
+            return this;
+        }
+
+        /**
+         * How announced blocks are made when no {@link #blocks(RamBlocks) layout} is given (default:
+         * anonymous memory); for example a file mapping for some names.
+         *
+         * @param allocator the allocator; the blocks it makes are released with a failed migration
+         * @return this
+         */
+        public Builder blockAllocator(BlockAllocator allocator) {
+            this.allocator = Objects.requireNonNull(allocator);
             return this;
         }
 
@@ -200,7 +216,7 @@ public final class DestinationController implements AutoCloseable {
                     try (connection) {
                         MigrationDestination destination = new MigrationDestination(connection.control(),
                                 connection.registrar(), connection.capabilities().pinAll(), provided, memoryLimit,
-                                maxStateBytes, timeout).recorder(recorder);
+                                maxStateBytes, timeout).recorder(recorder).blockAllocator(allocator);
                         return destination.run(this::status);
                     } catch (IOException e) {
                         throw new java.io.UncheckedIOException(e);
@@ -231,7 +247,10 @@ public final class DestinationController implements AutoCloseable {
     }
 
     private void publish() {
-        statusChanges.tryEmitNext(tracker.snapshot());
+        synchronized (statusChanges) {
+            // Sinks.Many rejects concurrent emitters (FAIL_NON_SERIALIZED); the accept and worker threads both publish.
+            statusChanges.tryEmitNext(tracker.snapshot());
+        }
     }
 
     /**

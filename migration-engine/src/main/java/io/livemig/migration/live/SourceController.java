@@ -272,6 +272,8 @@ public final class SourceController implements AutoCloseable {
             }
             cancelRequested.set(false);
             MigrationTracker tracker = new MigrationTracker();
+            // In setup before migrate returns, so that a query-migrate right after it never reads the last one.
+            tracker.start(blocks.totalBytes());
             current.set(tracker);
             currentSink = sink;
             sink.onCancel(this::cancel);
@@ -281,7 +283,6 @@ public final class SourceController implements AutoCloseable {
 
     private void run(MigrationUri uri, MigrationTracker tracker, FluxSink<MigrationInfo> sink) {
         MigrationCapabilities caps = capabilities.get();
-        tracker.start(blocks.totalBytes());
         MigrationRecorder.Mode mode = caps.isOn(MigrationCapability.RDMA_PIN_ALL) ? MigrationRecorder.Mode.PIN_ALL
                 : MigrationRecorder.Mode.DYNAMIC;
         recorder.migrationStarted(MigrationRecorder.Side.SOURCE, mode);
@@ -361,7 +362,10 @@ public final class SourceController implements AutoCloseable {
     private void publish(MigrationTracker tracker, FluxSink<MigrationInfo> sink) {
         MigrationInfo info = tracker.snapshot();
         recorder.progress(info);
-        statusChanges.tryEmitNext(info);
+        synchronized (statusChanges) {
+            // Sinks.Many rejects concurrent emitters (FAIL_NON_SERIALIZED): the worker and a cancel may race.
+            statusChanges.tryEmitNext(info);
+        }
         sink.next(info);
     }
 

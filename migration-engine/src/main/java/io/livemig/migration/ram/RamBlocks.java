@@ -59,12 +59,28 @@ public final class RamBlocks implements Iterable<RamBlock>, AutoCloseable {
      * @return the set, owning the blocks
      */
     public static RamBlocks allocate(List<BlockListEntry> layout) {
+        return allocate(layout, BlockAllocator.ANONYMOUS);
+    }
+
+    /**
+     * Makes blocks in the given order with an allocator, placed one after another in the RAM address space.
+     *
+     * @param layout names and used lengths
+     * @param allocator makes each block's memory
+     * @return the set, owning the blocks
+     */
+    public static RamBlocks allocate(List<BlockListEntry> layout, BlockAllocator allocator) {
         List<RamBlock> allocated = new ArrayList<>();
         boolean success = false;
         try {
             long offset = 0;
             for (BlockListEntry entry : layout) {
-                allocated.add(RamBlock.allocate(entry.idstr(), entry.usedLength(), offset));
+                RamBlock block = allocator.allocate(entry.idstr(), entry.usedLength(), offset);
+                allocated.add(block);
+                if (!block.name().equals(entry.idstr()) || block.usedLength() != entry.usedLength()) {
+                    throw new IllegalStateException("the block allocator made " + block + " for RAM block '"
+                            + entry.idstr() + "' of " + entry.usedLength() + " bytes");
+                }
                 offset += entry.usedLength();
             }
             RamBlocks blocks = new RamBlocks(allocated);
@@ -87,6 +103,20 @@ public final class RamBlocks implements Iterable<RamBlock>, AutoCloseable {
      * @throws RamLimitExceededException if the blocks need more than the limit (nothing is allocated)
      */
     public static RamBlocks allocateAnnounced(List<BlockListEntry> announced, long memoryLimit) {
+        return allocateAnnounced(announced, memoryLimit, BlockAllocator.ANONYMOUS);
+    }
+
+    /**
+     * {@link #allocateAnnounced(List, long)} with the application's allocator.
+     *
+     * @param announced the block list from the setup RAM section
+     * @param memoryLimit most bytes this destination may allocate
+     * @param allocator makes each block's memory
+     * @return the set, owning the blocks
+     * @throws RamLimitExceededException if the blocks need more than the limit (nothing is allocated)
+     */
+    public static RamBlocks allocateAnnounced(List<BlockListEntry> announced, long memoryLimit,
+            BlockAllocator allocator) {
         long total = 0;
         for (BlockListEntry entry : announced) {
             total = Math.addExact(total, entry.usedLength());
@@ -94,7 +124,7 @@ public final class RamBlocks implements Iterable<RamBlock>, AutoCloseable {
         if (total > memoryLimit) {
             throw new RamLimitExceededException(announced.size(), total, memoryLimit);
         }
-        return allocate(announced);
+        return allocate(announced, allocator);
     }
 
     /**

@@ -1,0 +1,121 @@
+package io.livemig.migration.monitor;
+
+import io.livemig.migration.live.DestinationController;
+import io.livemig.migration.live.SourceController;
+import io.livemig.migration.params.MigrationCapabilities;
+import io.livemig.migration.params.MigrationCapability;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.status.MigrationInfo;
+import reactor.core.publisher.Flux;
+
+/**
+ * One end of a migration as QEMU's monitor drives it: what HMP and QMP commands act on. Adapters exist
+ * for a {@link SourceController} and a {@link DestinationController}; commands that make no sense on one
+ * end fail with QEMU-like texts.
+ */
+public interface MigrationTarget {
+
+    /** Which end this is. */
+    enum Role {
+        /** The outgoing side ({@code migrate}). */
+        SOURCE,
+        /** The incoming side ({@code -incoming}, {@code migrate-incoming}). */
+        DESTINATION
+    }
+
+    /**
+     * Which end this is.
+     *
+     * @return the role
+     */
+    Role role();
+
+    /**
+     * The capabilities ({@code query-migrate-capabilities}).
+     *
+     * @return the current set
+     */
+    MigrationCapabilities capabilities();
+
+    /**
+     * {@code migrate-set-capabilities} for one capability.
+     *
+     * @param capability the capability
+     * @param on its new state
+     * @throws IllegalStateException with QEMU's text while a migration runs
+     */
+    void setCapability(MigrationCapability capability, boolean on);
+
+    /**
+     * The parameters ({@code query-migrate-parameters}).
+     *
+     * @return the current parameters
+     */
+    MigrationParameters parameters();
+
+    /**
+     * {@code migrate-set-parameters}.
+     *
+     * @param parameters the new parameters
+     */
+    void setParameters(MigrationParameters parameters);
+
+    /**
+     * {@code query-migrate}.
+     *
+     * @return the snapshot
+     */
+    MigrationInfo info();
+
+    /**
+     * Status changes, for QMP's {@code MIGRATION} events.
+     *
+     * @return snapshots at each change
+     */
+    Flux<MigrationInfo> statusChanges();
+
+    /**
+     * {@code migrate URI} (detached: returns once started).
+     *
+     * @param uri the destination
+     * @throws IllegalStateException with QEMU's text when not possible
+     */
+    void migrate(MigrationUri uri);
+
+    /** {@code migrate_cancel}. */
+    void cancel();
+
+    /**
+     * {@code migrate-incoming URI}.
+     *
+     * @param uri where to listen
+     * @throws IllegalStateException with QEMU's text when not possible
+     */
+    void incoming(MigrationUri uri);
+
+    /** {@code quit}: asks the process that owns this end to stop. */
+    void quit();
+
+    /**
+     * The source end of a controller.
+     *
+     * @param controller the controller, not owned
+     * @param onQuit what {@code quit} does
+     * @return the target
+     */
+    static MigrationTarget source(SourceController controller, Runnable onQuit) {
+        throw new UnsupportedOperationException("not yet");
+    }
+
+    /**
+     * The destination end of a controller.
+     *
+     * @param controller the controller, not owned
+     * @param onQuit what {@code quit} does
+     * @return the target
+     */
+    static MigrationTarget destination(DestinationController controller, Runnable onQuit) {
+        throw new UnsupportedOperationException("not yet");
+    }
+}
