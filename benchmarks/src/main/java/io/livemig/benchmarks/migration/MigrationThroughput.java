@@ -38,6 +38,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class MigrationThroughput {
 
+    /** How the destination child gets its RAM: allocated as announced, populated during the setup, or given. */
+    private static final List<String> DESTINATION_MODES = List.of("on-demand", "preallocate", "pre-faulted");
+    private static final java.util.Map<String, String> DESTINATION_MODE_TITLES = java.util.Map.of(
+            "on-demand", "destination allocates on demand",
+            "preallocate", "destination preallocates in setup",
+            "pre-faulted", "destination RAM pre-faulted before");
+
     private MigrationThroughput() {
     }
 
@@ -49,7 +56,7 @@ public final class MigrationThroughput {
      */
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("destination")) {
-            destination(Long.parseLong(args[1]));
+            destination(args[1], Long.parseLong(args[2]));
             return;
         }
         if (args.length > 0 && args[0].equals("tcp-sink")) {
@@ -70,26 +77,26 @@ public final class MigrationThroughput {
             // Warm the source's code paths (each destination is a fresh process, as QEMU's is).
             try (RamBlocks warm = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 256L << 20)))) {
                 for (boolean pinAll : new boolean[] {false, true}) {
-                    migrate(warm, pinAll, false);
+                    migrate(warm, pinAll, "on-demand");
                 }
             }
             for (int r = 0; r < repetitions; r++) {
                 double tcp = rawTcp(memory);
                 double gib = size / (double) (1L << 30);
-                for (boolean prealloc : new boolean[] {false, true}) {
+                for (String destinationMode : DESTINATION_MODES) {
                     // Alternate which mode goes first, so neither always meets a warmer machine.
                     double dynamic;
                     double pinAll;
                     if (r % 2 == 0) {
-                        dynamic = migrate(source, false, prealloc);
-                        pinAll = migrate(source, true, prealloc);
+                        dynamic = migrate(source, false, destinationMode);
+                        pinAll = migrate(source, true, destinationMode);
                     } else {
-                        pinAll = migrate(source, true, prealloc);
-                        dynamic = migrate(source, false, prealloc);
+                        pinAll = migrate(source, true, destinationMode);
+                        dynamic = migrate(source, false, destinationMode);
                     }
                     System.out.printf("%s: raw TCP %.2f GiB/s | dynamic %.2f s %.2f GiB/s (%.2f of raw) | pin-all"
                             + " %.2f s %.2f GiB/s (%.2f of raw) | dynamic/pin-all time %.2f%n",
-                            prealloc ? "destination RAM pre-faulted" : "destination allocates on demand", tcp,
+                            DESTINATION_MODE_TITLES.get(destinationMode), tcp,
                             dynamic, gib / dynamic, gib / dynamic / tcp, pinAll, gib / pinAll, gib / pinAll / tcp,
                             dynamic / pinAll);
                 }
@@ -97,9 +104,9 @@ public final class MigrationThroughput {
         }
     }
 
-    private static double migrate(RamBlocks source, boolean pinAll, boolean prealloc) throws Exception {
+    private static double migrate(RamBlocks source, boolean pinAll, String destinationMode) throws Exception {
         Duration timeout = Duration.ofMinutes(5);
-        Process child = child("destination", Long.toString(prealloc ? source.totalBytes() : 0));
+        Process child = child("destination", destinationMode, Long.toString(source.totalBytes()));
         try {
             BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(),
                     StandardCharsets.UTF_8));
@@ -127,8 +134,9 @@ public final class MigrationThroughput {
     }
 
     /** Child: receives one migration, prints the port, then "ok" when it completed. */
-    private static void destination(long size) throws Exception {
-        RamBlocks provided = size > 0 ? RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", size))) : null;
+    private static void destination(String mode, long size) throws Exception {
+        RamBlocks provided = mode.equals("pre-faulted") ? RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", size)))
+                : null;
         if (provided != null) {
             // QEMU's -mem-prealloc: the destination's RAM is faulted in before the migration starts.
             MemorySegment memory = provided.get(0).memory();
@@ -138,6 +146,7 @@ public final class MigrationThroughput {
         }
         try (DestinationController destination = DestinationController.builder()
                 .devices(RdmaDeviceFactory.named("soft")).memoryLimit(Long.MAX_VALUE).blocks(provided)
+                .preallocate(mode.equals("preallocate"))
                 .timeout(Duration.ofMinutes(5)).build()) {
             InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
             System.out.println(address.getPort());

@@ -4,6 +4,7 @@ import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.control.QemuFileInput;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.ram.BlockAllocator;
+import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.stream.MigrationStreamReader;
 import io.livemig.migration.stream.RamPhase;
@@ -42,6 +43,7 @@ public final class MigrationDestination {
     private final Duration timeout;
     private MigrationRecorder recorder = MigrationRecorder.NOOP;
     private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
+    private boolean preallocate;
 
     /**
      * Creates the destination of one migration.
@@ -84,6 +86,18 @@ public final class MigrationDestination {
      */
     public MigrationDestination blockAllocator(BlockAllocator allocator) {
         this.allocator = java.util.Objects.requireNonNull(allocator, "allocator");
+        return this;
+    }
+
+    /**
+     * Whether blocks this destination allocates are committed before RAM BLOCKS RESULT (QEMU's
+     * {@code -mem-prealloc}; counted in setup time) rather than on first touch (before {@link #run()}).
+     *
+     * @param preallocate true to populate allocated blocks
+     * @return this
+     */
+    public MigrationDestination preallocate(boolean preallocate) {
+        this.preallocate = preallocate;
         return this;
     }
 
@@ -156,6 +170,9 @@ public final class MigrationDestination {
         @Override
         public void ramBlockList(List<BlockListEntry> announced) {
             blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit, allocator);
+            if (provided == null && preallocate) {
+                blocks.forEach(RamBlock::populate);
+            }
             DestinationBlockTable table = DestinationBlockTable.match(blocks, announced);
             registrations = new ChunkRegistrations(table, (memory, access) -> {
                 MemoryRegion region = registrar.register(memory, access);

@@ -118,4 +118,51 @@ class RamBlockTest {
                     .hasMessage("RAM blocks 'a' and 'c' overlap in the RAM address space");
         }
     }
+
+    @Test
+    void populateCommitsEveryPageOfAnAllocatedBlockAndKeepsItsContents() throws Exception {
+        long size = 192L << 20;
+        try (RamBlock block = RamBlock.allocate("pc.ram", size, 0)) {
+            block.putLong(size - 8, 0x0123456789abcdefL);
+            long before = residentBytes();
+            block.populate();
+            long after = residentBytes();
+            assertThat(after - before).as("resident growth").isGreaterThan(size * 9 / 10);
+            assertThat(block.memory().get(ValueLayout.JAVA_LONG_UNALIGNED, size - 8)).isEqualTo(0x0123456789abcdefL);
+            assertThat(block.memory().get(ValueLayout.JAVA_LONG_UNALIGNED, 0)).isZero();
+        }
+    }
+
+    /** VmRSS of this process from /proc/self/status. */
+    private static long residentBytes() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new AssertionError("no VmRSS in /proc/self/status");
+    }
+
+    @Test
+    void aBlockAllocatorMakesTheAnnouncedBlocksFileBackedWhereItChooses(@TempDir Path dir) throws Exception {
+        List<BlockListEntry> announced = List.of(new BlockListEntry("pc.ram", 1L << 20),
+                new BlockListEntry("vga.vram", 64 * 1024));
+        Path file = dir.resolve("pc.ram");
+        BlockAllocator allocator = (name, length, offset) -> name.equals("pc.ram")
+                ? RamBlock.mapFile(name, file, length, offset, true) : RamBlock.allocate(name, length, offset);
+        try (RamBlocks blocks = RamBlocks.allocateAnnounced(announced, 2L << 20, allocator)) {
+            assertThat(blocks.get(1).offset()).isEqualTo(1L << 20);
+            blocks.get(0).putLong(4096, 42);
+            blocks.get(1).putLong(0, 7);
+        }
+        assertThat(Files.size(file)).isEqualTo(1L << 20);
+        assertThat(MemorySegment.ofArray(Files.readAllBytes(file)).get(ValueLayout.JAVA_LONG_UNALIGNED, 4096))
+                .isEqualTo(42);
+
+        BlockAllocator wrongSize = (name, length, offset) -> RamBlock.allocate(name, length * 2, offset);
+        assertThatThrownBy(() -> RamBlocks.allocateAnnounced(announced, 2L << 20, wrongSize))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the block allocator made ")
+                .hasMessageEndingWith(" for RAM block 'pc.ram' of 1048576 bytes");
+    }
 }

@@ -102,6 +102,8 @@ final class Libc {
     static final long MAP_FAILED = -1L;
     /** {@code madvise} advice from {@code man 2 madvise}. */
     static final int MADV_HUGEPAGE = 14;
+    /** {@code madvise} advice: fault in (populate) writable pages now (Linux 5.14+, asm-generic/mman-common.h). */
+    static final int MADV_POPULATE_WRITE = 23;
     /** {@code sysconf} name of the page size. */
     static final int SC_PAGESIZE = 30;
 
