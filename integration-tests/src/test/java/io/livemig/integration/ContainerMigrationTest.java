@@ -93,15 +93,42 @@ class ContainerMigrationTest {
         // It exits once the migration completed (0) or failed, printing the final 'info migrate'.
         GenericContainer<?> container = withRamDir(new GenericContainer<>(image).withNetwork(network)
                 .withNetworkAliases(alias)
-                .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", "soft", "--verify",
+                .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", provider(), "--verify",
                         "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE,
                         "--progress", "lines")
                 // Ready once the migration port listens (the QMP socket opens before it).
                 .withExposedPorts(QMP_PORT).waitingFor(Wait.forLogMessage(".*listening on rdma:.*\\n", 1)
                         .withStartupTimeout(TIMEOUT)));
+        prepare(container);
         container.start();
         started.add(container);
         return container;
+    }
+
+    /**
+     * The RDMA provider both ends use.
+     *
+     * @return {@code soft}: the TCP fabric between the containers' network namespaces
+     */
+    String provider() {
+        return "soft";
+    }
+
+    /**
+     * What a container needs beyond the image for {@link #provider()}: nothing for the soft provider.
+     *
+     * @param container a destination or source before it starts
+     */
+    void prepare(GenericContainer<?> container) {
+    }
+
+    /**
+     * The iptables rule (after {@code iptables -A}) that cuts the migration's traffic inside the source.
+     *
+     * @return the TCP connection to the destination's migration port
+     */
+    List<String> cutRule() {
+        return List.of("OUTPUT", "-p", "tcp", "--dport", "29200", "-j", "DROP");
     }
 
     private GenericContainer<?> source() throws IOException {
@@ -109,10 +136,11 @@ class ContainerMigrationTest {
                 .withNetworkAliases("source")
                 .withCommand("source", "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE, "--fill", "random",
                         "--workload", "stress", "--vm-bytes", "128M", "--vm-keep", "--vm-rate", "32m",
-                        "--provider", "soft", "--timeout", "15", "--qmp", "tcp:0.0.0.0:" + QMP_PORT,
+                        "--provider", provider(), "--timeout", "15", "--qmp", "tcp:0.0.0.0:" + QMP_PORT,
                         "--progress", "lines")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN))
                 .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT)));
+        prepare(container);
         container.start();
         started.add(container);
         return container;
@@ -238,9 +266,10 @@ class ContainerMigrationTest {
             src.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 16777216}}");
             migrate(src, "destination");
             waitForTransfer(src);
-            // Drop everything towards the destination's migration port, as a failed link would.
-            Container.ExecResult cut = source.execInContainer("iptables", "-A", "OUTPUT", "-p", "tcp", "--dport",
-                    "29200", "-j", "DROP");
+            // Drop everything towards the destination's migration traffic, as a failed link would.
+            List<String> command = new java.util.ArrayList<>(List.of("iptables", "-A"));
+            command.addAll(cutRule());
+            Container.ExecResult cut = source.execInContainer(command.toArray(String[]::new));
             assertThat(cut.getExitCode()).as(cut.getStderr()).isZero();
             assertThat(waitForEnd(src)).isEqualTo("failed");
             System.out.println("after the cut: " + src.execute("{\"execute\": \"query-migrate\"}"));
