@@ -31,6 +31,11 @@ class QmpServerTest {
         pair.close();
     }
 
+    /** QEMU's error answer. */
+    static String error(String errorClass, String desc) {
+        return "{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": " + JsonWriter.write(desc) + "}}";
+    }
+
     private MonitorClient negotiated(MonitorServer on) throws Exception {
         MonitorClient client = new MonitorClient(on.address());
         assertThat(client.next()).isEqualTo(GREETING);
@@ -43,13 +48,13 @@ class QmpServerTest {
         assertThat(server.address()).startsWith("tcp:127.0.0.1:").doesNotEndWith(":0");
         try (MonitorClient client = new MonitorClient(server.address())) {
             assertThat(client.nextRaw()).isEqualTo(GREETING + "\r\n");
-            assertThat(client.execute("{\"execute\": \"query-migrate\"}")).isEqualTo("{\"error\": {\"class\":"
-                    + " \"CommandNotFound\", \"desc\": \"Expecting capabilities negotiation with 'qmp_capabilities'\"}}");
+            assertThat(client.execute("{\"execute\": \"query-migrate\"}")).isEqualTo(error("CommandNotFound",
+                    "Expecting capabilities negotiation with 'qmp_capabilities'"));
             assertThat(client.execute("{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}"))
-                    .isEqualTo("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Capability 'oob' not available\"}}");
+                    .isEqualTo(error("GenericError", "Capability 'oob' not available"));
             assertThat(client.execute("{\"execute\": \"qmp_capabilities\"}")).isEqualTo(OK);
-            assertThat(client.execute("{\"execute\": \"qmp_capabilities\"}")).isEqualTo("{\"error\": {\"class\":"
-                    + " \"CommandNotFound\", \"desc\": \"Capabilities negotiation is already complete, command ignored\"}}");
+            assertThat(client.execute("{\"execute\": \"qmp_capabilities\"}")).isEqualTo(error("CommandNotFound",
+                    "Capabilities negotiation is already complete, command ignored"));
             assertThat(client.execute("{\"execute\": \"query-migrate\"}")).isEqualTo(OK);
         }
     }
@@ -91,7 +96,8 @@ class QmpServerTest {
                         "GenericError", "Parameter 'blk' is unexpected"),
                 Arguments.of("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"tcp:127.0.0.1:4444\"}}",
                         "GenericError",
-                        "unsupported migration transport 'tcp' in 'tcp:127.0.0.1:4444'; livemig migrates over rdma:HOST:PORT"),
+                        "unsupported migration transport 'tcp' in 'tcp:127.0.0.1:4444'; livemig migrates over"
+                        + " rdma:HOST:PORT"),
                 Arguments.of("{\"execute\": \"migrate-incoming\", \"arguments\": {\"uri\": \"rdma:127.0.0.1:0\"}}",
                         "GenericError", "'-incoming' was not specified on the command line"),
                 Arguments.of("{\"execute\": \"query-migrate\", \"arguments\": {\"x\": 1}}", "GenericError",
@@ -100,7 +106,8 @@ class QmpServerTest {
                         "QMP input member 'arguments' must be an object"),
                 Arguments.of("{\"arguments\": {}}", "GenericError", "QMP input lacks member 'execute'"),
                 Arguments.of("{\"execute\": 1}", "GenericError", "QMP input member 'execute' must be a string"),
-                Arguments.of("{\"execute\": \"quit\", \"foo\": 1}", "GenericError", "QMP input member 'foo' is unexpected"),
+                Arguments.of("{\"execute\": \"quit\", \"foo\": 1}", "GenericError",
+                        "QMP input member 'foo' is unexpected"),
                 Arguments.of("[1, 2]", "GenericError", "QMP input must be a JSON object"),
                 Arguments.of("{\"execute\" \"x\"}", "GenericError", "JSON parse error, missing : in object pair"),
                 Arguments.of("{\"execute\": nope}", "GenericError", "JSON parse error, invalid keyword 'nope'"),
@@ -121,7 +128,8 @@ class QmpServerTest {
                         "GenericError", "Invalid parameter type for 'max-bandwidth', expected: integer"),
                 Arguments.of("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": -1}}",
                         "GenericError", "Parameter 'max-bandwidth' expects size"),
-                Arguments.of("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"cpu-throttle-initial\": 256}}",
+                Arguments.of("{\"execute\": \"migrate-set-parameters\","
+                        + " \"arguments\": {\"cpu-throttle-initial\": 256}}",
                         "GenericError", "Parameter 'cpu-throttle-initial' expects uint8"),
                 Arguments.of("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"downtime-limit\": 2000001}}",
                         "GenericError",
@@ -154,7 +162,8 @@ class QmpServerTest {
             assertThat(client.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\":"
                     + " 42949672960, \"downtime-limit\": 500, \"max-cpu-throttle\": 80}}")).isEqualTo(OK);
             assertThat(client.execute("{\"execute\": \"query-migrate-parameters\"}")).isEqualTo("{\"return\": {"
-                    + "\"throttle-trigger-threshold\": 50, \"cpu-throttle-initial\": 20, \"cpu-throttle-increment\": 10,"
+                    + "\"throttle-trigger-threshold\": 50, \"cpu-throttle-initial\": 20,"
+                    + " \"cpu-throttle-increment\": 10,"
                     + " \"max-cpu-throttle\": 80, \"max-bandwidth\": 42949672960, \"avail-switchover-bandwidth\": 0,"
                     + " \"downtime-limit\": 500}}");
             assertThat(pair.source.parameters().maxBandwidth()).isEqualTo(42949672960L);
@@ -206,7 +215,8 @@ class QmpServerTest {
         Path path = dir.resolve("data");
         java.nio.file.Files.writeString(path, "keep me");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> MonitorServer.qmp("unix:" + path, pair.sourceTarget))
-                .isInstanceOf(java.io.UncheckedIOException.class).hasMessageStartingWith("cannot listen on unix:" + path);
+                .isInstanceOf(java.io.UncheckedIOException.class)
+                .hasMessageStartingWith("cannot listen on unix:" + path);
         assertThat(path).hasContent("keep me");
     }
 
