@@ -36,8 +36,9 @@ class QmpMigrationTest {
                 MonitorServer sourceServer = MonitorServer.qmp("tcp:127.0.0.1:0", pair.sourceTarget);
                 MonitorServer destinationServer = MonitorServer.qmp("tcp:127.0.0.1:0", pair.destinationTarget);
                 MonitorClient source = new MonitorClient(sourceServer.address());
+                MonitorClient watcher = new MonitorClient(sourceServer.address());
                 MonitorClient destination = new MonitorClient(destinationServer.address())) {
-            for (MonitorClient client : List.of(source, destination)) {
+            for (MonitorClient client : List.of(source, watcher, destination)) {
                 client.next();
                 assertThat(client.execute("{\"execute\": \"qmp_capabilities\"}")).isEqualTo(QmpServerTest.OK);
             }
@@ -57,6 +58,8 @@ class QmpMigrationTest {
             List<String> sourceStatuses = statusesUntilFinished(source);
             assertThat(sourceStatuses).startsWith("setup").contains("active", "device").endsWith("completed")
                     .doesNotHaveDuplicates();
+            // Every negotiated client sees the events, not only the one that started the migration.
+            assertThat(statusesUntilFinished(watcher)).isEqualTo(sourceStatuses);
             List<String> destinationStatuses = statusesUntilFinished(destination);
             assertThat(destinationStatuses).startsWith("setup").endsWith("completed");
 
