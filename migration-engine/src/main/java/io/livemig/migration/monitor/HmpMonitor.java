@@ -1,14 +1,47 @@
 package io.livemig.migration.monitor;
 
+import io.livemig.migration.params.MigrationCapability;
+import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.status.MigrationInfo;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import reactor.core.Disposable;
 
 /**
  * QEMU's human monitor (HMP) for migration: parses one command line at a time and renders its answer as
  * QEMU prints it.
+ *
+ * <p>Commands: {@code migrate [-d] URI}, {@code migrate_cancel}, {@code migrate_incoming URI},
+ * {@code migrate_set_capability NAME on|off}, {@code migrate_set_parameter NAME VALUE},
+ * {@code info migrate|migrate_capabilities|migrate_parameters}, {@code help [CMD]}, {@code quit}.
+ * Values are read as QEMU's {@code hmp_migrate_set_parameter} reads them ({@code max-bandwidth 40} is
+ * 40 MiB/s, {@code 40g} is 40 GiB/s, see {@link QemuSize}).
+ *
+ * <p>A failed command answers one line {@code Error: TEXT}, as QEMU's {@code hmp_handle_error} does;
+ * argument errors answer QEMU's parser texts ({@code migrate: string expected}, then
+ * {@code Try "help migrate" for more information}); an unknown command answers
+ * {@code unknown command: 'NAME'}.
+ *
+ * <p>{@code migrate URI} without {@code -d} waits for the migration to end, as QEMU's HMP does, and then
+ * prints {@code Error: ERROR-DESC} if it failed (nothing when it completed or was cancelled);
+ * {@code migrate -d URI} returns once the migration started. Both refuse a second migration with
+ * {@code Error: There's a migration process in progress}.
  */
 public final class HmpMonitor {
+
+    /** The prompt {@link #serve} prints before reading each line. */
+    public static final String PROMPT = "(livemig) ";
+
+    private static final long WAIT_POLL_MILLIS = 1000;
 
     private final MigrationTarget target;
 
@@ -18,17 +51,44 @@ public final class HmpMonitor {
      * @param target what the commands act on
      */
     public HmpMonitor(MigrationTarget target) {
-        this.target = target;
+        this.target = Objects.requireNonNull(target, "target");
     }
 
     /**
      * Runs one command line.
      *
      * @param line e.g. {@code migrate_set_parameter max-bandwidth 40g}
-     * @return what to print (possibly empty); errors are returned as QEMU prints them
+     * @return what to print, lines separated by {@code \n} without a final newline (empty when nothing);
+     *         errors are returned as QEMU prints them
      */
     public String execute(String line) {
-        throw new UnsupportedOperationException("not yet");
+        List<String> words = Arrays.stream(line.strip().split("\\s+")).filter(w -> !w.isEmpty()).toList();
+        if (words.isEmpty()) {
+            return "";
+        }
+        HmpCommand command = HmpCommand.find(words.getFirst());
+        if (command == null) {
+            return "unknown command: '" + words.getFirst() + "'";
+        }
+        List<String> args = words.subList(1, words.size());
+        try {
+            return run(command, args);
+        } catch (Usage usage) {
+            return usage.getMessage() + "\nTry \"help " + command.name + "\" for more information";
+        } catch (RuntimeException e) {
+            return error(e);
+        }
+    }
+
+    /**
+     * Whether a line is {@code quit} (or {@code q}): {@link #serve} stops after it.
+     *
+     * @param line a command line
+     * @return true for quit
+     */
+    public static boolean isQuit(String line) {
+        String word = line.strip().split("\\s+")[0];
+        return HmpCommand.find(word) == HmpCommand.QUIT;
     }
 
     /**
@@ -39,6 +99,162 @@ public final class HmpMonitor {
      * @throws IOException if reading fails
      */
     public void serve(BufferedReader in, PrintStream out) throws IOException {
-        throw new UnsupportedOperationException("not yet");
+        while (true) {
+            out.print(PROMPT);
+            out.flush();
+            String line = in.readLine();
+            if (line == null) {
+                return;
+            }
+            String answer = execute(line);
+            if (!answer.isEmpty()) {
+                out.println(answer);
+            }
+            out.flush();
+            if (isQuit(line) && answer.isEmpty()) {
+                return;
+            }
+        }
+    }
+
+    private String run(HmpCommand command, List<String> args) {
+        return switch (command) {
+            case MIGRATE -> migrate(args);
+            case MIGRATE_CANCEL -> {
+                arguments(command, args, 0);
+                target.cancel();
+                yield "";
+            }
+            case MIGRATE_INCOMING -> {
+                arguments(command, args, 1);
+                target.incoming(MigrationUri.parse(args.getFirst()));
+                yield "";
+            }
+            case MIGRATE_SET_CAPABILITY -> setCapability(args);
+            case MIGRATE_SET_PARAMETER -> setParameter(args);
+            case INFO -> info(args);
+            case HELP -> help(args);
+            case QUIT -> {
+                arguments(command, args, 0);
+                target.quit();
+                yield "";
+            }
+        };
+    }
+
+    private String migrate(List<String> args) {
+        boolean detach = false;
+        List<String> rest = new ArrayList<>();
+        for (String arg : args) {
+            if (rest.isEmpty() && arg.startsWith("-") && arg.length() > 1) {
+                if (!arg.equals("-d")) {
+                    throw new Usage("migrate: unsupported option " + arg);
+                }
+                detach = true;
+            } else {
+                rest.add(arg);
+            }
+        }
+        arguments(HmpCommand.MIGRATE, rest, 1);
+        MigrationUri uri = MigrationUri.parse(rest.getFirst());
+        if (detach) {
+            target.migrate(uri);
+            return "";
+        }
+        return migrateAndWait(uri);
+    }
+
+    /** QEMU's HMP suspends the monitor and polls once a second until the migration left setup/active. */
+    private String migrateAndWait(MigrationUri uri) {
+        CountDownLatch ended = new CountDownLatch(1);
+        Disposable watch = target.statusChanges().filter(i -> i.status().isFinished())
+                .subscribe(i -> ended.countDown(), e -> ended.countDown(), ended::countDown);
+        try {
+            target.migrate(uri);
+            MigrationInfo info = target.info();
+            while (!info.status().isFinished()) {
+                ended.await(WAIT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+                info = target.info();
+            }
+            return info.errorDesc() != null ? "Error: " + info.errorDesc() : "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        } finally {
+            watch.dispose();
+        }
+    }
+
+    private String setCapability(List<String> args) {
+        arguments(HmpCommand.MIGRATE_SET_CAPABILITY, args, 2);
+        boolean on = switch (args.get(1)) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new Usage("Expected 'on' or 'off'");
+        };
+        target.setCapability(MigrationCapability.fromQmpName(args.getFirst()), on);
+        return "";
+    }
+
+    private String setParameter(List<String> args) {
+        arguments(HmpCommand.MIGRATE_SET_PARAMETER, args, 2);
+        MigrationParameter parameter = MigrationParameter.fromQmpName(args.getFirst());
+        long value = parameter.parseHmp(args.get(1));
+        target.setParameters(parameter.with(target.parameters(), value));
+        return "";
+    }
+
+    private String info(List<String> args) {
+        if (args.isEmpty()) {
+            return HmpCommand.infoHelp();
+        }
+        String what = args.getFirst();
+        String answer = switch (what) {
+            case "migrate" -> HmpInfo.migrate(target.info(), target.incomingAddress());
+            case "migrate_capabilities" -> HmpInfo.capabilities(target.capabilities());
+            case "migrate_parameters" -> HmpInfo.parameters(target.parameters());
+            default -> null;
+        };
+        if (answer == null) {
+            return "unknown command: 'info " + what + "'";
+        }
+        if (args.size() > 1) {
+            throw new Usage("info: extraneous characters at the end of line");
+        }
+        return answer;
+    }
+
+    private static String help(List<String> args) {
+        if (args.isEmpty()) {
+            return Arrays.stream(HmpCommand.values()).map(HmpCommand::helpLine).collect(Collectors.joining("\n"));
+        }
+        HmpCommand command = HmpCommand.find(args.getFirst());
+        return command == null ? "unknown command: '" + args.getFirst() + "'"
+                : command == HmpCommand.INFO ? HmpCommand.infoHelp() : command.helpLine();
+    }
+
+    /** QEMU's argument parser: a missing string argument, then extra words, are usage errors. */
+    private static void arguments(HmpCommand command, List<String> args, int count) {
+        if (args.size() < count) {
+            throw new Usage(command.name + ": string expected");
+        }
+        if (args.size() > count) {
+            throw new Usage(command.name + ": extraneous characters at the end of line");
+        }
+    }
+
+    private static String error(RuntimeException e) {
+        String message = e instanceof UncheckedIOException u && u.getMessage() == null ? u.getCause().getMessage()
+                : e.getMessage();
+        return "Error: " + (message == null ? e.getClass().getSimpleName() : message);
+    }
+
+    /** A command line QEMU's parser would reject before running the command. */
+    private static final class Usage extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Usage(String message) {
+            super(message, null, false, false);
+        }
     }
 }

@@ -7,6 +7,8 @@ import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationInfo;
+import java.net.InetSocketAddress;
+import java.util.Optional;
 import reactor.core.publisher.Flux;
 
 /**
@@ -98,6 +100,16 @@ public interface MigrationTarget {
     void quit();
 
     /**
+     * Where an incoming migration listens, once {@link #incoming} bound it and until the migration ended
+     * (QEMU's {@code socket-address} in {@code query-migrate}; with port 0 this is the port picked).
+     *
+     * @return the bound address; empty on a source or when not listening
+     */
+    default Optional<InetSocketAddress> incomingAddress() {
+        return Optional.empty();
+    }
+
+    /**
      * The source end of a controller.
      *
      * @param controller the controller, not owned
@@ -105,7 +117,7 @@ public interface MigrationTarget {
      * @return the target
      */
     static MigrationTarget source(SourceController controller, Runnable onQuit) {
-        throw new UnsupportedOperationException("not yet");
+        return new SourceTarget(controller, onQuit);
     }
 
     /**
@@ -116,6 +128,6 @@ public interface MigrationTarget {
      * @return the target
      */
     static MigrationTarget destination(DestinationController controller, Runnable onQuit) {
-        throw new UnsupportedOperationException("not yet");
+        return new DestinationTarget(controller, onQuit);
     }
 }

@@ -1,0 +1,53 @@
+package io.livemig.migration.monitor;
+
+import java.util.StringJoiner;
+
+/** The HMP commands livemig knows, with their argument synopsis and help as QEMU's {@code help} shows them. */
+enum HmpCommand {
+    MIGRATE("migrate", null, "[-d] uri", "migrate to URI (using -d to not wait for completion)"),
+    MIGRATE_CANCEL("migrate_cancel", null, "", "cancel the current VM migration"),
+    MIGRATE_INCOMING("migrate_incoming", null, "uri", "start an incoming migration listening on URI"),
+    MIGRATE_SET_CAPABILITY("migrate_set_capability", null, "capability state",
+            "enable or disable a migration capability (state: on|off)"),
+    MIGRATE_SET_PARAMETER("migrate_set_parameter", null, "parameter value",
+            "set a migration parameter (max-bandwidth in MiB/s unless suffixed b/k/m/g/t)"),
+    INFO("info", null, "[subcommand]", "show various information about the system state"),
+    HELP("help", "?", "[cmd]", "show the help"),
+    QUIT("quit", "q", "", "quit the monitor and stop this end");
+
+    final String name;
+    private final String alias;
+    private final String synopsis;
+    private final String help;
+
+    HmpCommand(String name, String alias, String synopsis, String help) {
+        this.name = name;
+        this.alias = alias;
+        this.synopsis = synopsis;
+        this.help = help;
+    }
+
+    /** The command named {@code word} (or its alias), or null. */
+    static HmpCommand find(String word) {
+        for (HmpCommand command : values()) {
+            if (command.name.equals(word) || word.equals(command.alias)) {
+                return command;
+            }
+        }
+        return null;
+    }
+
+    /** QEMU's {@code help} line: {@code NAME[|ALIAS] ARGS -- HELP}. */
+    String helpLine() {
+        return name + (alias != null ? "|" + alias : "") + (synopsis.isEmpty() ? "" : " " + synopsis) + " -- " + help;
+    }
+
+    /** {@code info} alone lists its subcommands, as QEMU does. */
+    static String infoHelp() {
+        StringJoiner out = new StringJoiner("\n");
+        out.add("info migrate  -- show migration status");
+        out.add("info migrate_capabilities  -- show current migration capabilities");
+        out.add("info migrate_parameters  -- show current migration parameters");
+        return out.toString();
+    }
+}
