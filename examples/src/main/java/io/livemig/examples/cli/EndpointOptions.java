@@ -62,7 +62,10 @@ final class EndpointOptions {
         try {
             Verbs.provider(provider);
         } catch (VerbsException e) {
-            throw new CommandFailure(e.getMessage());
+            // The provider's own cause is the line to read; the list of every provider only repeats it.
+            throw new CommandFailure(e.getCause() != null
+                    ? "RDMA provider '" + provider + "' is unavailable: " + e.getCause().getMessage()
+                    : e.getMessage());
         }
         return RdmaDeviceFactory.named(provider);
     }
