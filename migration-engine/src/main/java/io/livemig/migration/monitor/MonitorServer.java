@@ -1,11 +1,49 @@
 package io.livemig.migration.monitor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiFunction;
+
 /**
  * A monitor listening on a socket: HMP text or QMP JSON, on {@code unix:PATH} or {@code tcp:HOST:PORT}.
+ * Any number of clients at once, each served on a daemon thread of its own; every client acts on the
+ * same {@link MigrationTarget}. A stale {@code unix:} socket file is replaced at start and removed at
+ * close, as QEMU does with its own.
  */
 public final class MonitorServer implements AutoCloseable {
 
-    private MonitorServer() {
+    private final MonitorAddress address;
+    private final ServerSocketChannel server;
+    private final String bound;
+    private final MigrationTarget target;
+    private final BiFunction<SocketChannel, MigrationTarget, MonitorSession> sessions;
+    private final Set<MonitorSession> open = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private MonitorServer(String kind, String addressText, MigrationTarget target,
+            BiFunction<SocketChannel, MigrationTarget, MonitorSession> sessions) {
+        this.address = MonitorAddress.parse(Objects.requireNonNull(addressText, "address"));
+        this.target = Objects.requireNonNull(target, "target");
+        this.sessions = sessions;
+        this.server = bind(address);
+        try {
+            this.bound = address.describe(server.getLocalAddress());
+        } catch (IOException e) {
+            closeQuietly();
+            throw new UncheckedIOException("cannot listen on " + addressText + ": " + e.getMessage(), e);
+        }
+        Thread.ofPlatform().name("livemig-" + kind + "-accept " + bound).daemon().start(this::accept);
     }
 
     /**
@@ -18,7 +56,7 @@ public final class MonitorServer implements AutoCloseable {
      * @throws java.io.UncheckedIOException if it cannot listen
      */
     public static MonitorServer hmp(String address, MigrationTarget target) {
-        throw new UnsupportedOperationException("not yet");
+        return new MonitorServer("hmp", address, target, HmpSession::new);
     }
 
     /**
@@ -31,7 +69,71 @@ public final class MonitorServer implements AutoCloseable {
      * @throws java.io.UncheckedIOException if it cannot listen
      */
     public static MonitorServer qmp(String address, MigrationTarget target) {
-        throw new UnsupportedOperationException("not yet");
+        return new MonitorServer("qmp", address, target, QmpSession::new);
+    }
+
+    private static ServerSocketChannel bind(MonitorAddress address) {
+        ServerSocketChannel channel = null;
+        try {
+            if (address.isUnix()) {
+                removeStaleSocket(address);
+                channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            } else {
+                channel = ServerSocketChannel.open();
+            }
+            channel.bind(address.socketAddress());
+            return channel;
+        } catch (IOException e) {
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            String where = address.isUnix() ? "unix:" + address.unixPath() : "tcp:" + address.host() + ":"
+                    + address.port();
+            throw new UncheckedIOException("cannot listen on " + where + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Only a socket file is removed: a regular file or directory at the path is somebody's data. */
+    private static void removeStaleSocket(MonitorAddress address) throws IOException {
+        if (Files.exists(address.unixPath(), LinkOption.NOFOLLOW_LINKS)
+                && Files.readAttributes(address.unixPath(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                        .isOther()) {
+            Files.delete(address.unixPath());
+        }
+    }
+
+    private void accept() {
+        while (!closed.get()) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (closed.get()) {
+                    return;
+                }
+                continue;
+            }
+            MonitorSession session = sessions.apply(client, target);
+            open.add(session);
+            if (closed.get()) {
+                // close() may have swept the sessions before this one was added.
+                session.close();
+            }
+            Thread.ofPlatform().name("livemig-monitor-session " + bound).daemon().start(() -> {
+                try {
+                    session.run();
+                } finally {
+                    session.close();
+                    open.remove(session);
+                }
+            });
+        }
     }
 
     /**
@@ -40,11 +142,34 @@ public final class MonitorServer implements AutoCloseable {
      * @return the address
      */
     public String address() {
-        throw new UnsupportedOperationException("not yet");
+        return bound;
     }
 
     /** Stops listening and closes every session (idempotent). */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        closeQuietly();
+        for (MonitorSession session : open) {
+            session.close();
+        }
+        open.clear();
+    }
+
+    private void closeQuietly() {
+        try {
+            server.close();
+        } catch (IOException e) {
+            // Already closed or broken: nothing left to release.
+        }
+        if (address.isUnix()) {
+            try {
+                Files.deleteIfExists(address.unixPath());
+            } catch (IOException e) {
+                // A socket file we cannot remove is replaced by the next server on the path.
+            }
+        }
     }
 }

@@ -1,0 +1,54 @@
+package io.livemig.migration.monitor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.livemig.migration.status.MigrationStatus;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** A whole migration driven only through HMP, the way an operator types it into QEMU's monitor. */
+class HmpMigrationTest {
+
+    @Test
+    void aMigrationDrivenThroughHmpCompletesWithTheSameMemory() throws Exception {
+        try (MigrationPair pair = new MigrationPair()) {
+            HmpMonitor destination = new HmpMonitor(pair.destinationTarget);
+            assertThat(destination.execute("migrate_incoming rdma:127.0.0.1:0")).isEmpty();
+            String socket = destination.execute("info migrate");
+            String uri = socket.substring(socket.indexOf("rdma:"), socket.lastIndexOf('\n'));
+
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            String script = String.join("\n", "migrate_set_capability x-verify on",
+                    "migrate_set_parameter max-bandwidth 1g", "migrate " + uri, "info migrate", "quit", "");
+            try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+                // Without -d, migrate returns once the migration ended, as QEMU's HMP does.
+                new HmpMonitor(pair.sourceTarget).serve(new BufferedReader(new StringReader(script)), out);
+            }
+
+            String printed = bytes.toString(StandardCharsets.UTF_8);
+            assertThat(printed).startsWith("(livemig) (livemig) (livemig) (livemig) Migration status: completed\n")
+                    .contains("\ntotal ram: 8192 kbytes\n", "\nremaining ram: 0 kbytes\n", "\ndowntime: ")
+                    .endsWith("\n(livemig) ");
+            assertThat(pair.sourceQuits).hasValue(1);
+            assertThat(pair.receivedEqualsSent()).isTrue();
+            MigrationPair.awaitStatus(pair.destinationTarget, MigrationStatus.COMPLETED);
+            assertThat(destination.execute("info migrate")).startsWith("Migration status: completed\n")
+                    .doesNotContain("socket address");
+        }
+    }
+
+    @Test
+    void aFailedMigrationPrintsWhyWhenNotDetached() throws Exception {
+        try (MigrationPair pair = new MigrationPair()) {
+            // Nothing listens there: the connection fails and migrate reports it once the migration ended.
+            String answer = new HmpMonitor(pair.sourceTarget).execute("migrate rdma:127.0.0.1:9");
+            assertThat(answer).startsWith("Error: ");
+            assertThat(pair.sourceTarget.info().status()).isEqualTo(MigrationStatus.FAILED);
+            assertThat(answer).isEqualTo("Error: " + pair.sourceTarget.info().errorDesc());
+        }
+    }
+}
