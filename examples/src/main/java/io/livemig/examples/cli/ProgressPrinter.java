@@ -111,7 +111,7 @@ final class ProgressPrinter implements AutoCloseable {
         StringBuilder text = new StringBuilder("\r").append(side).append(" [")
                 .append("#".repeat(filled)).append(".".repeat(BAR_WIDTH - filled)).append("] ")
                 .append(percent < 0 ? "  -" : String.format(Locale.ROOT, "%3d", percent)).append("% ");
-        if (ram != null) {
+        if (ram != null && ram.total() > 0) {
             text.append(String.format(Locale.ROOT, "%8.1f MiB/s  remaining %s  round %d  ", mibPerSecond(ram),
                     ByteSize.format(ram.remaining()), ram.dirtySyncCount()));
         }
@@ -131,7 +131,8 @@ final class ProgressPrinter implements AutoCloseable {
     private String line(MigrationInfo snapshot) {
         StringBuilder text = new StringBuilder(side).append(": ").append(snapshot.status().qmpName());
         RamInfo ram = snapshot.ram();
-        if (ram != null && snapshot.status() != MigrationStatus.NONE) {
+        // A destination learns the RAM's size from the block list only; its snapshots carry no RAM counters.
+        if (ram != null && ram.total() > 0) {
             int percent = percent(ram);
             if (percent >= 0) {
                 text.append(' ').append(percent).append('%');
