@@ -48,13 +48,11 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         for (String mode : modes) {
             if (!mode.equals("dynamic") && !mode.equals("pin-all")) {
-                throw new CommandFailure("--modes takes dynamic and pin-all, not '" + mode + "'");
+                throw new UsageError("--modes takes dynamic and pin-all, not '" + mode + "'");
             }
         }
         PrintStream out = livemig.io.out();
-        EndpointOptions options = new EndpointOptions();
-        options.provider = provider;
-        RdmaDeviceFactory devices = options.devices();
+        RdmaDeviceFactory devices = EndpointOptions.devices(provider);
         // At least 1 GiB: a shorter stream measures the connection's start more than its rate.
         long baselineBytes = Math.max(1L << 30, sizes.stream().mapToLong(Long::longValue).max().orElse(0));
         double tcp = rawTcpMiBps(baselineBytes);

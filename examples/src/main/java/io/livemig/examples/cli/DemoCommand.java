@@ -42,9 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
-        EndpointOptions options = new EndpointOptions();
-        options.provider = provider;
-        RdmaDeviceFactory devices = options.devices();
+        RdmaDeviceFactory devices = EndpointOptions.devices(provider);
         ProgressPrinter.Mode mode = EndpointOptions.progressMode(progress);
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, ram), java.util.List.of())) {
             long started = System.nanoTime();

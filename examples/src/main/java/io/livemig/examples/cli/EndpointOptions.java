@@ -59,6 +59,17 @@ final class EndpointOptions {
      * @throws CommandFailure naming the cause of the unavailability
      */
     RdmaDeviceFactory devices() {
+        return devices(provider);
+    }
+
+    /**
+     * {@link #devices()} for a provider name given otherwise.
+     *
+     * @param provider the provider's name
+     * @return its device factory
+     * @throws CommandFailure naming the cause of the unavailability
+     */
+    static RdmaDeviceFactory devices(String provider) {
         try {
             Verbs.provider(provider);
         } catch (VerbsException e) {
@@ -77,7 +88,7 @@ final class EndpointOptions {
      */
     Duration timeout() {
         if (timeoutSeconds <= 0) {
-            throw new CommandFailure("--timeout must be a positive number of seconds, not " + timeoutSeconds);
+            throw new UsageError("--timeout must be a positive number of seconds, not " + timeoutSeconds);
         }
         return Duration.ofSeconds(timeoutSeconds);
     }
@@ -100,7 +111,7 @@ final class EndpointOptions {
             case "bar" -> ProgressPrinter.Mode.BAR;
             case "lines" -> ProgressPrinter.Mode.LINES;
             case "none" -> ProgressPrinter.Mode.NONE;
-            default -> throw new CommandFailure("--progress takes bar, lines or none, not '" + progress + "'");
+            default -> throw new UsageError("--progress takes bar, lines or none, not '" + progress + "'");
         };
     }
 

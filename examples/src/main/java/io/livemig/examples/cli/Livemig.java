@@ -70,6 +70,11 @@ public final class Livemig implements Callable<Integer> {
             return USAGE;
         });
         cli.setExecutionExceptionHandler((e, command, parseResult) -> {
+            if (e instanceof UsageError) {
+                String name = command.getCommandSpec().qualifiedName();
+                err.println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
+                return USAGE;
+            }
             err.println(command.getCommandSpec().qualifiedName() + ": " + describe(e));
             if (System.getenv("LIVEMIG_DEBUG") != null) {
                 e.printStackTrace(err);

@@ -17,7 +17,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import reactor.core.publisher.Flux;
 
 /**
  * Both ends of a migration in one process, on the loopback interface: what {@code demo} and {@code bench}
@@ -72,15 +71,23 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
             InetSocketAddress bound = destination.listen(new MigrationUri("127.0.0.1", 0));
             var incoming = destination.completion().toFuture();
             long started = System.nanoTime();
-            try (AutoCloseable shown = progress.apply(source)) {
+            AutoCloseable shown = progress.apply(source);
+            try {
                 source.migrate(new MigrationUri("127.0.0.1", bound.getPort())).blockLast();
                 IncomingMigration received = incoming.join();
                 return new Result(source.info(), received, System.nanoTime() - started);
-            } catch (IOException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+            } finally {
+                closeQuietly(shown);
             }
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            System.getLogger(LoopbackMigration.class.getName()).log(System.Logger.Level.WARNING,
+                    "closing " + resource + " failed", e);
         }
     }
 
@@ -119,11 +126,7 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
      * @return the progress
      */
     static Progress printer(ProgressPrinter.Mode mode, PrintStream out, Function<SourceController, Supplier<String>> report) {
-        return source -> new ProgressPrinter(mode, out, "source", source::info, statusChanges(source),
+        return source -> new ProgressPrinter(mode, out, "source", source::info, source.statusChanges(),
                 report.apply(source));
-    }
-
-    private static Flux<MigrationInfo> statusChanges(SourceController source) {
-        return source.statusChanges();
     }
 }

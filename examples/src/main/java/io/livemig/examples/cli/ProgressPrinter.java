@@ -45,6 +45,10 @@ final class ProgressPrinter implements AutoCloseable {
     private MigrationStatus shown = MigrationStatus.NONE;
     /** Whether a bar is on screen without its line ended; guarded by {@code this}. */
     private boolean barDrawn;
+    /** Bytes transferred at the last tick, and when: the rate shown is measured between ticks. */
+    private long lastTransferred;
+    private long lastNanos;
+    private double rate;
 
     /**
      * Starts showing progress.
@@ -80,6 +84,7 @@ final class ProgressPrinter implements AutoCloseable {
             return;
         }
         shown = status;
+        measureRate(snapshot.ram());
         if (mode == Mode.LINES) {
             out.println(line(snapshot));
         }
@@ -97,6 +102,7 @@ final class ProgressPrinter implements AutoCloseable {
         if (!snapshot.status().isActive()) {
             return;
         }
+        measureRate(snapshot.ram());
         if (mode == Mode.BAR) {
             drawBar(snapshot);
         } else {
@@ -154,8 +160,21 @@ final class ProgressPrinter implements AutoCloseable {
         return (int) Math.min(100, sent * 100 / ram.total());
     }
 
-    private static double mibPerSecond(RamInfo ram) {
-        return ram.mbps() * 1e6 / 8 / (1 << 20);
+    /**
+     * The engine's {@code mbps} covers the last finished round only (0 during the first); between ticks the
+     * transferred counter gives the rate now.
+     */
+    private void measureRate(RamInfo ram) {
+        long now = System.nanoTime();
+        if (ram != null && lastNanos != 0 && ram.transferred() >= lastTransferred && now > lastNanos) {
+            rate = (ram.transferred() - lastTransferred) / ((now - lastNanos) / 1e9);
+        }
+        lastTransferred = ram == null ? 0 : ram.transferred();
+        lastNanos = now;
+    }
+
+    private double mibPerSecond(RamInfo ram) {
+        return (rate > 0 ? rate : ram.mbps() * 1e6 / 8) / (1 << 20);
     }
 
     /** Stops the ticker and the subscription (idempotent); ends a bar left on screen. */

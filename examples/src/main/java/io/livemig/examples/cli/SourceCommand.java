@@ -8,8 +8,6 @@ import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
-import io.livemig.migration.status.MigrationInfo;
-import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,7 +100,7 @@ final class SourceCommand implements Callable<Integer> {
         boolean stress = switch (workload) {
             case "none" -> false;
             case "stress" -> true;
-            default -> throw new CommandFailure("--workload takes none or stress, not '" + workload + "'");
+            default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
         };
         MigrationParameters parameters = parameters();
         CountDownLatch quit = new CountDownLatch(1);
@@ -139,25 +137,26 @@ final class SourceCommand implements Callable<Integer> {
             }
             io.out().flush();
             if (migrate != null) {
-                return migrateNow(controller);
+                return migrateNow(io, controller);
             }
             awaitQuit(quit);
             return 0;
         }
     }
 
-    private int migrateNow(SourceController controller) {
+    private int migrateNow(Terminal io, SourceController controller) {
         try {
             controller.migrate(migrate).blockLast();
             return 0;
-        } catch (MigrationFailedException e) {
-            // The progress printer has shown the final report, error-desc included.
-            return Livemig.FAILURE;
         } catch (RuntimeException e) {
-            if (e.getCause() instanceof MigrationFailedException) {
-                return Livemig.FAILURE;
+            MigrationFailedException failed = e instanceof MigrationFailedException f ? f
+                    : e.getCause() instanceof MigrationFailedException f ? f : null;
+            if (failed == null) {
+                throw e;
             }
-            throw e;
+            // The progress printer has shown the final report; this is the line for scripts and logs.
+            io.err().println("livemig source: migration " + failed.info().status() + ": " + failed.info().errorDesc());
+            return Livemig.FAILURE;
         }
     }
 
@@ -190,19 +189,22 @@ final class SourceCommand implements Callable<Integer> {
 
     private Map<String, Long> layout() {
         if (ram == null && blocks == null) {
-            throw new CommandFailure("give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...)");
+            throw new UsageError("give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...)");
         }
         try {
             return RamLayout.parse(ram == null ? 0 : ram, blocks);
         } catch (IllegalArgumentException e) {
-            throw new CommandFailure(e.getMessage());
+            throw new UsageError(e.getMessage());
         }
     }
 
     private RamBlocks allocate(Map<String, Long> layout) {
         try {
             return RamLayout.allocate(layout, ramFiles);
-        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+        } catch (IllegalArgumentException e) {
+            // A block name or size that cannot be (a size that is not whole pages, a --ram-file for no block).
+            throw new UsageError(e.getMessage());
+        } catch (java.io.UncheckedIOException e) {
             throw new CommandFailure(e.getMessage());
         }
     }
@@ -217,7 +219,7 @@ final class SourceCommand implements Callable<Integer> {
                 parameters = parameters.withDowntimeLimit(downtimeLimit);
             }
         } catch (IllegalArgumentException e) {
-            throw new CommandFailure(e.getMessage());
+            throw new UsageError(e.getMessage());
         }
         return parameters;
     }
@@ -228,12 +230,7 @@ final class SourceCommand implements Callable<Integer> {
                 return constant;
             }
         }
-        throw new CommandFailure(option + " takes " + java.util.Arrays.stream(type.getEnumConstants())
+        throw new UsageError(option + " takes " + java.util.Arrays.stream(type.getEnumConstants())
                 .map(c -> c.name().toLowerCase(Locale.ROOT)).toList() + ", not '" + value + "'");
-    }
-
-    /** The final status as the process exit status: 0 completed, 1 otherwise. */
-    static int exitStatus(MigrationInfo info) {
-        return info.status() == MigrationStatus.COMPLETED ? 0 : Livemig.FAILURE;
     }
 }

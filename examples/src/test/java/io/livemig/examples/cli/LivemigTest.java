@@ -93,8 +93,8 @@ class LivemigTest {
 
     @Test
     void asksForTheRamSize() {
-        assertThat(run("source")).isEqualTo(1);
-        assertThat(err()).isEqualTo("livemig source: give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...)"
-                + System.lineSeparator());
+        assertThat(run("source")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...) "
+                + "(see 'livemig source --help')" + System.lineSeparator());
     }
 }
