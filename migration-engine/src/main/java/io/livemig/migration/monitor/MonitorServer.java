@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiFunction;
 
 /**
@@ -22,6 +23,8 @@ import java.util.function.BiFunction;
  * close, as QEMU does with its own.
  */
 public final class MonitorServer implements AutoCloseable {
+
+    private static final long ACCEPT_RETRY_NANOS = 10_000_000;
 
     private final MonitorAddress address;
     private final ServerSocketChannel server;
@@ -117,6 +120,8 @@ public final class MonitorServer implements AutoCloseable {
                 if (closed.get()) {
                     return;
                 }
+                // Out of file descriptors, say: back off a little rather than spin on the same error.
+                LockSupport.parkNanos(ACCEPT_RETRY_NANOS);
                 continue;
             }
             MonitorSession session = sessions.apply(client, target);

@@ -26,7 +26,9 @@ final class QmpCommands {
             "migrate-set-capabilities", "migrate-set-parameters", "migrate", "migrate_cancel", "migrate-incoming",
             "quit");
 
-    static final String VERSION = "{\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0}, \"package\": \"livemig 0.1.0\"}";
+    /** The {@code version} member of the greeting and {@code query-version}: livemig 0.1.0 as QEMU 0.1.0. */
+    static final String VERSION = "{\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0},"
+            + " \"package\": \"livemig 0.1.0\"}";
 
     private static final String NOTHING = "{}";
 

@@ -1,10 +1,10 @@
 package io.livemig.migration.monitor;
 
 import io.livemig.migration.status.MigrationInfo;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.channels.SocketChannel;
 import java.time.Instant;
@@ -48,12 +48,13 @@ final class QmpSession implements MonitorSession {
     public void run() {
         try {
             send(GREETING);
-            BufferedReader in = new BufferedReader(new InputStreamReader(ChannelStreams.input(channel),
-                    StandardCharsets.UTF_8));
+            Reader in = new InputStreamReader(ChannelStreams.input(channel), StandardCharsets.UTF_8);
+            // Requests are a stream of JSON values, not lines: one may span reads, one read may hold several.
             StringBuilder pending = new StringBuilder();
-            String line;
-            while (!closed.get() && (line = in.readLine()) != null) {
-                pending.append(line).append('\n');
+            char[] chunk = new char[8192];
+            int n;
+            while (!closed.get() && (n = in.read(chunk)) >= 0) {
+                pending.append(chunk, 0, n);
                 if (!drain(pending)) {
                     return;
                 }
@@ -79,7 +80,7 @@ final class QmpSession implements MonitorSession {
                 if (e.incomplete() && pending.length() < MAX_REQUEST_CHARS) {
                     return true;
                 }
-                // QEMU's parser drops the bad input and reports it; the next line starts afresh.
+                // QEMU's parser drops the bad input and reports it; the next read starts afresh.
                 pending.setLength(0);
                 send(QmpError.generic(e.getMessage()).toJson(false, null));
                 return true;

@@ -84,32 +84,55 @@ class HmpMonitorTest {
 
     static Stream<Arguments> badInput() {
         return Stream.of(
-            Arguments.of("migrate_set_capability foo on", "Error: Invalid parameter 'foo'"),
-            Arguments.of("migrate_set_capability x-verify yes", "Expected 'on' or 'off'\nTry \"help migrate_set_capability\" for more information"),
-            Arguments.of("migrate_set_capability x-verify", "migrate_set_capability: string expected\nTry \"help migrate_set_capability\" for more information"),
-            Arguments.of("migrate_set_parameter max-bandwidth 40x", "Error: Invalid size 40x"),
-            Arguments.of("migrate_set_parameter max-bandwidth abc", "Error: Invalid size abc"),
-            Arguments.of("migrate_set_parameter max-bandwidth -1", "Error: Invalid size -1"),
-            Arguments.of("migrate_set_parameter max-bandwidth 8e", "Error: Invalid size 8e"),
-            Arguments.of("migrate_set_parameter downtime-limit abc", "Error: Parameter 'downtime-limit' expects size"),
-            Arguments.of("migrate_set_parameter downtime-limit 2000001", "Error: Parameter 'downtime_limit' expects an integer in the range of 0 to 2000 seconds"),
-            Arguments.of("migrate_set_parameter cpu-throttle-initial 300", "Error: Parameter 'cpu-throttle-initial' expects uint8"),
-            Arguments.of("migrate_set_parameter cpu-throttle-initial x", "Error: Parameter 'cpu-throttle-initial' expects uint64"),
-            Arguments.of("migrate_set_parameter cpu-throttle-initial 0", "Error: Parameter 'cpu_throttle_initial' expects an integer in the range of 1 to 99"),
-            Arguments.of("migrate_set_parameter max-cpu-throttle 100", "Error: Parameter 'max_cpu_throttle' expects an integer in the range of 1 to 99"),
-            Arguments.of("migrate_set_parameter tls-creds x", "Error: Invalid parameter 'tls-creds'"),
-            Arguments.of("migrate_set_parameter max-bandwidth", "migrate_set_parameter: string expected\nTry \"help migrate_set_parameter\" for more information"),
-            Arguments.of("migrate_set_parameter max-bandwidth 1 2", "migrate_set_parameter: extraneous characters at the end of line\nTry \"help migrate_set_parameter\" for more information"),
-            Arguments.of("migrate", "migrate: string expected\nTry \"help migrate\" for more information"),
-            Arguments.of("migrate -r rdma:127.0.0.1:1", "migrate: unsupported option -r\nTry \"help migrate\" for more information"),
-            Arguments.of("migrate -d tcp:127.0.0.1:4444", "Error: unsupported migration transport 'tcp' in 'tcp:127.0.0.1:4444'; livemig migrates over rdma:HOST:PORT"),
-            Arguments.of("migrate -d rdma:127.0.0.1", "Error: missing port in 'rdma:127.0.0.1'; expected rdma:HOST:PORT"),
-            Arguments.of("migrate -d rdma::4444", "Error: missing host in 'rdma::4444' (RDMA hostname has not been set); expected rdma:HOST:PORT"),
-            Arguments.of("migrate_cancel now", "migrate_cancel: extraneous characters at the end of line\nTry \"help migrate_cancel\" for more information"),
-            Arguments.of("migrate_incoming rdma:127.0.0.1:0", "Error: '-incoming' was not specified on the command line"),
-            Arguments.of("foo", "unknown command: 'foo'"),
-            Arguments.of("info foo", "unknown command: 'info foo'"),
-            Arguments.of("info migrate extra", "info: extraneous characters at the end of line\nTry \"help info\" for more information"));
+                Arguments.of("migrate_set_capability foo on", "Error: Invalid parameter 'foo'"),
+                Arguments.of("migrate_set_capability x-verify yes",
+                        usage("migrate_set_capability", "Expected 'on' or 'off'")),
+                Arguments.of("migrate_set_capability x-verify",
+                        usage("migrate_set_capability", "migrate_set_capability: string expected")),
+                Arguments.of("migrate_set_parameter max-bandwidth 40x", "Error: Invalid size 40x"),
+                Arguments.of("migrate_set_parameter max-bandwidth abc", "Error: Invalid size abc"),
+                Arguments.of("migrate_set_parameter max-bandwidth -1", "Error: Invalid size -1"),
+                Arguments.of("migrate_set_parameter max-bandwidth 8e", "Error: Invalid size 8e"),
+                Arguments.of("migrate_set_parameter downtime-limit abc",
+                        "Error: Parameter 'downtime-limit' expects size"),
+                Arguments.of("migrate_set_parameter downtime-limit 2000001",
+                        "Error: Parameter 'downtime_limit' expects an integer in the range of 0 to 2000 seconds"),
+                Arguments.of("migrate_set_parameter cpu-throttle-initial 300",
+                        "Error: Parameter 'cpu-throttle-initial' expects uint8"),
+                Arguments.of("migrate_set_parameter cpu-throttle-initial x",
+                        "Error: Parameter 'cpu-throttle-initial' expects uint64"),
+                Arguments.of("migrate_set_parameter cpu-throttle-initial 0",
+                        "Error: Parameter 'cpu_throttle_initial' expects an integer in the range of 1 to 99"),
+                Arguments.of("migrate_set_parameter max-cpu-throttle 100",
+                        "Error: Parameter 'max_cpu_throttle' expects an integer in the range of 1 to 99"),
+                Arguments.of("migrate_set_parameter tls-creds x", "Error: Invalid parameter 'tls-creds'"),
+                Arguments.of("migrate_set_parameter max-bandwidth",
+                        usage("migrate_set_parameter", "migrate_set_parameter: string expected")),
+                Arguments.of("migrate_set_parameter max-bandwidth 1 2",
+                        usage("migrate_set_parameter",
+                                "migrate_set_parameter: extraneous characters at the end of line")),
+                Arguments.of("migrate", usage("migrate", "migrate: string expected")),
+                Arguments.of("migrate -r rdma:127.0.0.1:1", usage("migrate", "migrate: unsupported option -r")),
+                Arguments.of("migrate -d tcp:127.0.0.1:4444",
+                        "Error: unsupported migration transport 'tcp' in 'tcp:127.0.0.1:4444'; livemig migrates"
+                        + " over rdma:HOST:PORT"),
+                Arguments.of("migrate -d rdma:127.0.0.1",
+                        "Error: missing port in 'rdma:127.0.0.1'; expected rdma:HOST:PORT"),
+                Arguments.of("migrate -d rdma::4444",
+                        "Error: missing host in 'rdma::4444' (RDMA hostname has not been set);"
+                        + " expected rdma:HOST:PORT"),
+                Arguments.of("migrate_cancel now",
+                        usage("migrate_cancel", "migrate_cancel: extraneous characters at the end of line")),
+                Arguments.of("migrate_incoming rdma:127.0.0.1:0",
+                        "Error: '-incoming' was not specified on the command line"),
+                Arguments.of("foo", "unknown command: 'foo'"),
+                Arguments.of("info foo", "unknown command: 'info foo'"),
+                Arguments.of("info migrate extra", usage("info", "info: extraneous characters at the end of line")));
+    }
+
+    /** QEMU's argument parser: its message, then a pointer to the command's help. */
+    private static String usage(String command, String message) {
+        return message + "\nTry \"help " + command + "\" for more information";
     }
 
     @ParameterizedTest(name = "{0}")
@@ -168,7 +191,8 @@ class HmpMonitorTest {
                 info [subcommand] -- show various information about the system state
                 help|? [cmd] -- show the help
                 quit|q -- quit the monitor and stop this end""");
-        assertThat(source.execute("help migrate_cancel")).isEqualTo("migrate_cancel -- cancel the current VM migration");
+        assertThat(source.execute("help migrate_cancel"))
+                .isEqualTo("migrate_cancel -- cancel the current VM migration");
         assertThat(source.execute("? info")).contains("info migrate_parameters");
         assertThat(source.execute("info")).contains("info migrate  -- show migration status");
         assertThat(source.execute("help bar")).isEqualTo("unknown command: 'bar'");

@@ -1,0 +1,127 @@
+package io.livemig.migration.monitor;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A test client for a {@link MonitorServer}: raw lines as the server wrote them (QMP's {@code \r\n} kept),
+ * read on a thread of its own; QMP events are sorted from answers.
+ */
+final class MonitorClient implements AutoCloseable {
+
+    /** Queued when the server closed the connection. */
+    static final String EOF = "<eof>";
+
+    private final SocketChannel channel;
+    private final OutputStream out;
+    private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+
+    MonitorClient(String address) throws IOException {
+        MonitorAddress parsed = MonitorAddress.parse(address);
+        SocketAddress target = parsed.isUnix() ? UnixDomainSocketAddress.of(parsed.unixPath())
+                : new InetSocketAddress(parsed.host(), parsed.port());
+        channel = SocketChannel.open(parsed.isUnix() ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET);
+        channel.connect(target);
+        out = ChannelStreams.output(channel);
+        InputStream in = ChannelStreams.input(channel);
+        Thread.ofPlatform().daemon().name("monitor-test-client").start(() -> read(in));
+    }
+
+    static Path unixPath(String address) {
+        return MonitorAddress.parse(address).unixPath();
+    }
+
+    private void read(InputStream in) {
+        StringBuilder line = new StringBuilder();
+        try {
+            int b;
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            while ((b = in.read()) >= 0) {
+                bytes.write(b);
+                if (b == '\n') {
+                    line.append(bytes.toString(StandardCharsets.UTF_8));
+                    bytes.reset();
+                    String text = line.toString();
+                    line.setLength(0);
+                    (text.startsWith("{\"timestamp\"") ? events : answers).add(text);
+                }
+            }
+            if (bytes.size() > 0) {
+                answers.add(bytes.toString(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            // Closed by the test.
+        }
+        answers.add(EOF);
+        events.add(EOF);
+    }
+
+    /** Sends text as is. */
+    void send(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The next non-event line, raw (with its line ending). */
+    String nextRaw() throws InterruptedException {
+        String line = answers.poll(MigrationPair.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        if (line == null) {
+            throw new AssertionError("no answer");
+        }
+        return line;
+    }
+
+    /** The next QMP answer, checked to end with CRLF as QEMU's, without it. */
+    String next() throws InterruptedException {
+        String line = nextRaw();
+        if (line.equals(EOF)) {
+            return EOF;
+        }
+        if (!line.endsWith("\r\n")) {
+            throw new AssertionError("QMP line without CRLF: " + line);
+        }
+        return line.substring(0, line.length() - 2);
+    }
+
+    /** Sends a request line and returns the answer. */
+    String execute(String request) throws IOException, InterruptedException {
+        send(request + "\n");
+        return next();
+    }
+
+    /** The answer's {@code return} value, read as JSON. */
+    Object returned(String request) throws IOException, InterruptedException {
+        String answer = execute(request);
+        Object parsed = JsonReader.parse(answer);
+        if (!(parsed instanceof Map<?, ?> map) || !map.containsKey("return")) {
+            throw new AssertionError("not a return: " + answer);
+        }
+        return map.get("return");
+    }
+
+    /** The next event line without its CRLF, or {@link #EOF}. */
+    String nextEvent() throws InterruptedException {
+        String line = events.poll(MigrationPair.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        if (line == null) {
+            throw new AssertionError("no event");
+        }
+        return line.equals(EOF) ? EOF : line.substring(0, line.length() - 2);
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}
