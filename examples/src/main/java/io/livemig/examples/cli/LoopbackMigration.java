@@ -39,7 +39,7 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
     record Result(MigrationInfo source, IncomingMigration incoming, long wallNanos) {
     }
 
-    /** What to show while it runs: given the source's info, status changes and report, a printer (or null). */
+    /** Given the source, what shows its progress while it migrates; closed once the migration ended. */
     interface Progress extends Function<SourceController, AutoCloseable> {
     }
 
@@ -125,7 +125,8 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
      * @param report the final report
      * @return the progress
      */
-    static Progress printer(ProgressPrinter.Mode mode, PrintStream out, Function<SourceController, Supplier<String>> report) {
+    static Progress printer(ProgressPrinter.Mode mode, PrintStream out,
+            Function<SourceController, Supplier<String>> report) {
         return source -> new ProgressPrinter(mode, out, "source", source::info, source.statusChanges(),
                 report.apply(source));
     }

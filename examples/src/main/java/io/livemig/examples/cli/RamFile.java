@@ -18,7 +18,8 @@ record RamFile(String block, Path path) {
         public RamFile convert(String value) {
             int equals = value.indexOf('=');
             if (equals <= 0 || equals == value.length() - 1) {
-                throw new CommandLine.TypeConversionException("'" + value + "' is not NAME=PATH (e.g. pc.ram=/dev/shm/pc.ram)");
+                throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not NAME=PATH (e.g. pc.ram=/dev/shm/pc.ram)");
             }
             return new RamFile(value.substring(0, equals), Path.of(value.substring(equals + 1)));
         }
