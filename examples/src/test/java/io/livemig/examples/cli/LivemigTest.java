@@ -1,7 +1,9 @@
 package io.livemig.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.livemig.transport.rdma.verbs.Verbs;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +17,10 @@ class LivemigTest {
     private int run(String... args) {
         return Livemig.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -33,9 +39,62 @@ class LivemigTest {
     }
 
     @Test
-    void rejectsAnUnknownCommandWithUsage() {
+    void listsEveryCommandInTheHelp() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("destination", "source", "demo", "bench",
+                "selfcheck");
+    }
+
+    @Test
+    void rejectsAnUnknownCommandInOneLine() {
         assertThat(run("migrate")).isEqualTo(2);
-        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("livemig: unknown command 'migrate'")
-                .contains("usage: livemig <command>");
+        assertThat(err()).isEqualTo("livemig: unknown command 'migrate' (see 'livemig --help')"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void rejectsABadSizeSuffix() {
+        assertThat(run("source", "--ram", "1x")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: Invalid value for option '--ram': invalid size '1x': expected a "
+                + "whole number with an optional K, M, G or T suffix (e.g. 256M) (see 'livemig source --help')"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void rejectsAMigrationUriThatIsNotRdma() {
+        assertThat(run("source", "--ram", "1M", "--migrate", "tcp:x")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: Invalid value for option '--migrate': unsupported migration "
+                + "transport 'tcp' in 'tcp:x'; livemig migrates over rdma:HOST:PORT (see 'livemig source --help')"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void rejectsAnUnknownOption() {
+        assertThat(run("destination", "--incoming", "rdma:127.0.0.1:0", "--frobnicate")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig destination: Unknown option: '--frobnicate' (see 'livemig destination "
+                + "--help')" + System.lineSeparator());
+    }
+
+    @Test
+    void requiresTheIncomingUri() {
+        assertThat(run("destination")).isEqualTo(2);
+        assertThat(err()).startsWith("livemig destination: Missing required option: '--incoming=rdma:HOST:PORT'")
+                .hasLineCount(1);
+    }
+
+    @Test
+    void failsFastInOneLineWhenTheVerbsProviderHasNoDevice() {
+        assumeFalse(Verbs.providers().stream().anyMatch(p -> p.name().equals("verbs") && p.isAvailable()),
+                "an RDMA device is present");
+        assertThat(run("source", "--ram", "1M", "--provider", "verbs")).isEqualTo(1);
+        assertThat(err()).startsWith("livemig source: RDMA provider 'verbs' is unavailable: ").hasLineCount(1);
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEmpty();
+    }
+
+    @Test
+    void asksForTheRamSize() {
+        assertThat(run("source")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...) "
+                + "(see 'livemig source --help')" + System.lineSeparator());
     }
 }

@@ -1,0 +1,120 @@
+package io.livemig.examples.cli;
+
+import io.livemig.migration.live.Workload;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code livemig bench}: idle-RAM migrations on loopback per size and registration mode, against a raw
+ * loopback TCP stream measured in the same run. Figures are read as ratios to that baseline: machines are
+ * noisy, and the soft provider's fabric is TCP itself.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measure in-process migrations per size and mode against raw loopback TCP.")
+final class BenchCommand implements Callable<Integer> {
+
+    private static final int BUFFER = 1 << 20;
+
+    @ParentCommand
+    private Livemig livemig;
+
+    @Option(names = "--sizes", paramLabel = "SIZE,...", split = ",", defaultValue = "256M,1G",
+            converter = ByteSize.Converter.class, description = "RAM sizes (default: ${DEFAULT-VALUE}).")
+    private List<Long> sizes;
+
+    @Option(names = "--modes", paramLabel = "dynamic|pin-all,...", split = ",", defaultValue = "dynamic,pin-all",
+            description = "Registration modes (default: ${DEFAULT-VALUE}).")
+    private List<String> modes;
+
+    @Option(names = "--provider", paramLabel = "soft|verbs|disni", defaultValue = "soft",
+            description = "RDMA provider (default: ${DEFAULT-VALUE}).")
+    private String provider;
+
+    @Override
+    public Integer call() throws Exception {
+        for (String mode : modes) {
+            if (!mode.equals("dynamic") && !mode.equals("pin-all")) {
+                throw new UsageError("--modes takes dynamic and pin-all, not '" + mode + "'");
+            }
+        }
+        PrintStream out = livemig.io.out();
+        RdmaDeviceFactory devices = EndpointOptions.devices(provider);
+        // At least 1 GiB: a shorter stream measures the connection's start more than its rate.
+        long baselineBytes = Math.max(1L << 30, sizes.stream().mapToLong(Long::longValue).max().orElse(0));
+        double tcp = rawTcpMiBps(baselineBytes);
+        out.printf(Locale.ROOT, "raw loopback TCP: %.1f MiB/s (%s, one stream)%n", tcp, ByteSize.format(baselineBytes));
+        out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %8s%n", "size", "mode", "MiB/s", "total ms", "downtime",
+                "vs TCP");
+        // One small migration first, not reported: class loading and the JIT would otherwise weigh on the
+        // first row alone.
+        measure(devices, 32L << 20, "dynamic");
+        for (long size : sizes) {
+            for (String mode : modes) {
+                LoopbackMigration.Result result = measure(devices, size, mode);
+                long totalMs = result.source().totalTime().orElse(result.wallNanos() / 1_000_000);
+                double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
+                out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7.2fx%n", ByteSize.format(size), mode,
+                        mibps, totalMs, result.source().downtime().orElse(-1), mibps / tcp);
+            }
+        }
+        return 0;
+    }
+
+    /** One migration of {@code size} bytes of random, idle RAM; the destination's blocks are freed. */
+    private static LoopbackMigration.Result measure(RdmaDeviceFactory devices, long size, String mode)
+            throws IOException {
+        try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, size), List.of())) {
+            RamFill.RANDOM.fill(blocks);
+            LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false)
+                    .migrate(blocks, new Workload() { }, LoopbackMigration.none());
+            result.incoming().blocks().close();
+            return result;
+        }
+    }
+
+    /** One loopback TCP stream of {@code bytes} from a direct buffer to a reader that drops it, in MiB/s. */
+    static double rawTcpMiBps(long bytes) throws IOException {
+        try (ServerSocketChannel server = ServerSocketChannel.open()) {
+            server.bind(new InetSocketAddress("127.0.0.1", 0));
+            CompletableFuture<Long> drained = CompletableFuture.supplyAsync(() -> {
+                try (SocketChannel in = server.accept()) {
+                    ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+                    long total = 0;
+                    int n;
+                    while ((n = in.read(buffer.clear())) >= 0) {
+                        total += n;
+                    }
+                    return total;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            long started = System.nanoTime();
+            try (SocketChannel outbound = SocketChannel.open(server.getLocalAddress())) {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(BUFFER);
+                for (long left = bytes; left > 0; left -= BUFFER) {
+                    buffer.clear().limit((int) Math.min(BUFFER, left));
+                    while (buffer.hasRemaining()) {
+                        outbound.write(buffer);
+                    }
+                }
+            }
+            drained.join();
+            return bytes / (double) (1 << 20) / ((System.nanoTime() - started) / 1e9);
+        }
+    }
+}
