@@ -33,6 +33,7 @@ final class ProgressPrinter implements AutoCloseable {
     }
 
     private static final int BAR_WIDTH = 30;
+    private static final long MIN_SAMPLE_NANOS = 150_000_000;
 
     private final Mode mode;
     private final PrintStream out;
@@ -49,6 +50,9 @@ final class ProgressPrinter implements AutoCloseable {
     private long lastTransferred;
     private long lastNanos;
     private double rate;
+    /** The round shown ({@code dirty-sync-count}) and the bytes it started with: the bar's 100%. */
+    private long round = -1;
+    private long roundBytes;
 
     /**
      * Starts showing progress.
@@ -151,13 +155,23 @@ final class ProgressPrinter implements AutoCloseable {
         return text.toString();
     }
 
-    /** Percent of the RAM sent in the current round, or -1 when the total is not known (a destination). */
-    private static int percent(RamInfo ram) {
+    /**
+     * Percent of the current round sent: of the whole RAM in the bulk round, of what was dirty at the sync
+     * that started it afterwards; -1 when the total is not known (a destination).
+     */
+    private int percent(RamInfo ram) {
         if (ram == null || ram.total() <= 0) {
             return -1;
         }
-        long sent = Math.max(0, ram.total() - ram.remaining());
-        return (int) Math.min(100, sent * 100 / ram.total());
+        if (ram.dirtySyncCount() != round) {
+            round = ram.dirtySyncCount();
+            roundBytes = round <= 1 ? ram.total() : ram.remaining();
+        }
+        if (roundBytes <= 0) {
+            return 100;
+        }
+        long sent = Math.max(0, roundBytes - ram.remaining());
+        return (int) Math.min(100, sent * 100 / roundBytes);
     }
 
     /**
@@ -166,11 +180,18 @@ final class ProgressPrinter implements AutoCloseable {
      */
     private void measureRate(RamInfo ram) {
         long now = System.nanoTime();
-        if (ram != null && lastNanos != 0 && ram.transferred() >= lastTransferred && now > lastNanos) {
-            rate = (ram.transferred() - lastTransferred) / ((now - lastNanos) / 1e9);
+        if (ram == null || ram.transferred() < lastTransferred) {
+            lastTransferred = 0;
+            lastNanos = now;
+            return;
         }
-        lastTransferred = ram == null ? 0 : ram.transferred();
-        lastNanos = now;
+        // Status changes come in bursts (pre-switchover, device, completed within ms): such a short interval
+        // says nothing about the rate, so the sample waits for a tick's length.
+        if (now - lastNanos >= MIN_SAMPLE_NANOS) {
+            rate = lastNanos == 0 ? 0 : (ram.transferred() - lastTransferred) / ((now - lastNanos) / 1e9);
+            lastTransferred = ram.transferred();
+            lastNanos = now;
+        }
     }
 
     private double mibPerSecond(RamInfo ram) {
