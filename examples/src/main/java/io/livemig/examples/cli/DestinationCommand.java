@@ -46,6 +46,10 @@ final class DestinationCommand implements Callable<Integer> {
             description = "Receive RAM block NAME into a shared mapping of PATH (created and sized when missing).")
     private List<RamFile> ramFiles = new ArrayList<>();
 
+    @Option(names = "--mem-prealloc", description = "Commit the announced RAM during the setup instead of on first "
+            + "touch (QEMU's -mem-prealloc; MADV_POPULATE_WRITE in parallel).")
+    private boolean memPrealloc;
+
     @Option(names = "--verify", description = "Require the source's x-verify checksums and check every chunk.")
     private boolean verify;
 
@@ -63,6 +67,7 @@ final class DestinationCommand implements Callable<Integer> {
                     .devices(devices)
                     .memoryLimit(ram)
                     .blockAllocator(RamLayout.allocator(ramFiles))
+                    .preallocate(memPrealloc)
                     .timeout(endpoint.timeout())
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
