@@ -33,7 +33,7 @@ echo "smoke test of $IMAGE (host kernel $(uname -r), rdma_rxe loaded: $has_rxe)"
 
 check "--version" 0 '^livemig [0-9]' -- "$IMAGE" --version
 check "selfcheck" 0 'self-check passed' -- "$IMAGE" selfcheck
-check "help" 0 'usage: livemig' -- "$IMAGE" help
+check "help" 0 '[Uu]sage: livemig' -- "$IMAGE" help
 check "a program of the image runs as itself" 0 'openjdk version "2[5-9]' -- "$IMAGE" java -version
 check "rdma-core tools are installed" 0 '/ibv_devices' -- "$IMAGE" sh -c 'command -v ibv_devices rping rdma tc iptables socat'
 check "--provider soft runs at once" 0 '^exec livemig destination --incoming rdma:0.0.0.0:29200 --provider soft$' \

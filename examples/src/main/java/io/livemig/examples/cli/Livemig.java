@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "livemig", mixinStandardHelpOptions = true, versionProvider = Livemig.Version.class,
         subcommands = {DestinationCommand.class, SourceCommand.class, DemoCommand.class, BenchCommand.class,
-                SelfCheckCommand.class},
+                SelfCheckCommand.class, CommandLine.HelpCommand.class},
         description = "Live migration of off-heap memory over RDMA, wire-compatible with QEMU's RDMA migration.",
         footer = {"", "Start with: livemig demo", "Each command has --help."})
 public final class Livemig implements Callable<Integer> {

@@ -46,6 +46,16 @@ class LivemigTest {
     }
 
     @Test
+    void theHelpCommandPrintsTheUsageOfLivemigOrOfACommand() {
+        // The image's entrypoint and its smoke test run `livemig help`.
+        assertThat(run("help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: livemig [-hV] [COMMAND]");
+        out.reset();
+        assertThat(run("help", "destination")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).startsWith("Usage: livemig destination").contains("--incoming");
+    }
+
+    @Test
     void rejectsAnUnknownCommandInOneLine() {
         assertThat(run("migrate")).isEqualTo(2);
         assertThat(err()).isEqualTo("livemig: unknown command 'migrate' (see 'livemig --help')"
