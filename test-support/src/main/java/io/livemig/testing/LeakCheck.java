@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.util.ResourceLeakDetector;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,13 +42,30 @@ public final class LeakCheck {
     }
 
     /**
+     * Runs the collector and waits (at most 2 s) until the reference handler has enqueued what it cleared: a
+     * collected buffer's leak reference reaches the detector's queue only then, not when {@code System.gc()}
+     * returns, so draining right away could miss it.
+     */
+    private static void collect() {
+        ReferenceQueue<Object> queue = new ReferenceQueue<>();
+        WeakReference<Object> sentinel = new WeakReference<>(new Object(), queue);
+        System.gc();
+        try {
+            queue.remove(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Reference.reachabilityFence(sentinel);
+    }
+
+    /**
      * Collects garbage, lets Netty's detectors report what was lost, and fails if anything leaked.
      *
      * @throws AssertionError listing every leak report since the previous call
      */
     public static void assertNoLeaks() {
         for (int i = 0; i < 3; i++) {
-            System.gc();
+            collect();
             // Each tracked allocation drains the detector's reference queue and reports collected leaks.
             for (int j = 0; j < 4; j++) {
                 ByteBuf heap = Unpooled.buffer(1);
