@@ -44,8 +44,16 @@ final class BenchCommand implements Callable<Integer> {
             description = "RDMA provider (default: ${DEFAULT-VALUE}).")
     private String provider;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
+            description = "Migrations per size and mode, in alternating order; the median is shown (default: "
+                    + "${DEFAULT-VALUE}).")
+    private int repeat;
+
     @Override
     public Integer call() throws Exception {
+        if (repeat < 1) {
+            throw new UsageError("--repeat takes a positive count, not " + repeat);
+        }
         for (String mode : modes) {
             if (!mode.equals("dynamic") && !mode.equals("pin-all")) {
                 throw new UsageError("--modes takes dynamic and pin-all, not '" + mode + "'");
@@ -59,19 +67,42 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "raw loopback TCP: %.1f MiB/s (%s, one stream)%n", tcp, ByteSize.format(baselineBytes));
         out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %8s%n", "size", "mode", "MiB/s", "total ms", "downtime",
                 "vs TCP");
-        // One small migration first, not reported: class loading and the JIT would otherwise weigh on the
-        // first row alone.
-        measure(devices, 32L << 20, "dynamic");
+        // Not reported: one migration per mode at the largest size first. The first large migration in a
+        // process pays for class loading, the JIT and memory the machine has not handed out before; without
+        // this the first row alone would carry those costs and the modes would not compare.
+        long largest = sizes.stream().mapToLong(Long::longValue).max().orElse(32L << 20);
+        for (String mode : modes) {
+            measure(devices, largest, mode);
+        }
         for (long size : sizes) {
+            java.util.Map<String, List<LoopbackMigration.Result>> runs = new java.util.LinkedHashMap<>();
+            modes.forEach(mode -> runs.put(mode, new java.util.ArrayList<>()));
+            for (int r = 0; r < repeat; r++) {
+                // Alternate the order, so that no mode always runs on a machine the other just warmed.
+                List<String> order = new java.util.ArrayList<>(modes);
+                if (r % 2 == 1) {
+                    java.util.Collections.reverse(order);
+                }
+                for (String mode : order) {
+                    runs.get(mode).add(measure(devices, size, mode));
+                }
+            }
             for (String mode : modes) {
-                LoopbackMigration.Result result = measure(devices, size, mode);
-                long totalMs = result.source().totalTime().orElse(result.wallNanos() / 1_000_000);
+                List<LoopbackMigration.Result> results = new java.util.ArrayList<>(runs.get(mode));
+                results.sort(java.util.Comparator.comparingLong(BenchCommand::totalMs));
+                LoopbackMigration.Result result = results.get(results.size() / 2);
+                long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
                 out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7.2fx%n", ByteSize.format(size), mode,
                         mibps, totalMs, result.source().downtime().orElse(-1), mibps / tcp);
             }
         }
+        out.printf(Locale.ROOT, "(median of %d run(s) per row)%n", repeat);
         return 0;
+    }
+
+    private static long totalMs(LoopbackMigration.Result result) {
+        return result.source().totalTime().orElse(result.wallNanos() / 1_000_000);
     }
 
     /** One migration of {@code size} bytes of random, idle RAM; the destination's blocks are freed. */
