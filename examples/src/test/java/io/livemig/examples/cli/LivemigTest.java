@@ -71,6 +71,13 @@ class LivemigTest {
     }
 
     @Test
+    void benchRefusesANonPositiveRepeatBeforeMeasuringAnything() {
+        assertThat(run("bench", "--repeat", "0")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig bench: --repeat takes a positive count, not 0 (see 'livemig bench --help')"
+                + System.lineSeparator());
+    }
+
+    @Test
     void rejectsAMigrationUriThatIsNotRdma() {
         assertThat(run("source", "--ram", "1M", "--migrate", "tcp:x")).isEqualTo(2);
         assertThat(err()).isEqualTo("livemig source: Invalid value for option '--migrate': unsupported migration "
