@@ -2,6 +2,7 @@ package io.livemig.transport.rdma.unix;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -115,7 +116,8 @@ public final class AnonymousMemory implements AutoCloseable {
     /**
      * Commits a range of the mapping now ({@code madvise(MADV_POPULATE_WRITE)}), as QEMU's
      * {@code -mem-prealloc} does, so that later writes take no page faults. Where the kernel lacks the advice
-     * (before Linux 5.14) the range is touched one page at a time instead.
+     * (before Linux 5.14) the range is touched one page at a time instead, rewriting each page's first byte:
+     * call it before the memory is shared with writers.
      *
      * @param offset start of the range, a multiple of the page size
      * @param length bytes
@@ -131,7 +133,7 @@ public final class AnonymousMemory implements AutoCloseable {
         long page = pageSize();
         for (long at = 0; at < length; at += page) {
             // A write of the byte already there: commits the page without changing it.
-            range.set(java.lang.foreign.ValueLayout.JAVA_BYTE, at, range.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at));
+            range.set(ValueLayout.JAVA_BYTE, at, range.get(ValueLayout.JAVA_BYTE, at));
         }
     }
 
