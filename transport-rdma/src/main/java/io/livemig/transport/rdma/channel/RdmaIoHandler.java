@@ -208,9 +208,14 @@ public final class RdmaIoHandler implements IoHandler {
             long data = readyEvents.data(i);
             int kind = (int) (data & ((1 << KIND_BITS) - 1));
             if (kind == WAKEUP) {
-                // Clear the flag before draining: a wakeup racing with us then writes again (harmless).
-                wakeupPending.set(false);
+                // Drain first, then clear the flag. The other order loses wakeups: one that lands between the clear
+                // and the drain sets the flag and writes the eventfd, the drain then eats its write, and with the
+                // flag left set no later wakeup writes again, so the loop sleeps with tasks queued until a
+                // completion or a timeout happens to wake it (seen as migrations stalling for seconds). In this
+                // order a wakeup that finds the flag still set skips its write, but its task was queued before it
+                // and runs after this I/O pass.
                 wakeupFd.drain();
+                wakeupPending.set(false);
                 continue;
             }
             RdmaIoRegistration registration = registrations.get((int) (data >>> KIND_BITS));

@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandle;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,6 +32,37 @@ class RdmaIoHandlerTest {
             assertThat(group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(FileDescriptors.openFileDescriptorCount()).isLessThanOrEqualTo(fdsBefore);
+    }
+
+    /**
+     * Two threads hand the blocked loop tasks as fast as it runs them. A wakeup that races the loop's draining of
+     * its eventfd must not be lost: a lost one leaves the loop asleep with a task queued, as nothing else (no
+     * channel, no scheduled task) would wake it, and the wait below fails.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void wakeupsRacingTheDrainOfTheEventfdAreNeverLost() throws Exception {
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, RdmaIoHandler.newFactory(0));
+        try {
+            EventLoop loop = group.next();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Runnable submitter = () -> {
+                try {
+                    for (int i = 0; i < 20_000 && failure.get() == null; i++) {
+                        loop.submit(() -> { }).get(10, TimeUnit.SECONDS);
+                    }
+                } catch (Throwable t) {
+                    failure.compareAndSet(null, t);
+                }
+            };
+            Thread first = Thread.ofPlatform().start(submitter);
+            Thread second = Thread.ofPlatform().start(submitter);
+            first.join();
+            second.join();
+            assertThat(failure.get()).as("a task handed to the loop was not run within 10 s").isNull();
+        } finally {
+            assertThat(group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(10, TimeUnit.SECONDS)).isTrue();
+        }
     }
 
     @Test
