@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
+import io.livemig.testing.QmpClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,6 +2,7 @@ package io.livemig.examples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.livemig.testing.QmpClient;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ class TwoProcessMigrationTest {
                 LivemigProcess source = LivemigProcess.start(source(dir.resolve("src.ram"), "--qmp",
                         "tcp:127.0.0.1:" + qmpPort))) {
             source.awaitOutput("QMP on ", TIMEOUT);
-            try (QmpTestClient qmp = QmpTestClient.connect(qmpPort, TIMEOUT)) {
+            try (QmpClient qmp = QmpClient.connect("127.0.0.1", qmpPort, TIMEOUT)) {
                 assertThat(qmp.execute("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\": "
                         + "[{\"capability\": \"x-verify\", \"state\": true}]}}")).isEqualTo("{\"return\": {}}");
                 assertThat(qmp.execute("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"rdma:127.0.0.1:"
@@ -87,11 +88,11 @@ class TwoProcessMigrationTest {
         }
     }
 
-    private static String awaitEnd(QmpTestClient qmp) throws Exception {
+    private static String awaitEnd(QmpClient qmp) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
         String status = null;
         while (System.nanoTime() < deadline) {
-            status = QmpTestClient.member(qmp.execute("{\"execute\": \"query-migrate\"}"), "status");
+            status = qmp.migrationStatus();
             if ("completed".equals(status) || "failed".equals(status) || "cancelled".equals(status)) {
                 return status;
             }

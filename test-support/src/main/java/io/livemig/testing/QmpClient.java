@@ -1,4 +1,4 @@
-package io.livemig.integration;
+package io.livemig.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,9 +16,10 @@ import java.util.regex.Pattern;
 /**
  * A minimal QMP client, as a script would drive QEMU: read the greeting, negotiate capabilities, then one
  * command at a time, collecting asynchronous events that arrive in between. Answers are kept as JSON text;
- * tests read the few members they need with {@link #member}.
+ * tests read the few members they need with {@link #member}. Shared by the command line's two-process tests and
+ * the container suite.
  */
-final class QmpClient implements AutoCloseable {
+public final class QmpClient implements AutoCloseable {
 
     private final Socket socket;
     private final BufferedReader in;
@@ -40,7 +41,7 @@ final class QmpClient implements AutoCloseable {
      * @return the client in command mode
      * @throws IOException if the monitor does not answer like QMP
      */
-    static QmpClient connect(String host, int port, Duration timeout) throws IOException {
+    public static QmpClient connect(String host, int port, Duration timeout) throws IOException {
         Socket socket = new Socket();
         socket.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
         socket.setSoTimeout((int) timeout.toMillis());
@@ -61,7 +62,7 @@ final class QmpClient implements AutoCloseable {
      * @return the answer line
      * @throws IOException if the connection fails
      */
-    String execute(String command) throws IOException {
+    public String execute(String command) throws IOException {
         out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
         while (true) {
@@ -83,14 +84,18 @@ final class QmpClient implements AutoCloseable {
      * @return e.g. {@code active}, or {@code none} when QEMU answers {@code {}}
      * @throws IOException if the connection fails
      */
-    String migrationStatus() throws IOException {
+    public String migrationStatus() throws IOException {
         String answer = execute("{\"execute\": \"query-migrate\"}");
         String status = member(answer, "status");
         return status == null ? "none" : status;
     }
 
-    /** Events seen so far. */
-    List<String> events() {
+    /**
+     * Events seen so far.
+     *
+     * @return the event lines, oldest first
+     */
+    public List<String> events() {
         return events;
     }
 
@@ -101,7 +106,7 @@ final class QmpClient implements AutoCloseable {
      * @param name member name
      * @return its value as text, or null
      */
-    static String member(String json, String name) {
+    public static String member(String json, String name) {
         Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|[-0-9.]+)")
                 .matcher(json);
         if (!m.find()) {
