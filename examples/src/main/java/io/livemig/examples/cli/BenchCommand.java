@@ -9,6 +9,10 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -75,21 +79,21 @@ final class BenchCommand implements Callable<Integer> {
             measure(devices, largest, mode);
         }
         for (long size : sizes) {
-            java.util.Map<String, List<LoopbackMigration.Result>> runs = new java.util.LinkedHashMap<>();
-            modes.forEach(mode -> runs.put(mode, new java.util.ArrayList<>()));
+            Map<String, List<LoopbackMigration.Result>> runs = new LinkedHashMap<>();
+            modes.forEach(mode -> runs.put(mode, new ArrayList<>()));
             for (int r = 0; r < repeat; r++) {
                 // Alternate the order, so that no mode always runs on a machine the other just warmed.
-                List<String> order = new java.util.ArrayList<>(modes);
+                List<String> order = new ArrayList<>(modes);
                 if (r % 2 == 1) {
-                    java.util.Collections.reverse(order);
+                    Collections.reverse(order);
                 }
                 for (String mode : order) {
                     runs.get(mode).add(measure(devices, size, mode));
                 }
             }
             for (String mode : modes) {
-                List<LoopbackMigration.Result> results = new java.util.ArrayList<>(runs.get(mode));
-                results.sort(java.util.Comparator.comparingLong(BenchCommand::totalMs));
+                List<LoopbackMigration.Result> results = new ArrayList<>(runs.get(mode));
+                results.sort(Comparator.comparingLong(BenchCommand::totalMs));
                 LoopbackMigration.Result result = results.get(results.size() / 2);
                 long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;

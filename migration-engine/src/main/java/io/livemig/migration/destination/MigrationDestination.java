@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.protocol.ControlHeader;
 import io.livemig.migration.protocol.ControlType;
@@ -85,7 +86,7 @@ public final class MigrationDestination {
      * @return this
      */
     public MigrationDestination blockAllocator(BlockAllocator allocator) {
-        this.allocator = java.util.Objects.requireNonNull(allocator, "allocator");
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
         return this;
     }
 
