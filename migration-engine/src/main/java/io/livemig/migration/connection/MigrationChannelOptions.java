@@ -23,6 +23,13 @@ public final class MigrationChannelOptions {
     public static final int CONTROL_RECEIVES = 4;
     /** Send queue depth: room for the RDMA WRITEs in flight plus the one control SEND. */
     public static final int SEND_QUEUE_DEPTH = 128;
+    /**
+     * Send slots. The READY protocol has at most one control SEND outstanding (QEMU keeps one control send
+     * buffer); the WRITEs that fill the rest of the send queue need none. One slot per queue entry, the channel's
+     * default, would allocate and register 64 MiB per connection (128 x 512 KiB) and cost every connect tens of
+     * milliseconds.
+     */
+    public static final int CONTROL_SENDS = 2;
 
     private MigrationChannelOptions() {
     }
@@ -33,6 +40,7 @@ public final class MigrationChannelOptions {
             RdmaChannelOption.RNR_RETRY_COUNT, 0,
             RdmaChannelOption.RECEIVE_BUFFER_SIZE, CONTROL_BUFFER_SIZE,
             RdmaChannelOption.RECEIVE_BUFFER_COUNT, CONTROL_RECEIVES,
+            RdmaChannelOption.SEND_BUFFER_COUNT, CONTROL_SENDS,
             RdmaChannelOption.SEND_QUEUE_DEPTH, SEND_QUEUE_DEPTH);
 
     /**

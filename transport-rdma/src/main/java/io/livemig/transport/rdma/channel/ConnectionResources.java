@@ -48,7 +48,7 @@ final class ConnectionResources implements AutoCloseable {
             channel = device.createCompletionChannel();
             cq = device.createCompletionQueue(config.getCqSize(), channel);
             int slotSize = config.getReceiveBufferSize();
-            sendRing = SlotRing.register(pd, config.getSendQueueDepth(), slotSize, Set.of());
+            sendRing = SlotRing.register(pd, config.getSendBufferCount(), slotSize, Set.of());
             SlotRing receiveRing = SlotRing.register(pd, config.getReceiveBufferCount(), slotSize,
                     Set.of(AccessFlag.LOCAL_WRITE));
             ConnectionResources resources = new ConnectionResources(pd, channel, cq, sendRing, receiveRing);

@@ -15,6 +15,7 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
     private volatile int receiveQueueDepth;
     private volatile int receiveBufferSize = 64 * 1024;
     private volatile int receiveBufferCount = 64;
+    private volatile int sendBufferCount;
     private volatile int maxInline = 64;
     private volatile int cqSize;
     private volatile int retryCount = 7;
@@ -31,7 +32,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
     public Map<ChannelOption<?>, Object> getOptions() {
         return getOptions(super.getOptions(), RdmaChannelOption.PROVIDER, RdmaChannelOption.SEND_QUEUE_DEPTH,
                 RdmaChannelOption.RECEIVE_QUEUE_DEPTH, RdmaChannelOption.RECEIVE_BUFFER_SIZE,
-                RdmaChannelOption.RECEIVE_BUFFER_COUNT, RdmaChannelOption.MAX_INLINE, RdmaChannelOption.CQ_SIZE,
+                RdmaChannelOption.RECEIVE_BUFFER_COUNT, RdmaChannelOption.SEND_BUFFER_COUNT,
+                RdmaChannelOption.MAX_INLINE, RdmaChannelOption.CQ_SIZE,
                 RdmaChannelOption.RETRY_COUNT, RdmaChannelOption.RNR_RETRY_COUNT,
                 RdmaChannelOption.CONNECT_PRIVATE_DATA, RdmaChannelOption.CREDIT_FLOW_CONTROL);
     }
@@ -50,6 +52,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
             value = receiveBufferSize;
         } else if (option == RdmaChannelOption.RECEIVE_BUFFER_COUNT) {
             value = receiveBufferCount;
+        } else if (option == RdmaChannelOption.SEND_BUFFER_COUNT) {
+            value = getSendBufferCount();
         } else if (option == RdmaChannelOption.MAX_INLINE) {
             value = maxInline;
         } else if (option == RdmaChannelOption.CQ_SIZE) {
@@ -81,6 +85,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
             receiveBufferSize = positive(option, (Integer) value, 1);
         } else if (option == RdmaChannelOption.RECEIVE_BUFFER_COUNT) {
             receiveBufferCount = positive(option, (Integer) value, 4);
+        } else if (option == RdmaChannelOption.SEND_BUFFER_COUNT) {
+            sendBufferCount = positive(option, (Integer) value, 0);
         } else if (option == RdmaChannelOption.MAX_INLINE) {
             maxInline = positive(option, (Integer) value, 0);
         } else if (option == RdmaChannelOption.CQ_SIZE) {
@@ -101,16 +107,22 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
 
     private static int positive(ChannelOption<?> option, int value, int minimum) {
         if (value < minimum) {
-            throw new IllegalArgumentException(option.name() + " must be >= " + minimum + ": " + value);
+            throw new IllegalArgumentException(shortName(option) + " must be >= " + minimum + ": " + value);
         }
         return value;
     }
 
     private static int retries(ChannelOption<?> option, int value) {
         if (value < 0 || value > 7) {
-            throw new IllegalArgumentException(option.name() + " must be in 0..7: " + value);
+            throw new IllegalArgumentException(shortName(option) + " must be in 0..7: " + value);
         }
         return value;
+    }
+
+    /** {@code SEND_QUEUE_DEPTH} rather than Netty's {@code io.livemig...RdmaChannelOption#SEND_QUEUE_DEPTH}. */
+    private static String shortName(ChannelOption<?> option) {
+        String name = option.name();
+        return name.substring(name.lastIndexOf('#') + 1);
     }
 
     /**
@@ -156,6 +168,15 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
      */
     public int getReceiveBufferCount() {
         return receiveBufferCount;
+    }
+
+    /**
+     * The number of send slots.
+     *
+     * @return {@link RdmaChannelOption#SEND_BUFFER_COUNT}, or the send queue depth when unset or larger
+     */
+    public int getSendBufferCount() {
+        return sendBufferCount > 0 ? Math.min(sendBufferCount, sendQueueDepth) : sendQueueDepth;
     }
 
     /**

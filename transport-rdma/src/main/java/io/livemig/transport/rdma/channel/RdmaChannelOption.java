@@ -29,6 +29,14 @@ public final class RdmaChannelOption<T> extends ChannelOption<T> {
     /** Receive slots kept posted, the receive window; at least 4, default 64. */
     public static final ChannelOption<Integer> RECEIVE_BUFFER_COUNT = valueOf(RdmaChannelOption.class,
             "RECEIVE_BUFFER_COUNT");
+    /**
+     * Send slots: SENDs posted and not yet completed, each copied into a slot of {@link #RECEIVE_BUFFER_SIZE} bytes
+     * (registered memory the channel owns). At least 1; 0 (default) gives one slot per send queue entry, and more
+     * than the send queue depth is never used. A connection whose queue carries mostly RDMA WRITEs and few SENDs
+     * (a migration's control channel) needs only a few: each slot is allocated when the channel registers.
+     */
+    public static final ChannelOption<Integer> SEND_BUFFER_COUNT = valueOf(RdmaChannelOption.class,
+            "SEND_BUFFER_COUNT");
     /** SENDs up to this many bytes are posted inline ({@code max_inline_data}); default 64. */
     public static final ChannelOption<Integer> MAX_INLINE = valueOf(RdmaChannelOption.class, "MAX_INLINE");
     /** Completion queue entries; 0 (default) sizes it to both queue depths. */

@@ -30,6 +30,20 @@ abstract class RdmaChannelOrderingTest extends RdmaChannelTestBase {
         assertThat(writer.failure).isNull();
     }
 
+    @Test
+    void oneSendSlotCarriesEveryMessageInOrder() throws Exception {
+        // One slot (and nothing inline): each SEND waits for the previous one's completion to free the slot.
+        int count = 5_000;
+        SequenceReader reader = new SequenceReader(count);
+        RdmaServerChannel server = server(reader);
+        SequenceWriter writer = new SequenceWriter(count);
+        RdmaChannel client = connect(client(writer).option(RdmaChannelOption.SEND_BUFFER_COUNT, 1)
+                .option(RdmaChannelOption.MAX_INLINE, 0), server);
+        assertThat(client.config().getOption(RdmaChannelOption.SEND_BUFFER_COUNT)).isEqualTo(1);
+        assertThat(reader.received.get(WAIT_SECONDS * 2, TimeUnit.SECONDS)).isEqualTo(count);
+        assertThat(writer.failure).isNull();
+    }
+
     /** Checks that every message is the next 8-byte sequence number, and completes when all have arrived. */
     static final class SequenceReader extends ChannelInboundHandlerAdapter {
         private final int count;
