@@ -101,14 +101,21 @@ class MigrationOverLocalChannelTest {
 
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
 
-            // The workload: rewrites random pages of pc.ram (write, then mark) until the pause.
+            // The workload: rewrites random pages of pc.ram (write, then mark) while the first three rounds run,
+            // then stops writing, so the migration converges in a bounded number of rounds on any machine (a
+            // writer that never stops converges only when the scheduler happens to starve it for a whole round).
             AtomicBoolean paused = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger roundsDone = new java.util.concurrent.atomic.AtomicInteger();
             Thread workload = Thread.ofPlatform().name("workload").start(() -> {
                 SplittableRandom random = new SplittableRandom(3);
                 RamBlock ram = source.get(0);
                 while (!paused.get()) {
-                    ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
-                    Thread.onSpinWait();
+                    if (roundsDone.get() < 3) {
+                        ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
+                        Thread.onSpinWait();
+                    } else {
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    }
                 }
             });
             Runnable pause = () -> {
@@ -122,7 +129,13 @@ class MigrationOverLocalChannelTest {
             // Converges once 16 pages or fewer are dirty after a round (16 × 4 KiB within 1 ms at 64 MiB/s).
             MigrationParameters parameters = TestSources.FAST.withDowntimeLimit(1).withAvailSwitchoverBandwidth(64 << 20);
             List<RoundStats> rounds = TestSources.run(sourceControl, fabric, source,
-                    TestSources.options(pinAll, () -> parameters, TIMEOUT), TestSources.workload(pause, new byte[] {1, 2, 3}));
+                    TestSources.options(pinAll, () -> parameters, TIMEOUT), TestSources.workload(pause, new byte[] {1, 2, 3}),
+                    new MigrationSource.Events() {
+                        @Override
+                        public void round() {
+                            roundsDone.incrementAndGet();
+                        }
+                    });
 
             IncomingMigration result = incoming.get(60, TimeUnit.SECONDS);
             try (RamBlocks destination = result.blocks()) {
@@ -316,6 +329,32 @@ class MigrationOverLocalChannelTest {
                 assertThat(registrations).containsExactly(
                         "src->dst REGISTER REQUEST len=72 repeat=3", "dst->src REGISTER RESULT len=48 repeat=3");
             }
+        }
+    }
+
+    @Test
+    void aRoundsFirstRegistrationBatchIsSmallAndTheNextOnesDouble() throws Exception {
+        // 40 chunks that are not zero (one byte each): batches of 8, then 16, then the 16 left (the next would be 32).
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 40 * MIB)))) {
+            for (long chunk = 0; chunk < 40; chunk++) {
+                source.get(0).memory().set(java.lang.foreign.ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * chunk,
+                        (byte) (chunk + 1));
+            }
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
+            TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
+                    new Workload() { });
+            try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
+                assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+            }
+            channel.close().sync();
+            assertThat(transcript.stream().filter(line -> line.contains("REGISTER R")).toList()).containsExactly(
+                    "src->dst REGISTER REQUEST len=192 repeat=8", "dst->src REGISTER RESULT len=128 repeat=8",
+                    "src->dst REGISTER REQUEST len=384 repeat=16", "dst->src REGISTER RESULT len=256 repeat=16",
+                    "src->dst REGISTER REQUEST len=384 repeat=16", "dst->src REGISTER RESULT len=256 repeat=16");
         }
     }
 

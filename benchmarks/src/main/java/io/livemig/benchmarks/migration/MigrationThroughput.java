@@ -34,7 +34,8 @@ import java.util.concurrent.TimeUnit;
  * completion (it allocates, registers and receives everything in that time).
  *
  * <p>Run: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.livemig.benchmarks.migration.MigrationThroughput [GiB] [repetitions]}
+ * io.livemig.benchmarks.migration.MigrationThroughput [GiB] [repetitions]}; {@code -Dlivemig.bench.modes=pre-faulted}
+ * (comma-separated) runs only the named destination modes. With several repetitions it ends with the medians.
  */
 public final class MigrationThroughput {
 
@@ -80,10 +81,11 @@ public final class MigrationThroughput {
                     migrate(warm, pinAll, "on-demand");
                 }
             }
+            java.util.Map<String, List<double[]>> results = new java.util.LinkedHashMap<>();
             for (int r = 0; r < repetitions; r++) {
                 double tcp = rawTcp(memory);
                 double gib = size / (double) (1L << 30);
-                for (String destinationMode : DESTINATION_MODES) {
+                for (String destinationMode : modes()) {
                     // Alternate which mode goes first, so neither always meets a warmer machine.
                     double dynamic;
                     double pinAll;
@@ -99,9 +101,44 @@ public final class MigrationThroughput {
                             DESTINATION_MODE_TITLES.get(destinationMode), tcp,
                             dynamic, gib / dynamic, gib / dynamic / tcp, pinAll, gib / pinAll, gib / pinAll / tcp,
                             dynamic / pinAll);
+                    results.computeIfAbsent(destinationMode, m -> new ArrayList<>())
+                            .add(new double[] {gib / dynamic / tcp, gib / pinAll / tcp, dynamic / pinAll});
                 }
             }
+            if (repetitions > 1) {
+                // Medians of the per-repetition ratios: each ratio compares figures of the same repetition, and
+                // the median ignores the odd repetition the machine disturbed.
+                System.out.printf("medians of %d repetitions (min-max):%n", repetitions);
+                results.forEach((destinationMode, rows) -> System.out.printf(
+                        "%s: dynamic %s of raw | pin-all %s of raw | dynamic/pin-all time %s%n",
+                        DESTINATION_MODE_TITLES.get(destinationMode), median(rows, 0), median(rows, 1),
+                        median(rows, 2)));
+            }
         }
+    }
+
+    /** The median of one column, with its range: {@code 0.93 (0.81-1.02)}. */
+    private static String median(List<double[]> rows, int column) {
+        double[] values = rows.stream().mapToDouble(row -> row[column]).sorted().toArray();
+        int n = values.length;
+        double median = n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+        return String.format("%.2f (%.2f-%.2f)", median, values[0], values[n - 1]);
+    }
+
+    /** The destination modes to run: all, or those named in {@code -Dlivemig.bench.modes=a,b}. */
+    private static List<String> modes() {
+        String named = System.getProperty("livemig.bench.modes", "");
+        if (named.isBlank()) {
+            return DESTINATION_MODES;
+        }
+        List<String> modes = List.of(named.trim().split("\\s*,\\s*"));
+        for (String mode : modes) {
+            if (!DESTINATION_MODES.contains(mode)) {
+                throw new IllegalArgumentException("unknown destination mode '" + mode + "'; one of "
+                        + DESTINATION_MODES);
+            }
+        }
+        return modes;
     }
 
     private static double migrate(RamBlocks source, boolean pinAll, String destinationMode) throws Exception {

@@ -53,10 +53,27 @@ public final class TestSources {
      */
     public static List<RoundStats> run(SourceControl control, RdmaDataPath data, RamBlocks blocks,
             SourceOptions options, Workload workload) throws IOException {
+        return run(control, data, blocks, options, workload, new MigrationSource.Events() {
+        });
+    }
+
+    /**
+     * Runs a migration to its end, telling {@code events} of its rounds and status changes.
+     *
+     * @param control source control
+     * @param data data path
+     * @param blocks RAM
+     * @param options options
+     * @param workload the application
+     * @param events told of each round's end and each status
+     * @return the rounds
+     * @throws IOException as {@link MigrationSource#run} does
+     */
+    public static List<RoundStats> run(SourceControl control, RdmaDataPath data, RamBlocks blocks,
+            SourceOptions options, Workload workload, MigrationSource.Events events) throws IOException {
         MigrationTracker tracker = new MigrationTracker();
         tracker.start(blocks.totalBytes());
-        return new MigrationSource(control, data, blocks, options).run(workload, tracker, new MigrationSource.Events() {
-        }, () -> false);
+        return new MigrationSource(control, data, blocks, options).run(workload, tracker, events, () -> false);
     }
 
     /**
