@@ -333,18 +333,19 @@ class MigrationOverLocalChannelTest {
     }
 
     @Test
-    void aRoundsFirstRegistrationBatchIsSmallAndTheNextOnesDouble() throws Exception {
-        // 40 chunks that are not zero (one byte each): batches of 8, then 16, then the 16 left (the next would be 32).
-        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 40 * MIB)))) {
-            for (long chunk = 0; chunk < 40; chunk++) {
-                source.get(0).memory().set(java.lang.foreign.ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * chunk,
+    void aRoundsFirstRegistrationBatchIsSmallAndTheNextOnesGrow() throws Exception {
+        // 170 chunks that are not zero (one byte each): batches of 32, then 128, then the 10 left (the next would be
+        // 512).
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 170 * MIB)))) {
+            for (long chunk = 0; chunk < 170; chunk++) {
+                source.get(0).memory().set(java.lang.foreign.ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * (chunk % 256),
                         (byte) (chunk + 1));
             }
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
             DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
             PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 256 * MIB);
             TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
                     new Workload() { });
             try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
@@ -352,9 +353,9 @@ class MigrationOverLocalChannelTest {
             }
             channel.close().sync();
             assertThat(transcript.stream().filter(line -> line.contains("REGISTER R")).toList()).containsExactly(
-                    "src->dst REGISTER REQUEST len=192 repeat=8", "dst->src REGISTER RESULT len=128 repeat=8",
-                    "src->dst REGISTER REQUEST len=384 repeat=16", "dst->src REGISTER RESULT len=256 repeat=16",
-                    "src->dst REGISTER REQUEST len=384 repeat=16", "dst->src REGISTER RESULT len=256 repeat=16");
+                    "src->dst REGISTER REQUEST len=768 repeat=32", "dst->src REGISTER RESULT len=512 repeat=32",
+                    "src->dst REGISTER REQUEST len=3072 repeat=128", "dst->src REGISTER RESULT len=2048 repeat=128",
+                    "src->dst REGISTER REQUEST len=240 repeat=10", "dst->src REGISTER RESULT len=160 repeat=10");
         }
     }
 
