@@ -307,18 +307,7 @@ class MigrationOverLocalChannelTest {
         qemuDestination.set(qemu);
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 3 * MIB)))) {
             fillRandom(source.get(0).memory(), 8);
-            SourceControl sourceControl = new SourceControl();
-            Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
-            PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
-            TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
-                    new Workload() { });
-            try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
-                assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
-            }
-            channel.close().sync();
-            List<String> registrations = transcript.stream().filter(line -> line.contains("REGISTER R")).toList();
+            List<String> registrations = migrateDynamicAndListRegistrations(source);
             if (qemu) {
                 // One batch of three; only the first result arrives; the other two are asked for one by one.
                 assertThat(registrations).containsExactly(
@@ -341,22 +330,31 @@ class MigrationOverLocalChannelTest {
                 source.get(0).memory().set(java.lang.foreign.ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * (chunk % 256),
                         (byte) (chunk + 1));
             }
-            SourceControl sourceControl = new SourceControl();
-            Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
-            PlacingDataPath fabric = new PlacingDataPath();
-            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 256 * MIB);
-            TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
-                    new Workload() { });
-            try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
-                assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
-            }
-            channel.close().sync();
-            assertThat(transcript.stream().filter(line -> line.contains("REGISTER R")).toList()).containsExactly(
+            assertThat(migrateDynamicAndListRegistrations(source)).containsExactly(
                     "src->dst REGISTER REQUEST len=768 repeat=32", "dst->src REGISTER RESULT len=512 repeat=32",
                     "src->dst REGISTER REQUEST len=3072 repeat=128", "dst->src REGISTER RESULT len=2048 repeat=128",
                     "src->dst REGISTER REQUEST len=240 repeat=10", "dst->src REGISTER RESULT len=160 repeat=10");
         }
+    }
+
+    /**
+     * Migrates a one-block source in dynamic mode, checks the destination's copy byte for byte, and returns the
+     * transcript's REGISTER REQUEST and RESULT lines.
+     */
+    private List<String> migrateDynamicAndListRegistrations(RamBlocks source) throws Exception {
+        SourceControl sourceControl = new SourceControl();
+        Channel channel = connect(sourceControl);
+        DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+        PlacingDataPath fabric = new PlacingDataPath();
+        CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false,
+                source.totalBytes() + 64 * MIB);
+        TestSources.run(sourceControl, fabric, source, TestSources.options(false, () -> TestSources.FAST, TIMEOUT),
+                new Workload() { });
+        try (RamBlocks received = incoming.get(30, TimeUnit.SECONDS).blocks()) {
+            assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+        }
+        channel.close().sync();
+        return transcript.stream().filter(line -> line.contains("REGISTER R")).toList();
     }
 
     @Test
