@@ -41,6 +41,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -105,7 +107,7 @@ class MigrationOverLocalChannelTest {
             // then stops writing, so the migration converges in a bounded number of rounds on any machine (a
             // writer that never stops converges only when the scheduler happens to starve it for a whole round).
             AtomicBoolean paused = new AtomicBoolean();
-            java.util.concurrent.atomic.AtomicInteger roundsDone = new java.util.concurrent.atomic.AtomicInteger();
+            AtomicInteger roundsDone = new AtomicInteger();
             Thread workload = Thread.ofPlatform().name("workload").start(() -> {
                 SplittableRandom random = new SplittableRandom(3);
                 RamBlock ram = source.get(0);
@@ -114,7 +116,7 @@ class MigrationOverLocalChannelTest {
                         ram.putLong(random.nextLong(ram.usedLength() / 8) * 8, random.nextLong());
                         Thread.onSpinWait();
                     } else {
-                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                        LockSupport.parkNanos(100_000);
                     }
                 }
             });
@@ -327,7 +329,7 @@ class MigrationOverLocalChannelTest {
         // 512).
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("a", 170 * MIB)))) {
             for (long chunk = 0; chunk < 170; chunk++) {
-                source.get(0).memory().set(java.lang.foreign.ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * (chunk % 256),
+                source.get(0).memory().set(ValueLayout.JAVA_BYTE, chunk * MIB + 4096 * (chunk % 256),
                         (byte) (chunk + 1));
             }
             assertThat(migrateDynamicAndListRegistrations(source)).containsExactly(

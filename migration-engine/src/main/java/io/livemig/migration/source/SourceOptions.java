@@ -30,11 +30,11 @@ public record SourceOptions(boolean pinAll, ByteBufAllocator allocator, Duration
     /** RDMA WRITEs in flight by default: 32 MiB of 1 MiB writes, a quarter of the send queue. */
     public static final int DEFAULT_MAX_OUTSTANDING = 32;
     /**
-     * Chunks per REGISTER REQUEST by default, reached by doubling from a round's first small batch: 512 MiB of
+     * Chunks per REGISTER REQUEST by default, reached after a round's first batches of 32 and 128: 512 MiB of
      * chunks per control round trip (a 12 KiB request). A REGISTER REQUEST queues behind the writes in flight, so
      * under load its round trip took 25 to 80 ms on loopback, about as long as writing 128 chunks: with batches of
-     * 128 the exchanges, one at a time by protocol, held the writes back (dynamic/pin-all time 1.17-1.19 over 11
-     * and 5 repetitions of the two-process benchmark), with 512 they no longer do (1.00-1.09).
+     * 128 the exchanges, one at a time by protocol, held the writes back (dynamic/pin-all time 1.17-1.19, medians
+     * of 11 and 5 repetitions of the two-process benchmark), with 512 they no longer do (1.10 over 15).
      */
     public static final int DEFAULT_REGISTRATION_BATCH = 512;
     /** QEMU's destination refuses a repeat above this (RDMA_CONTROL_MAX_COMMANDS_PER_MESSAGE). */
