@@ -3,7 +3,6 @@ package io.livemig.examples.cli;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.live.DestinationController;
 import io.livemig.migration.live.MigrationFailedException;
-import io.livemig.migration.monitor.HmpMonitor;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationStatus;
@@ -72,11 +71,8 @@ final class DestinationCommand implements Callable<Integer> {
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
             MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
-            HmpMonitor report = new HmpMonitor(target);
-            resources.add(new ProgressPrinter(progress, io.out(), "destination", controller::info,
-                    controller.statusChanges(), () -> report.execute("info migrate")));
             // The monitors open before the migration port, so that a client that waits for the port finds them.
-            endpoint.startMonitors(resources, io, target, () -> quit.complete(null));
+            endpoint.startReporting(resources, io, progress, "destination", target, () -> quit.complete(null));
             InetSocketAddress bound;
             try {
                 bound = controller.listen(incoming);

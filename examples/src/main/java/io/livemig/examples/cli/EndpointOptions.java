@@ -140,6 +140,25 @@ final class EndpointOptions {
     }
 
     /**
+     * Shows the migration's progress (ending with the {@code info migrate} report) and starts the monitors asked
+     * for, as {@link #startMonitors} does.
+     *
+     * @param resources closes the printer and the servers
+     * @param io the terminal
+     * @param progress how to show progress ({@link #progressMode()}, checked before anything was allocated)
+     * @param side "source" or "destination", in the progress lines
+     * @param target what the commands act on, and whose progress is shown
+     * @param onQuit what {@code quit} (or the end of standard input) does
+     */
+    void startReporting(Resources resources, Terminal io, ProgressPrinter.Mode progress, String side,
+            MigrationTarget target, Runnable onQuit) {
+        HmpMonitor report = new HmpMonitor(target);
+        resources.add(new ProgressPrinter(progress, io.out(), side, target::info, target.statusChanges(),
+                () -> report.execute("info migrate")));
+        startMonitors(resources, io, target, onQuit);
+    }
+
+    /**
      * Starts the monitors asked for: QMP on {@code --qmp}, HMP on {@code --monitor}. On standard input, the end
      * of input quits, as it does for QEMU's {@code -monitor stdio}.
      *

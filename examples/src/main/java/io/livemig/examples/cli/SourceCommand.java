@@ -2,7 +2,6 @@ package io.livemig.examples.cli;
 
 import io.livemig.migration.live.MigrationFailedException;
 import io.livemig.migration.live.SourceController;
-import io.livemig.migration.monitor.HmpMonitor;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
@@ -125,10 +124,7 @@ final class SourceCommand implements Callable<Integer> {
             controller.setCapability(MigrationCapability.AUTO_CONVERGE, autoConverge);
             controller.setParameters(parameters);
             MigrationTarget target = MigrationTarget.source(controller, quit::countDown);
-            HmpMonitor report = new HmpMonitor(target);
-            resources.add(new ProgressPrinter(progress, io.out(), "source", controller::info,
-                    controller.statusChanges(), () -> report.execute("info migrate")));
-            endpoint.startMonitors(resources, io, target, quit::countDown);
+            endpoint.startReporting(resources, io, progress, "source", target, quit::countDown);
             if (stress) {
                 writer.start();
                 io.out().println("workload: stress rewriting " + ByteSize.format(Math.min(ramBlocks.totalBytes(),
