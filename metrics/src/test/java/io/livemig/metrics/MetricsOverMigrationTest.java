@@ -3,9 +3,9 @@ package io.livemig.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.SourceController;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.SourceController;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.BlockListEntry;

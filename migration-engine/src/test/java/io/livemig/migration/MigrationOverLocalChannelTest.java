@@ -14,7 +14,7 @@ import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.ram.RamLimitExceededException;
 import io.livemig.migration.source.MigrationSource;
 import io.livemig.migration.source.RoundStats;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.source.SourceOptions;
 import io.livemig.migration.status.MigrationTracker;

@@ -1,6 +1,6 @@
 package io.livemig.examples.cli;
 
-import io.livemig.migration.live.MigrationFailedException;
+import io.livemig.migration.api.MigrationFailedException;
 import io.livemig.migration.monitor.HmpMonitor;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.ram.RamBlocks;

@@ -1,8 +1,8 @@
 package io.livemig.examples.cli;
 
 import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.MigrationFailedException;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.MigrationFailedException;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationStatus;

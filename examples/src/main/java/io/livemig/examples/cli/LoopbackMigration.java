@@ -1,9 +1,9 @@
 package io.livemig.examples.cli;
 
 import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.SourceController;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.SourceController;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
@@ -51,7 +51,7 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
      * @param progress what to show meanwhile
      * @return the result
      * @throws IOException if the destination cannot listen
-     * @throws io.livemig.migration.live.MigrationFailedException if the migration fails
+     * @throws io.livemig.migration.api.MigrationFailedException if the migration fails
      */
     Result migrate(RamBlocks blocks, Workload workload, Progress progress) throws IOException {
         try (DestinationController destination = DestinationController.builder()

@@ -1,7 +1,7 @@
 package io.livemig.examples.cli;
 
-import io.livemig.migration.live.MigrationFailedException;
-import io.livemig.migration.live.SourceController;
+import io.livemig.migration.api.MigrationFailedException;
+import io.livemig.migration.api.SourceController;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;

@@ -1,6 +1,6 @@
 package io.livemig.examples.cli;
 
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.livemig.migration.monitor;
 
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.SourceController;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.SourceController;
 import io.livemig.migration.params.MigrationCapabilities;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;

@@ -1,6 +1,6 @@
 package io.livemig.migration.monitor;
 
-import io.livemig.migration.live.SourceController;
+import io.livemig.migration.api.SourceController;
 import io.livemig.migration.params.MigrationCapabilities;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;

@@ -3,7 +3,7 @@ package io.livemig.migration.source;
 import io.livemig.migration.control.Await;
 import io.livemig.migration.control.QemuFileOutput;
 import io.livemig.migration.control.SourceControl;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.ControlHeader;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.SourceController;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.SourceController;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
@@ -194,7 +194,7 @@ class MigrationOverSoftRdmaTest {
                 // One chunk per request, so that the third registration comes mid-round.
                 org.assertj.core.api.Assertions.assertThatThrownBy(() -> controller.migrate(
                         new MigrationUri("127.0.0.1", server.localAddress().getPort())).blockLast(TIMEOUT))
-                        .isInstanceOf(io.livemig.migration.live.MigrationFailedException.class);
+                        .isInstanceOf(io.livemig.migration.api.MigrationFailedException.class);
                 MigrationInfo failed = controller.info();
                 assertThat(failed.status()).isEqualTo(MigrationStatus.FAILED);
                 assertThat(failed.errorDesc()).contains("peer sent ERROR");

@@ -1,8 +1,8 @@
 package io.livemig.migration.monitor;
 
 import io.livemig.migration.destination.IncomingMigration;
-import io.livemig.migration.live.DestinationController;
-import io.livemig.migration.live.SourceController;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.SourceController;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;

@@ -1,6 +1,6 @@
 package io.livemig.migration.testing;
 
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.ram.RamBlock;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;

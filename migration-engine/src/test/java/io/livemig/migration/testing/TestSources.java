@@ -1,7 +1,7 @@
 package io.livemig.migration.testing;
 
 import io.livemig.migration.control.SourceControl;
-import io.livemig.migration.live.Workload;
+import io.livemig.migration.api.Workload;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.ram.RamBlocks;

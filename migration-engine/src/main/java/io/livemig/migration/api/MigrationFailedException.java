@@ -1,4 +1,4 @@
-package io.livemig.migration.live;
+package io.livemig.migration.api;
 
 import io.livemig.migration.status.MigrationInfo;
 import java.io.Serial;

@@ -1,4 +1,4 @@
-package io.livemig.migration.live;
+package io.livemig.migration.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

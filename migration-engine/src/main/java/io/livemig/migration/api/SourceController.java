@@ -1,4 +1,4 @@
-package io.livemig.migration.live;
+package io.livemig.migration.api;
 
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.connection.SourceConnection;
