@@ -12,8 +12,8 @@ import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.ram.RamLimitExceededException;
-import io.livemig.migration.source.MigrationSource;
 import io.livemig.migration.source.RoundStats;
+import io.livemig.migration.api.SourcePipeline;
 import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.source.SourceOptions;
@@ -132,7 +132,7 @@ class MigrationOverLocalChannelTest {
             MigrationParameters parameters = TestSources.FAST.withDowntimeLimit(1).withAvailSwitchoverBandwidth(64 << 20);
             List<RoundStats> rounds = TestSources.run(sourceControl, fabric, source,
                     TestSources.options(pinAll, () -> parameters, TIMEOUT), TestSources.workload(pause, new byte[] {1, 2, 3}),
-                    new MigrationSource.Events() {
+                    new SourcePipeline.Events() {
                         @Override
                         public void round() {
                             roundsDone.incrementAndGet();
@@ -146,8 +146,8 @@ class MigrationOverLocalChannelTest {
                     assertThat(destination.get(i).memory().mismatch(source.get(i).memory()))
                             .as("first differing byte of block %s", source.get(i).name()).isEqualTo(-1);
                 }
-                assertThat(result.state()).containsOnlyKeys(MigrationSource.STATE_SECTION);
-                assertThat(result.state().get(MigrationSource.STATE_SECTION)).containsExactly(1, 2, 3);
+                assertThat(result.state()).containsOnlyKeys(SourcePipeline.STATE_SECTION);
+                assertThat(result.state().get(SourcePipeline.STATE_SECTION)).containsExactly(1, 2, 3);
             }
             // Setup has no writes; the bulk round, further rounds while the workload dirties faster than the limit
             // allows (how many depends on the machine), the final round.
@@ -210,20 +210,27 @@ class MigrationOverLocalChannelTest {
                 }
             });
             try {
-                // Cancel as soon as the first round has been reported.
-                AtomicBoolean cancel = new AtomicBoolean();
-                List<RoundStats> reported = new java.util.ArrayList<>();
+                // Cancel (dispose the pipeline's subscription) as soon as the first round has been reported.
                 MigrationTracker tracker = new MigrationTracker();
                 tracker.start(source.totalBytes());
                 MigrationParameters neverConverges = TestSources.FAST.withDowntimeLimit(0);
-                MigrationSource migration = new MigrationSource(sourceControl, fabric, source,
+                SourcePipeline migration = new SourcePipeline(sourceControl, fabric, source,
                         TestSources.options(pinAll, () -> neverConverges, TIMEOUT));
-                assertThatThrownBy(() -> migration.run(new Workload() { }, tracker, new MigrationSource.Events() {
+                reactor.core.publisher.BaseSubscriber<List<RoundStats>> subscriber =
+                        new reactor.core.publisher.BaseSubscriber<>() { };
+                CompletableFuture<Integer> postedAtCancel = new CompletableFuture<>();
+                migration.run(new Workload() { }, tracker, new SourcePipeline.Events() {
                     @Override
                     public void round() {
-                        cancel.set(true);
+                        subscriber.dispose();
+                        postedAtCancel.complete(fabric.posted.get());
                     }
-                }, cancel::get)).isInstanceOf(IOException.class).hasMessage("migration cancelled");
+                }).subscribe(subscriber);
+                int posted = postedAtCancel.get(30, TimeUnit.SECONDS);
+                migration.cancel(new java.util.concurrent.CancellationException("migration cancelled"),
+                        reactor.core.publisher.Mono.empty()).block(TIMEOUT);
+                assertThat(fabric.posted.get()).as("writes posted after the cancel").isEqualTo(posted);
+                assertThat(migration.writesInFlight()).isZero();
                 assertThat(tracker.snapshot().ram().normal()).isEqualTo(4 * MIB / 4096);
                 assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
                         .isInstanceOf(ExecutionException.class)
@@ -419,9 +426,12 @@ class MigrationOverLocalChannelTest {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 return new MigrationDestination(control, fabric::registerRemote, pinAll, null, memoryLimit, MIB,
-                        TIMEOUT).run();
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                        TIMEOUT).run(status -> { }).block();
+            } catch (RuntimeException e) {
+                if (reactor.core.Exceptions.unwrap(e) instanceof IOException io) {
+                    throw new java.io.UncheckedIOException(io);
+                }
+                throw e;
             } finally {
                 // As DestinationServer does: closing tells the source that the load finished.
                 control.closeConnection().block(TIMEOUT);

@@ -9,17 +9,16 @@ import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
-import io.livemig.migration.status.MigrationTracker;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
@@ -34,33 +33,25 @@ public final class DestinationController implements AutoCloseable {
     /** QEMU's text when {@code migrate-incoming} is issued twice. */
     public static final String ALREADY_INCOMING = "The incoming migration has already been started";
 
-    private final RdmaDeviceFactory devices;
-    private final EventLoopGroup group;
-    private final boolean ownsGroup;
+    private final MigrationRuntime runtime;
+    private final boolean ownsRuntime;
     private final RamBlocks provided;
     private final long memoryLimit;
     private final long maxStateBytes;
-    private final Duration timeout;
-    private final MigrationRecorder recorder;
     private final BlockAllocator allocator;
     private final boolean preallocate;
-    private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.One<IncomingMigration> completion = Sinks.one();
-    private final Sinks.Many<MigrationInfo> statusChanges = Sinks.many().multicast().directBestEffort();
-    private final Object lifecycle = new Object();
-    private DestinationServer server;
-    private volatile long startedNanos;
+    private final CopyOnWriteArrayList<FluxSink<MigrationInfo>> statusSubscribers = new CopyOnWriteArrayList<>();
+    /** The server, claimed by compare-and-set: {@code migrate-incoming} runs once. */
+    private final AtomicReference<DestinationServer> server = new AtomicReference<>();
+    private volatile DestinationMigration migration;
 
     private DestinationController(Builder builder) {
-        this.devices = builder.devices;
-        this.ownsGroup = builder.group == null;
-        this.group = ownsGroup ? new MultiThreadIoEventLoopGroup(1,
-                RdmaIoHandler.newFactory(RdmaIoHandler.DEFAULT_SPIN_POLLS, builder.recorder.transportRecorder())) : builder.group;
+        this.ownsRuntime = builder.runtime == null;
+        this.runtime = ownsRuntime ? builder.runtimeBuilder.build() : builder.runtime;
         this.provided = builder.provided;
         this.memoryLimit = builder.memoryLimit;
         this.maxStateBytes = builder.maxStateBytes;
-        this.timeout = builder.timeout;
-        this.recorder = builder.recorder;
         this.allocator = builder.allocator;
         this.preallocate = builder.preallocate;
     }
@@ -76,13 +67,11 @@ public final class DestinationController implements AutoCloseable {
 
     /** Builds a {@link DestinationController}. */
     public static final class Builder {
-        private RdmaDeviceFactory devices = RdmaDeviceFactory.named("soft");
-        private EventLoopGroup group;
+        private final MigrationRuntime.Builder runtimeBuilder = MigrationRuntime.builder();
+        private MigrationRuntime runtime;
         private RamBlocks provided;
         private long memoryLimit = 64L << 30;
         private long maxStateBytes = 64L << 20;
-        private Duration timeout = Duration.ofSeconds(60);
-        private MigrationRecorder recorder = MigrationRecorder.NOOP;
         private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
         private boolean preallocate;
 
@@ -96,7 +85,19 @@ public final class DestinationController implements AutoCloseable {
          * @return this
          */
         public Builder devices(RdmaDeviceFactory devices) {
-            this.devices = Objects.requireNonNull(devices);
+            runtimeBuilder.devices(devices);
+            return this;
+        }
+
+        /**
+         * A runtime shared with other controllers (not owned); replaces the devices, event loops, recorder
+         * and timeout set on this builder.
+         *
+         * @param runtime the runtime
+         * @return this
+         */
+        public Builder runtime(MigrationRuntime runtime) {
+            this.runtime = Objects.requireNonNull(runtime);
             return this;
         }
 
@@ -107,7 +108,7 @@ public final class DestinationController implements AutoCloseable {
          * @return this
          */
         public Builder eventLoopGroup(EventLoopGroup group) {
-            this.group = group;
+            runtimeBuilder.eventLoopGroup(group);
             return this;
         }
 
@@ -177,7 +178,7 @@ public final class DestinationController implements AutoCloseable {
          * @return this
          */
         public Builder recorder(MigrationRecorder recorder) {
-            this.recorder = Objects.requireNonNull(recorder);
+            runtimeBuilder.recorder(recorder);
             return this;
         }
 
@@ -188,7 +189,7 @@ public final class DestinationController implements AutoCloseable {
          * @return this
          */
         public Builder timeout(Duration timeout) {
-            this.timeout = Objects.requireNonNull(timeout);
+            runtimeBuilder.timeout(timeout);
             return this;
         }
 
@@ -211,62 +212,34 @@ public final class DestinationController implements AutoCloseable {
      * @throws IllegalStateException "The incoming migration has already been started"
      */
     public InetSocketAddress listen(MigrationUri uri) throws IOException {
-        DestinationServer listening;
-        synchronized (lifecycle) {
-            if (server != null) {
-                throw new IllegalStateException(ALREADY_INCOMING);
-            }
-            // Bind needs a resolved address; "0.0.0.0" and "[::]" listen on every interface.
-            server = listening = DestinationServer.listen(group, devices, new InetSocketAddress(uri.host(), uri.port()));
+        if (server.get() != null) {
+            throw new IllegalStateException(ALREADY_INCOMING);
+        }
+        // Bind needs a resolved address; "0.0.0.0" and "[::]" listen on every interface.
+        DestinationServer listening = DestinationServer.listen(runtime.eventLoopGroup(), runtime.devices(),
+                new InetSocketAddress(uri.host(), uri.port()));
+        if (!server.compareAndSet(null, listening)) {
+            listening.close();
+            throw new IllegalStateException(ALREADY_INCOMING);
         }
         listening.connections().next()
-                .doOnNext(connection -> {
-                    tracker.start(0);
-                    startedNanos = System.nanoTime();
-                    recorder.migrationStarted(MigrationRecorder.Side.DESTINATION, connection.capabilities().pinAll()
-                            ? MigrationRecorder.Mode.PIN_ALL : MigrationRecorder.Mode.DYNAMIC);
-                    publish();
+                .flatMap(connection -> {
+                    DestinationMigration incoming = new DestinationMigration(connection, runtime.recorder(),
+                            this::statusChanged);
+                    migration = incoming;
+                    return incoming.run(c -> new MigrationDestination(c.control(), c.registrar(),
+                            c.capabilities().pinAll(), provided, memoryLimit, maxStateBytes, runtime.timeout())
+                            .recorder(runtime.recorder()).blockAllocator(allocator).preallocate(preallocate)
+                            .timer(runtime.timer()));
                 })
-                .publishOn(reactor.core.scheduler.Schedulers.boundedElastic())
-                .map(connection -> {
-                    try (connection) {
-                        MigrationDestination destination = new MigrationDestination(connection.control(),
-                                connection.registrar(), connection.capabilities().pinAll(), provided, memoryLimit,
-                                maxStateBytes, timeout).recorder(recorder).blockAllocator(allocator)
-                                .preallocate(preallocate);
-                        return destination.run(this::status);
-                    } catch (IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                })
-                .subscribe(migration -> {
-                    tracker.status(MigrationStatus.COMPLETED);
-                    recorder.migrationEnded(MigrationRecorder.Side.DESTINATION, MigrationRecorder.Outcome.COMPLETED,
-                            System.nanoTime() - startedNanos, -1);
-                    publish();
-                    closeServer();
-                    completion.tryEmitValue(migration);
-                }, error -> {
-                    Throwable cause = error instanceof java.io.UncheckedIOException u ? u.getCause() : error;
-                    tracker.finish(MigrationStatus.FAILED, cause.getMessage());
-                    recorder.migrationEnded(MigrationRecorder.Side.DESTINATION, MigrationRecorder.Outcome.FAILED,
-                            System.nanoTime() - startedNanos, -1);
-                    publish();
-                    closeServer();
-                    completion.tryEmitError(new MigrationFailedException(tracker.snapshot(), cause));
-                });
+                .doFinally(signal -> closeServer())
+                .subscribe(completion::tryEmitValue, completion::tryEmitError);
         return listening.localAddress();
     }
 
-    private void status(MigrationStatus status) {
-        tracker.status(status);
-        publish();
-    }
-
-    private void publish() {
-        synchronized (statusChanges) {
-            // Sinks.Many rejects concurrent emitters (FAIL_NON_SERIALIZED); the accept and worker threads both publish.
-            statusChanges.tryEmitNext(tracker.snapshot());
+    private void statusChanged(MigrationInfo info) {
+        for (FluxSink<MigrationInfo> sink : statusSubscribers) {
+            sink.next(info);
         }
     }
 
@@ -285,23 +258,34 @@ public final class DestinationController implements AutoCloseable {
      * @return the snapshot
      */
     public MigrationInfo info() {
-        return tracker.snapshot();
+        DestinationMigration incoming = migration;
+        return incoming == null ? MigrationInfo.NONE : incoming.info();
     }
 
     /**
-     * Every status change, as it happens (QMP's {@code MIGRATION} event).
+     * The runtime this controller runs on.
+     *
+     * @return the runtime
+     */
+    public MigrationRuntime runtime() {
+        return runtime;
+    }
+
+    /**
+     * Every status change, as it happens (QMP's {@code MIGRATION} event); buffered per subscriber, never
+     * dropped.
      *
      * @return snapshots at each change
      */
     public Flux<MigrationInfo> statusChanges() {
-        return statusChanges.asFlux();
+        return Flux.create(sink -> {
+            statusSubscribers.add(sink);
+            sink.onDispose(() -> statusSubscribers.remove(sink));
+        }, FluxSink.OverflowStrategy.BUFFER);
     }
 
     private void closeServer() {
-        DestinationServer listening;
-        synchronized (lifecycle) {
-            listening = server;
-        }
+        DestinationServer listening = server.get();
         if (listening != null) {
             listening.close();
         }
@@ -312,9 +296,9 @@ public final class DestinationController implements AutoCloseable {
     public void close() {
         closeServer();
         completion.tryEmitError(new IllegalStateException("the destination was closed before a migration completed"));
-        statusChanges.tryEmitComplete();
-        if (ownsGroup) {
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+        statusSubscribers.forEach(FluxSink::complete);
+        if (ownsRuntime) {
+            runtime.close();
         }
     }
 }

@@ -25,9 +25,18 @@ public record DestinationConnection(RdmaChannel channel, DestinationControl cont
         return channel::registerMemory;
     }
 
-    /** Disconnects (idempotent); the channel releases its registrations. */
+    /** Disconnects (idempotent); the channel releases its registrations. Blocks: not on an event loop. */
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Disconnects without blocking (idempotent).
+     *
+     * @return completes when the channel is closed
+     */
+    public reactor.core.publisher.Mono<Void> closing() {
+        return reactor.core.publisher.Mono.create(sink -> channel.close().addListener(f -> sink.success()));
     }
 }

@@ -24,7 +24,6 @@ import io.livemig.migration.destination.MigrationDestination;
 import java.util.function.Function;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.core.publisher.Sinks;
 
 /**
@@ -114,19 +113,16 @@ public final class DestinationServer implements AutoCloseable {
 
     /**
      * Incoming migrations, one at a time: each accepted connection is handed to the destination that
-     * {@code destinationFor} builds for it, run on a bounded-elastic worker (it blocks), and emitted as the
-     * RAM and state it received once its stream ends. A failed migration fails the flux after releasing
-     * what it held; the connection is closed either way.
+     * {@code destinationFor} builds for it and emitted as the RAM and state it received once its stream
+     * ends. A failed migration fails the flux after releasing what it held; the connection is closed
+     * either way.
      *
      * @param destinationFor builds the destination of one connection
      * @return the completed migrations
      */
     public Flux<IncomingMigration> migrations(Function<DestinationConnection, MigrationDestination> destinationFor) {
-        return connections().concatMap(connection -> Mono.fromCallable(() -> {
-            try (connection) {
-                return destinationFor.apply(connection).run();
-            }
-        }).subscribeOn(Schedulers.boundedElastic()));
+        return connections().concatMap(connection -> Mono.usingWhen(Mono.just(connection),
+                c -> destinationFor.apply(c).run(status -> { }), DestinationConnection::closing));
     }
 
     /** Stops listening and closes accepted connections (idempotent). */

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import reactor.core.publisher.Mono;
 
 /**
  * The source's connection to a destination (spec section 2): an RC connection whose CM connect carries
@@ -51,38 +52,65 @@ public final class SourceConnection implements AutoCloseable {
      */
     public static SourceConnection connect(EventLoopGroup group, RdmaDeviceFactory devices,
             InetSocketAddress destination, boolean pinAll, Duration timeout) throws IOException {
-        Capabilities offer = Capabilities.offer(pinAll);
-        SourceControl control = new SourceControl();
-        Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
-                .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, offer.toBytes())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
-                .handler(control);
-        MigrationChannelOptions.apply(bootstrap, devices);
-        ChannelFuture future = bootstrap.connect(destination);
-        if (!future.awaitUninterruptibly(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS)) {
-            future.channel().close();
-            throw new IOException("connecting to " + describe(destination) + " timed out");
-        }
-        if (!future.isSuccess()) {
-            throw new IOException("cannot connect to " + describe(destination) + ": " + future.cause().getMessage(),
-                    future.cause());
-        }
-        RdmaChannel channel = (RdmaChannel) future.channel();
         try {
-            Capabilities reply = Capabilities.decode(channel.peerPrivateData());
-            Capabilities negotiated = offer.negotiateAsSource(reply);
-            boolean downgraded = offer.pinAll() && !negotiated.pinAll();
-            if (downgraded) {
-                // QEMU prints a warning and falls back to dynamic registration; so does livemig.
-                LOG.log(System.Logger.Level.WARNING, "destination " + destination
-                        + " does not support pin-all; falling back to dynamic chunk registration");
+            return connecting(group, devices, destination, pinAll, timeout).block(timeout.plusSeconds(5));
+        } catch (RuntimeException e) {
+            Throwable cause = reactor.core.Exceptions.unwrap(e);
+            if (cause instanceof IOException io) {
+                throw io;
             }
-            return new SourceConnection(channel, control, negotiated, downgraded);
-        } catch (ProtocolException e) {
-            channel.close();
-            throw new IOException("destination " + destination + " answered without valid capabilities: "
-                    + e.getMessage(), e);
+            throw e;
         }
+    }
+
+    /**
+     * Connects to a destination without blocking: the RDMA CM exchange with the capabilities in private
+     * data (spec section 2). Cancelling the subscription abandons the attempt and closes its channel.
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param destination the destination's address
+     * @param pinAll whether to ask for pin-all ({@code rdma-pin-all})
+     * @param timeout connect timeout
+     * @return the connection, or an {@link IOException} if the connection fails or the destination's reply
+     *     is malformed
+     */
+    public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, boolean pinAll, Duration timeout) {
+        return Mono.create(sink -> {
+            Capabilities offer = Capabilities.offer(pinAll);
+            SourceControl control = new SourceControl();
+            Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
+                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, offer.toBytes())
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                    .handler(control);
+            MigrationChannelOptions.apply(bootstrap, devices);
+            ChannelFuture future = bootstrap.connect(destination);
+            sink.onCancel(() -> future.channel().close());
+            future.addListener(f -> {
+                if (!f.isSuccess()) {
+                    sink.error(new IOException("cannot connect to " + describe(destination) + ": "
+                            + f.cause().getMessage(), f.cause()));
+                    return;
+                }
+                RdmaChannel channel = (RdmaChannel) future.channel();
+                try {
+                    Capabilities reply = Capabilities.decode(channel.peerPrivateData());
+                    Capabilities negotiated = offer.negotiateAsSource(reply);
+                    boolean downgraded = offer.pinAll() && !negotiated.pinAll();
+                    if (downgraded) {
+                        // QEMU prints a warning and falls back to dynamic registration; so does livemig.
+                        LOG.log(System.Logger.Level.WARNING, "destination " + destination
+                                + " does not support pin-all; falling back to dynamic chunk registration");
+                    }
+                    sink.success(new SourceConnection(channel, control, negotiated, downgraded));
+                } catch (ProtocolException e) {
+                    channel.close();
+                    sink.error(new IOException("destination " + destination + " answered without valid capabilities: "
+                            + e.getMessage(), e));
+                }
+            });
+        });
     }
 
     /**
@@ -130,10 +158,19 @@ public final class SourceConnection implements AutoCloseable {
         return channel;
     }
 
-    /** Disconnects (idempotent); the channel releases its registrations. */
+    /** Disconnects (idempotent); the channel releases its registrations. Blocks: not on an event loop. */
     @Override
     public void close() {
         channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Disconnects without blocking (idempotent): work requests still posted are flushed.
+     *
+     * @return completes when the channel is closed
+     */
+    public Mono<Void> closing() {
+        return Mono.create(sink -> channel.close().addListener(f -> sink.success()));
     }
 
     /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */

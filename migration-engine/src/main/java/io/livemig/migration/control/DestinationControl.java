@@ -5,29 +5,71 @@ import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.protocol.ProtocolError;
 import io.livemig.migration.protocol.ProtocolException;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
 
 /**
  * The destination's end of the control channel (spec section 3.4, QEMU's {@code qemu_rdma_exchange_recv}),
- * with its state explicit:
+ * with READY as Reactive Streams demand: {@link #incoming()} is the Flux of the source's messages, and
+ * each {@code request(1)} on it sends one READY ("give me more"). The state is explicit:
  * <ul>
- *   <li>{@link #receiveSink}: the one receive the destination has granted a READY for. A message that
+ *   <li>{@link #readyOutstanding}: a READY was sent and its message has not arrived. A message that
  *       arrives without one was sent without a credit: on real RDMA the source would have hit RNR, here it
- *       fails the migration the same way.</li>
+ *       fails the migration the same way. At most one READY is outstanding, whatever the demand.</li>
  *   <li>{@link #responseOwed}: the response the last request asks for (RAM BLOCKS RESULT, REGISTER RESULT,
- *       UNREGISTER FINISHED); responses go without a READY because the source pre-posted a receive.</li>
+ *       UNREGISTER FINISHED); responses go without a READY because the source pre-posted a receive, and no
+ *       READY goes before the response owed (QEMU answers, then loops back to its READY).</li>
  * </ul>
  */
 public final class DestinationControl extends ControlEndpoint {
 
     private MonoSink<ControlMessage> receiveSink;
+    private FluxSink<ControlMessage> incomingSink;
+    /** Messages the {@link #incoming()} subscriber asked for and has not received. */
+    private long demand;
+    private boolean readyOutstanding;
     private ControlType expected = ControlType.NONE;
     private ControlType responseOwed = ControlType.NONE;
 
     /** Creates the destination's endpoint; add it to the pipeline of the accepted channel. */
     public DestinationControl() {
         super(ControlDecoder.forDestination());
+    }
+
+    /**
+     * The source's messages as a Flux in which demand is credit: each {@code request(1)} sends one READY,
+     * once the response to the previous request (if any) was handed to {@link #respond}. Fails with the
+     * endpoint's failure (a {@link ProtocolException}, the source's ERROR, a closed channel). One
+     * subscriber at a time, and not together with {@link #receive}.
+     *
+     * @return the messages (release each)
+     */
+    public Flux<ControlMessage> incoming() {
+        return Flux.create(sink -> onLoop(() -> {
+            if (failure() != null) {
+                sink.error(failure());
+                return;
+            }
+            if (incomingSink != null || receiveSink != null) {
+                sink.error(new IllegalStateException("the source's messages already have a reader"));
+                return;
+            }
+            incomingSink = sink;
+            sink.onRequest(n -> onLoop(() -> {
+                if (incomingSink == sink) {
+                    demand = reactor.core.publisher.Operators.addCap(demand, n);
+                    grant();
+                }
+            }));
+            sink.onDispose(() -> onLoop(() -> {
+                if (incomingSink == sink) {
+                    incomingSink = null;
+                    demand = 0;
+                }
+            }));
+        }));
     }
 
     /**
@@ -43,7 +85,7 @@ public final class DestinationControl extends ControlEndpoint {
                 sink.error(failure());
                 return;
             }
-            if (receiveSink != null) {
+            if (receiveSink != null || incomingSink != null) {
                 sink.error(new IllegalStateException("a receive is already waiting for " + this.expected));
                 return;
             }
@@ -54,8 +96,7 @@ public final class DestinationControl extends ControlEndpoint {
             }
             receiveSink = sink;
             this.expected = expected;
-            // A READY that fails to send fails the endpoint, and with it this receive.
-            enqueue(ControlMessage.ready(), false, () -> { }, cause -> { });
+            sendReady();
         }));
     }
 
@@ -74,18 +115,33 @@ public final class DestinationControl extends ControlEndpoint {
             }
             responseOwed = ControlType.NONE;
             enqueue(response, false, sink::success, sink::error);
+            // The READY the incoming subscriber may already want goes after the response, never before.
+            grant();
         }));
+    }
+
+    /** Sends the next READY when the subscriber wants a message and the protocol allows one. */
+    private void grant() {
+        if (incomingSink != null && demand > 0 && !readyOutstanding && responseOwed == ControlType.NONE
+                && failure() == null) {
+            sendReady();
+        }
+    }
+
+    private void sendReady() {
+        readyOutstanding = true;
+        // A READY that fails to send fails the endpoint, and with it the waiting reader.
+        enqueue(ControlMessage.ready(), false, () -> { }, cause -> { });
     }
 
     @Override
     protected void onMessage(ControlMessage message) {
-        if (receiveSink == null) {
+        if (!readyOutstanding) {
             throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
                     "source sent " + message.type() + " without a READY credit");
         }
         message.requireType(expected);
-        MonoSink<ControlMessage> sink = receiveSink;
-        receiveSink = null;
+        readyOutstanding = false;
         expected = ControlType.NONE;
         responseOwed = switch (message.type()) {
             case RAM_BLOCKS_REQUEST -> ControlType.RAM_BLOCKS_RESULT;
@@ -93,7 +149,18 @@ public final class DestinationControl extends ControlEndpoint {
             case UNREGISTER_REQUEST -> ControlType.UNREGISTER_FINISHED;
             default -> ControlType.NONE;
         };
-        sink.success(message);
+        if (receiveSink != null) {
+            MonoSink<ControlMessage> sink = receiveSink;
+            receiveSink = null;
+            sink.success(message);
+        } else if (incomingSink != null) {
+            demand--;
+            incomingSink.next(message);
+            grant();
+        } else {
+            // The reader went away after its READY: nobody will use the message.
+            message.release();
+        }
     }
 
     @Override
@@ -111,6 +178,11 @@ public final class DestinationControl extends ControlEndpoint {
         if (receiveSink != null) {
             MonoSink<ControlMessage> sink = receiveSink;
             receiveSink = null;
+            sink.error(cause);
+        }
+        if (incomingSink != null) {
+            FluxSink<ControlMessage> sink = incomingSink;
+            incomingSink = null;
             sink.error(cause);
         }
     }

@@ -3,65 +3,99 @@ package io.livemig.migration.control;
 import io.livemig.migration.protocol.ControlMessage;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.time.Duration;
+import io.netty.util.ReferenceCounted;
+import java.io.DataOutputStream;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 
 /**
- * The source's migration byte stream as an {@link OutputStream}: bytes are buffered and, on
- * {@link #flush()}, sent as QEMU FILE messages of at most 32768 bytes, each spending one READY credit
- * (spec section 8.1). Never sends an empty message.
+ * The source's migration byte stream (spec section 8.1) without blocking: the stream writer appends to
+ * an in-memory buffer through {@link #stream()}, and {@link #flush()} sends what was written as a
+ * {@code Flux<ByteBuf>} of QEMU FILE payloads of at most 32768 bytes, each one an element of the control
+ * channel's Flux of SENDs and so sent only against a READY credit. Never sends an empty message.
  *
- * <p>Blocking: used by the source's migration thread, never on the event loop. Not thread-safe.
+ * <p>The buffer grows with what is written between flushes (the stream header and block list, one RAM
+ * part's markers, the non-live state), never with page data, which goes by RDMA WRITE. Not thread-safe:
+ * one migration pipeline writes and flushes, one step at a time.
  */
-public final class QemuFileOutput extends OutputStream {
+public final class QemuFileOutput implements AutoCloseable {
 
     private final SourceControl control;
     private final ByteBufAllocator allocator;
-    private final Duration timeout;
     private ByteBuf pending;
+    private final DataOutputStream stream = new DataOutputStream(new java.io.OutputStream() {
+        @Override
+        public void write(int b) {
+            buffer().writeByte(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            buffer().writeBytes(b, off, len);
+        }
+    });
     private long bytesSent;
 
     /**
      * Creates the stream.
      *
      * @param control the source's control endpoint
-     * @param allocator where message buffers come from
-     * @param timeout how long one message may wait for its READY and its send completion
+     * @param allocator where the buffer comes from
      */
-    public QemuFileOutput(SourceControl control, ByteBufAllocator allocator, Duration timeout) {
+    public QemuFileOutput(SourceControl control, ByteBufAllocator allocator) {
         this.control = control;
         this.allocator = allocator;
-        this.timeout = timeout;
     }
 
-    @Override
-    public void write(int b) throws IOException {
-        buffer(1).writeByte(b);
-        sendFullMessages();
+    /**
+     * Where the stream writer writes; writing never blocks and sends nothing.
+     *
+     * @return the stream
+     */
+    public DataOutputStream stream() {
+        return stream;
     }
 
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-        java.util.Objects.checkFromIndexSize(off, len, b.length);
-        while (len > 0) {
-            ByteBuf buffer = buffer(len);
-            int n = Math.min(len, ControlMessage.MAX_QEMU_FILE_PAYLOAD - buffer.readableBytes());
-            buffer.writeBytes(b, off, n);
-            off += n;
-            len -= n;
-            sendFullMessages();
-        }
-    }
-
-    /** Sends everything buffered, in messages of at most 32768 bytes, and waits for their completions. */
-    @Override
-    public void flush() throws IOException {
-        if (pending != null && pending.isReadable()) {
-            ByteBuf message = pending;
+    /**
+     * Takes what was written so far as QEMU FILE payloads: a lazy Flux of buffers of at most 32768 bytes,
+     * each owned by whoever receives it. Cancelling it releases the rest.
+     *
+     * @return the payloads, empty when nothing was written
+     */
+    public Flux<ByteBuf> messages() {
+        return Flux.defer(() -> {
+            ByteBuf taken = pending;
             pending = null;
-            send(message);
-        }
+            if (taken == null || !taken.isReadable()) {
+                if (taken != null) {
+                    taken.release();
+                }
+                return Flux.empty();
+            }
+            return Flux.<ByteBuf>generate(sink -> {
+                if (taken.isReadable()) {
+                    sink.next(taken.readRetainedSlice(Math.min(taken.readableBytes(),
+                            ControlMessage.MAX_QEMU_FILE_PAYLOAD)));
+                } else {
+                    sink.complete();
+                }
+            }).doFinally(signal -> taken.release());
+        });
+    }
+
+    /**
+     * Sends everything written so far, one QEMU FILE message per READY.
+     *
+     * @return completes when the last message's SEND completed
+     */
+    public Mono<Void> flush() {
+        return messages()
+                .concatMap(data -> {
+                    int size = data.readableBytes();
+                    return control.send(ControlMessage.qemuFile(data)).doOnSuccess(v -> bytesSent += size);
+                }, 1)
+                .doOnDiscard(ByteBuf.class, ReferenceCounted::release)
+                .then();
     }
 
     /**
@@ -73,7 +107,7 @@ public final class QemuFileOutput extends OutputStream {
         return bytesSent;
     }
 
-    /** Releases unsent bytes; does not flush (a failed migration sends nothing more). */
+    /** Releases unsent bytes; does not flush (a failed migration sends nothing more). Idempotent. */
     @Override
     public void close() {
         if (pending != null) {
@@ -82,24 +116,10 @@ public final class QemuFileOutput extends OutputStream {
         }
     }
 
-    private ByteBuf buffer(int wanted) {
+    private ByteBuf buffer() {
         if (pending == null) {
-            pending = allocator.buffer(Math.min(Math.max(wanted, 256), ControlMessage.MAX_QEMU_FILE_PAYLOAD),
-                    ControlMessage.MAX_QEMU_FILE_PAYLOAD);
+            pending = allocator.buffer(4096);
         }
         return pending;
-    }
-
-    private void sendFullMessages() throws IOException {
-        if (pending != null && pending.readableBytes() == ControlMessage.MAX_QEMU_FILE_PAYLOAD) {
-            flush();
-        }
-    }
-
-    private void send(ByteBuf data) throws IOException {
-        int size = data.readableBytes();
-        Await.await(control.send(ControlMessage.qemuFile(data)), timeout,
-                "sending " + size + " bytes of the migration stream");
-        bytesSent += size;
     }
 }

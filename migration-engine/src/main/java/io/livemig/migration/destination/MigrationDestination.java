@@ -1,37 +1,46 @@
 package io.livemig.migration.destination;
 
+import io.livemig.migration.control.Deadlines;
 import io.livemig.migration.control.DestinationControl;
-import io.livemig.migration.control.QemuFileInput;
+import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.protocol.BlockListEntry;
+import io.livemig.migration.protocol.ControlHeader;
+import io.livemig.migration.protocol.ControlMessage;
+import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
-import io.livemig.migration.stream.MigrationStreamReader;
+import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.stream.MigrationStreamDecoder;
 import io.livemig.migration.stream.RamPhase;
-import java.io.DataInputStream;
+import io.livemig.migration.stream.StreamEvent;
+import io.livemig.migration.verify.ChunkChecksums;
+import io.livemig.transport.rdma.verbs.MemoryRegion;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import io.livemig.migration.observe.MigrationRecorder;
-import io.livemig.migration.protocol.ControlHeader;
-import io.livemig.migration.protocol.ControlType;
-import io.livemig.transport.rdma.verbs.MemoryRegion;
 import java.util.Optional;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import io.livemig.migration.status.MigrationStatus;
-import io.livemig.migration.verify.ChunkChecksums;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 
 /**
- * Receives one migration on an established connection (spec section 9): reads the stream, prepares the
- * RAM blocks when the block list arrives (the application's, or allocated as announced up to a memory
- * limit), runs the registration loop at each HOOK, collects the non-live state, and completes at the end
- * of stream. On any failure it sends ERROR (unless the source's ERROR caused it), releases every
- * registration, frees blocks it allocated, and rethrows.
- *
- * <p>Blocking: run it on a dedicated thread, never on an event loop.
+ * Receives one migration on an established connection (spec section 9) as one Reactor pipeline: the
+ * source's messages are the control channel's Flux whose demand is READY, handled one at a time
+ * ({@code concatMap} without prefetch: the next READY goes only once the previous message was handled
+ * and any response sent). In stream mode each QEMU FILE payload feeds the push decoder of the migration
+ * stream; its events prepare the RAM blocks (the application's, or allocated as announced up to a memory
+ * limit), collect the non-live state, and at each HOOK switch to registration mode, where the messages go
+ * to the {@link RegistrationLoop} until REGISTER FINISHED. The end of stream completes the pipeline.
+ * On any failure it sends ERROR (unless the source's ERROR caused it), releases every registration,
+ * frees blocks it allocated, and fails. Nothing blocks a thread: allocation, registration and
+ * verification run on {@code boundedElastic}.
  */
 public final class MigrationDestination {
 
@@ -42,6 +51,7 @@ public final class MigrationDestination {
     private final long memoryLimit;
     private final long maxStateBytes;
     private final Duration timeout;
+    private Scheduler timer = Schedulers.parallel();
     private MigrationRecorder recorder = MigrationRecorder.NOOP;
     private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
     private boolean preallocate;
@@ -69,7 +79,7 @@ public final class MigrationDestination {
     }
 
     /**
-     * Sets where metrics go (before {@link #run()}).
+     * Sets where metrics go (before {@link #run(Consumer)}).
      *
      * @param recorder the recorder
      * @return this
@@ -80,7 +90,18 @@ public final class MigrationDestination {
     }
 
     /**
-     * Sets how announced blocks are made when the application gave no layout (before {@link #run()}).
+     * Sets the clock of the per-message deadline (before {@link #run(Consumer)}; a virtual-time scheduler in tests).
+     *
+     * @param timer the scheduler
+     * @return this
+     */
+    public MigrationDestination timer(Scheduler timer) {
+        this.timer = Objects.requireNonNull(timer, "timer");
+        return this;
+    }
+
+    /**
+     * Sets how announced blocks are made when the application gave no layout (before {@link #run(Consumer)}).
      *
      * @param allocator the allocator
      * @return this
@@ -92,7 +113,7 @@ public final class MigrationDestination {
 
     /**
      * Whether blocks this destination allocates are committed before RAM BLOCKS RESULT (QEMU's
-     * {@code -mem-prealloc}; counted in setup time) rather than on first touch (before {@link #run()}).
+     * {@code -mem-prealloc}; counted in setup time) rather than on first touch (before {@link #run(Consumer)}).
      *
      * @param preallocate true to populate allocated blocks
      * @return this
@@ -103,73 +124,124 @@ public final class MigrationDestination {
     }
 
     /**
-     * Runs the migration to its end.
-     *
-     * @return the RAM and the state
-     * @throws IOException if the connection fails or the stream is refused
-     */
-    public IncomingMigration run() throws IOException {
-        return run(status -> { });
-    }
-
-    /**
-     * Runs the migration to its end, reporting its status: {@code active} when the first round begins.
-     * When the source sent {@code x-verify} checksums, the memory is checked against them after the
-     * final round, and a difference fails the migration naming the block and offset.
+     * The migration, to its end, reporting its status: {@code active} when the first round begins. When
+     * the source sent {@code x-verify} checksums, the memory is checked against them after the final round,
+     * and a difference fails the migration naming the block and offset. Subscribe once.
      *
      * @param status told of status changes
-     * @return the RAM and the state
-     * @throws IOException if the connection fails, the stream is refused or verification fails
+     * @return the RAM and the state; fails with an {@link IOException} or a protocol error
      */
-    public IncomingMigration run(Consumer<MigrationStatus> status) throws IOException {
-        Load load = new Load(new RegistrationLoop(control, pinAll, timeout).recorder(recorder), status);
-        MigrationRecorder.Side side = MigrationRecorder.Side.DESTINATION;
-        control.onBytesSent((type, bytes) -> recorder.controlMessage(side, type, true, bytes));
-        control.onBytesReceived((type, bytes) -> {
-            recorder.controlMessage(side, type, false, bytes);
-            if (type == ControlType.QEMU_FILE) {
-                recorder.qemuFileBytes(side, bytes - ControlHeader.SIZE);
-            }
-        });
-        try (QemuFileInput input = new QemuFileInput(control, timeout)) {
-            new MigrationStreamReader(new DataInputStream(input), maxStateBytes).readAll(load);
-            load.releaseRegistrations();
-            boolean verified = false;
-            byte[] sums = load.state.remove(ChunkChecksums.SECTION);
-            if (sums != null) {
-                Optional<ChunkChecksums.Mismatch> mismatch = ChunkChecksums.decode(sums).check(load.blocks);
-                if (mismatch.isPresent()) {
-                    throw new IOException(mismatch.get().toString());
+    public Mono<IncomingMigration> run(Consumer<MigrationStatus> status) {
+        return Mono.defer(() -> {
+            Load load = new Load(new RegistrationLoop(control, pinAll, Schedulers.boundedElastic()).recorder(recorder),
+                    status);
+            MigrationRecorder.Side side = MigrationRecorder.Side.DESTINATION;
+            control.onBytesSent((type, bytes) -> recorder.controlMessage(side, type, true, bytes));
+            control.onBytesReceived((type, bytes) -> {
+                recorder.controlMessage(side, type, false, bytes);
+                if (type == ControlType.QEMU_FILE) {
+                    recorder.qemuFileBytes(side, bytes - ControlHeader.SIZE);
                 }
-                verified = true;
-            }
-            return new IncomingMigration(load.blocks, load.state, load.loop.zeroPages(), verified);
-        } catch (IOException | RuntimeException e) {
-            control.abort(e).block(timeout);
-            load.releaseRegistrations();
-            if (provided == null && load.blocks != null) {
-                load.blocks.close();
-            }
-            throw e;
-        }
+            });
+            return control.incoming()
+                    // Between two messages of the source: its READY went out, its answer is awaited.
+                    .timeout(timeout, timer)
+                    .onErrorMap(TimeoutException.class, e -> new IOException(
+                            "waiting for the source's next control message timed out after " + timeout.toMillis()
+                                    + " ms", e))
+                    .doOnDiscard(ControlMessage.class, ControlMessage::release)
+                    .concatMap(load::handle, 0)
+                    .takeUntil(finished -> finished)
+                    .then(Mono.defer(load::finish))
+                    .doFinally(signal -> load.close())
+                    .onErrorResume(error -> {
+                        Throwable cause = error instanceof UncheckedIOException unchecked ? unchecked.getCause() : error;
+                        return Deadlines.within(control.abort(cause), timeout, timer, "sending ERROR")
+                                .onErrorResume(ignored -> Mono.empty())
+                                .then(Mono.fromRunnable(load::discard))
+                                .then(Mono.error(cause));
+                    });
+        });
     }
 
-    /** What one load builds up as the stream arrives; released by {@link #run()} whatever the outcome. */
-    private final class Load implements MigrationStreamReader.Listener {
+    /** What one load builds up as the stream arrives. */
+    private final class Load {
         private final RegistrationLoop loop;
         private final Map<String, byte[]> state = new LinkedHashMap<>();
-        private RamBlocks blocks;
         private final Consumer<MigrationStatus> status;
+        private final MigrationStreamDecoder decoder = new MigrationStreamDecoder(maxStateBytes);
+        private RamBlocks blocks;
         private ChunkRegistrations registrations;
         private boolean active;
+        /** The HOOK whose registration loop runs, or null in stream mode. */
+        private RamPhase hook;
+        private boolean endOfStream;
 
         Load(RegistrationLoop loop, Consumer<MigrationStatus> status) {
             this.loop = loop;
             this.status = status;
         }
 
-        @Override
-        public void ramBlockList(List<BlockListEntry> announced) {
+        /** Handles one message of the source; true once the stream ended. */
+        Mono<Boolean> handle(ControlMessage message) {
+            if (hook != null) {
+                RamPhase phase = hook;
+                return loop.handle(message, phase).flatMap(finished -> {
+                    if (!finished) {
+                        return Mono.just(false);
+                    }
+                    hook = null;
+                    // Stream bytes that followed the HOOK in the same payload come next.
+                    return events();
+                });
+            }
+            try {
+                message.requireType(ControlType.QEMU_FILE);
+                decoder.feed(message.data().retain());
+            } catch (RuntimeException e) {
+                return Mono.error(e);
+            } finally {
+                message.release();
+            }
+            return events();
+        }
+
+        /** Applies the decoded events until the decoder needs more bytes, a HOOK, or the end. */
+        private Mono<Boolean> events() {
+            return Mono.defer(() -> {
+                StreamEvent event = decoder.next();
+                if (event == null) {
+                    return Mono.just(false);
+                }
+                return switch (event) {
+                    case StreamEvent.RamBlockList list -> Mono.fromRunnable(() -> ramBlockList(list.blocks()))
+                            // Allocation and preallocation touch gigabytes: never on the event loop.
+                            .subscribeOn(Schedulers.boundedElastic())
+                            .then(events());
+                    case StreamEvent.RamHook ramHook -> {
+                        if (!active && ramHook.phase() != RamPhase.SETUP) {
+                            active = true;
+                            status.accept(MigrationStatus.ACTIVE);
+                        }
+                        if (blocks == null) {
+                            yield Mono.error(new IllegalStateException("the block table is not prepared"));
+                        }
+                        hook = ramHook.phase();
+                        yield Mono.just(false);
+                    }
+                    case StreamEvent.FullSection section -> {
+                        state.put(section.idstr(), section.state());
+                        yield events();
+                    }
+                    case StreamEvent.End end -> {
+                        endOfStream = true;
+                        yield Mono.just(true);
+                    }
+                };
+            });
+        }
+
+        private void ramBlockList(List<BlockListEntry> announced) {
             blocks = provided != null ? provided : RamBlocks.allocateAnnounced(announced, memoryLimit, allocator);
             if (provided == null && preallocate) {
                 blocks.forEach(RamBlock::populate);
@@ -183,25 +255,46 @@ public final class MigrationDestination {
             loop.prepare(table, registrations);
         }
 
-        @Override
-        public void ramHook(RamPhase phase) throws IOException {
-            if (!active && phase != RamPhase.SETUP) {
-                active = true;
-                status.accept(MigrationStatus.ACTIVE);
+        /** After the end of stream: release registrations, check x-verify checksums, hand over. */
+        Mono<IncomingMigration> finish() {
+            if (!endOfStream) {
+                return Mono.error(new IOException("the control channel completed before the end of the stream"));
             }
-            loop.run(phase);
+            return Mono.fromCallable(() -> {
+                releaseRegistrations();
+                boolean verified = false;
+                byte[] sums = state.remove(ChunkChecksums.SECTION);
+                if (sums != null) {
+                    Optional<ChunkChecksums.Mismatch> mismatch = ChunkChecksums.decode(sums).check(blocks);
+                    if (mismatch.isPresent()) {
+                        throw new IOException(mismatch.get().toString());
+                    }
+                    verified = true;
+                }
+                return new IncomingMigration(blocks, state, loop.zeroPages(), verified);
+            }).subscribeOn(Schedulers.boundedElastic());
         }
 
-        @Override
-        public void fullSection(String idstr, int instanceId, int versionId, byte[] bytes) {
-            state.put(idstr, bytes);
+        /** After a failure: release registrations and free what was allocated here. */
+        void discard() {
+            releaseRegistrations();
+            if (provided == null && blocks != null) {
+                blocks.close();
+            }
         }
 
-        void releaseRegistrations() {
+        void close() {
+            decoder.close();
+            control.onBytesSent(null);
+            control.onBytesReceived(null);
+        }
+
+        private void releaseRegistrations() {
             if (registrations != null) {
                 recorder.pinnedBytes(MigrationRecorder.Side.DESTINATION, -registrations.pinnedBytes());
                 recorder.unregistered(MigrationRecorder.Side.DESTINATION, registrations.chunkRegistrations());
                 registrations.close();
+                registrations = null;
             }
         }
     }

@@ -1,34 +1,36 @@
 package io.livemig.migration.destination;
 
-import io.livemig.migration.observe.MigrationRecorder;
-
-import io.livemig.migration.control.Await;
 import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.protocol.ControlMessage;
-import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.protocol.ProtocolError;
 import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.migration.protocol.RegisterRequest;
 import io.livemig.migration.protocol.RegisterResult;
+import io.livemig.migration.ram.RamBlock;
+import io.livemig.migration.source.ZeroRanges;
 import io.livemig.migration.stream.RamPhase;
 import java.io.IOException;
-import java.time.Duration;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The destination's registration loop, entered at each HOOK (QEMU's {@code qemu_rdma_registration_handle},
- * spec sections 4 to 6 and 9): grant a READY, receive one message, act on it, until REGISTER FINISHED.
- * Every request is checked against the block table before memory is touched; anything out of place is
- * a {@link ProtocolException} (the caller answers it with ERROR).
- *
- * <p>Blocking; runs on the destination's load thread.
+ * spec sections 4 to 6 and 9): the source's messages until REGISTER FINISHED, each handled by
+ * {@link #handle}. The loop itself is the destination's Flux of incoming messages, one READY per message
+ * handled; this class is what one message does. Every request is checked against the block table before
+ * memory is touched; anything out of place is a {@link ProtocolException} (the caller answers it with
+ * ERROR). Registering memory (pinning) may take long: it runs on the given worker, never on the event
+ * loop.
  */
 public final class RegistrationLoop {
 
     private final DestinationControl control;
-    private final Duration timeout;
     private final boolean pinAll;
+    private final Scheduler worker;
     private DestinationBlockTable table;
     private ChunkRegistrations registrations;
     private long zeroPages;
@@ -39,12 +41,12 @@ public final class RegistrationLoop {
      *
      * @param control the destination's control endpoint
      * @param pinAll whether pin-all was negotiated
-     * @param timeout how long to wait for each message of the source
+     * @param worker where registrations run (blocking system calls)
      */
-    public RegistrationLoop(DestinationControl control, boolean pinAll, Duration timeout) {
+    public RegistrationLoop(DestinationControl control, boolean pinAll, Scheduler worker) {
         this.control = control;
         this.pinAll = pinAll;
-        this.timeout = timeout;
+        this.worker = worker;
     }
 
     /**
@@ -70,48 +72,46 @@ public final class RegistrationLoop {
     }
 
     /**
-     * Runs the loop until REGISTER FINISHED.
+     * Handles one message of the loop and releases it.
      *
-     * @param phase which RAM part's HOOK this is
-     * @throws IOException if the control channel fails
-     * @throws ProtocolException for a message the destination must refuse
+     * @param message the message, owned by this call
+     * @param phase which RAM part's HOOK the loop is in
+     * @return true when it was REGISTER FINISHED (the loop ends), false to go on, once any response is sent
      */
-    public void run(RamPhase phase) throws IOException {
-        if (table == null) {
-            throw new IllegalStateException("the block table is not prepared");
-        }
-        while (true) {
-            ControlMessage message = receive();
-            try {
-                switch (message.type()) {
-                    case REGISTER_FINISHED -> {
-                        return;
-                    }
-                    case RAM_BLOCKS_REQUEST -> ramBlocks(phase);
-                    case REGISTER_REQUEST -> register(message.registerRequests());
-                    case COMPRESS -> {
-                        var range = table.resolveCompress(message.compress());
-                        // QEMU's ram_handle_zero: filling what is already zero would only fault pages in.
-                        if (!io.livemig.migration.source.ZeroRanges.isZero(range)) {
-                            range.fill((byte) 0);
-                        }
-                        zeroPages += message.compress().length() / io.livemig.migration.ram.RamBlock.PAGE_SIZE;
-                        recorder.compressed(MigrationRecorder.Side.DESTINATION, message.compress().length());
-                    }
-                    case UNREGISTER_REQUEST -> {
-                        for (RegisterRequest request : message.registerRequests()) {
-                            registrations.unregister(request);
-                        }
-                        block(control.respond(ControlMessage.unregisterFinished(message.repeat())));
-                    }
-                    case REGISTER_RESULT -> throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
-                            "Invalid RESULT message at dest");
-                    default -> throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
-                            "Unknown control message " + message.type().displayName());
-                }
-            } finally {
-                message.release();
+    public Mono<Boolean> handle(ControlMessage message, RamPhase phase) {
+        try {
+            if (table == null) {
+                throw new IllegalStateException("the block table is not prepared");
             }
+            return switch (message.type()) {
+                case REGISTER_FINISHED -> Mono.just(true);
+                case RAM_BLOCKS_REQUEST -> ramBlocks(phase).thenReturn(false);
+                case REGISTER_REQUEST -> register(List.copyOf(message.registerRequests())).thenReturn(false);
+                case COMPRESS -> {
+                    var range = table.resolveCompress(message.compress());
+                    // QEMU's ram_handle_zero: filling what is already zero would only fault pages in.
+                    if (!ZeroRanges.isZero(range)) {
+                        range.fill((byte) 0);
+                    }
+                    zeroPages += message.compress().length() / RamBlock.PAGE_SIZE;
+                    recorder.compressed(MigrationRecorder.Side.DESTINATION, message.compress().length());
+                    yield Mono.just(false);
+                }
+                case UNREGISTER_REQUEST -> {
+                    for (RegisterRequest request : message.registerRequests()) {
+                        registrations.unregister(request);
+                    }
+                    yield control.respond(ControlMessage.unregisterFinished(message.repeat())).thenReturn(false);
+                }
+                case REGISTER_RESULT -> throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
+                        "Invalid RESULT message at dest");
+                default -> throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
+                        "Unknown control message " + message.type().displayName());
+            };
+        } catch (RuntimeException e) {
+            return Mono.error(e);
+        } finally {
+            message.release();
         }
     }
 
@@ -124,36 +124,44 @@ public final class RegistrationLoop {
         return zeroPages;
     }
 
-    private void ramBlocks(RamPhase phase) throws IOException {
+    private Mono<Void> ramBlocks(RamPhase phase) {
         if (phase != RamPhase.SETUP) {
-            throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE, "RAM BLOCKS REQUEST outside the setup phase");
+            return Mono.error(new ProtocolException(ProtocolError.UNEXPECTED_TYPE,
+                    "RAM BLOCKS REQUEST outside the setup phase"));
         }
-        if (pinAll) {
-            registrations.registerAllBlocks((bytes, nanos) ->
-                    recorder.pinAllRegistration(MigrationRecorder.Side.DESTINATION, bytes, nanos));
-        }
-        block(control.respond(ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey))));
+        Mono<Void> pin = !pinAll ? Mono.empty() : Mono.<Void>fromRunnable(() -> io(() ->
+                registrations.registerAllBlocks((bytes, nanos) ->
+                        recorder.pinAllRegistration(MigrationRecorder.Side.DESTINATION, bytes, nanos))))
+                .subscribeOn(worker);
+        return pin.then(Mono.defer(() -> control.respond(
+                ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey)))));
     }
 
-    private void register(List<RegisterRequest> requests) throws IOException {
+    private Mono<Void> register(List<RegisterRequest> requests) {
         long started = System.nanoTime();
-        List<RegisterResult> results = new ArrayList<>(requests.size());
-        for (RegisterRequest request : requests) {
-            results.add(registrations.register(request));
-        }
-        block(control.respond(ControlMessage.registerResult(results)));
-        recorder.registration(MigrationRecorder.Side.DESTINATION, requests.size(), System.nanoTime() - started);
+        return Mono.fromCallable(() -> {
+                    List<RegisterResult> results = new ArrayList<>(requests.size());
+                    for (RegisterRequest request : requests) {
+                        results.add(registrations.register(request));
+                    }
+                    return results;
+                })
+                .subscribeOn(worker)
+                .flatMap(results -> control.respond(ControlMessage.registerResult(results)))
+                .doOnSuccess(v -> recorder.registration(MigrationRecorder.Side.DESTINATION, requests.size(),
+                        System.nanoTime() - started));
     }
 
-    private ControlMessage receive() throws IOException {
-        ControlMessage message = block(control.receive(ControlType.NONE));
-        if (message == null) {
-            throw new IOException("the control channel completed without a message");
-        }
-        return message;
+    @FunctionalInterface
+    private interface IoStep {
+        void run() throws IOException;
     }
 
-    private <T> T block(reactor.core.publisher.Mono<T> mono) throws IOException {
-        return Await.await(mono, timeout, "the registration loop's control exchange");
+    private static void io(IoStep step) {
+        try {
+            step.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

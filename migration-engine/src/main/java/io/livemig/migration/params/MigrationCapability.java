@@ -14,7 +14,12 @@ public enum MigrationCapability {
     /** livemig extension: CRC32C of every chunk checked by the destination after the final round. */
     X_VERIFY("x-verify"),
     /** Raise MIGRATION status events (QEMU's {@code events} capability; QMP clients see them always). */
-    EVENTS("events");
+    EVENTS("events"),
+    /**
+     * Stop in {@code pre-switchover} after pausing the application, until {@code migrate-continue
+     * pre-switchover} (QEMU's capability of that name): the operator's chance to act before the final round.
+     */
+    PAUSE_BEFORE_SWITCHOVER("pause-before-switchover");
 
     private final String qmpName;
 

@@ -76,6 +76,11 @@ public final class RoundSender implements AutoCloseable {
     private final int registrationBatch;
     /** False once the destination answered a multi-record REGISTER REQUEST with one result (QEMU). */
     private boolean batchedResults = true;
+    /**
+     * Writes posted whose work completion has not arrived, whoever still waits for them: a cancelled round
+     * stops waiting at once, but the HCA may still read their memory until their completion (or flush).
+     */
+    private final Set<Mono<Void>> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * Creates a sender.
@@ -367,10 +372,36 @@ public final class RoundSender implements AutoCloseable {
         return Mono.defer(() -> {
             long posted = System.nanoTime();
             recorder.rdmaWritePosted(write.length());
-            return data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
+            // Subscribed here, not by the round: cancelling the round must not forget a write the HCA still
+            // executes. The round waits on the cached result; drained() waits on every posted write.
+            Mono<Void> completion = data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
                     table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey())
-                    .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted));
+                    .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted))
+                    .cache();
+            inFlight.add(completion);
+            completion.doFinally(signal -> inFlight.remove(completion)).subscribe(v -> { }, error -> { });
+            return completion;
         });
+    }
+
+    /**
+     * Completes once every write posted so far has its work completion (successful, failed, or flushed
+     * because the connection closed), whether or not its round still waits for it. A cancelled migration
+     * waits for this before it deregisters the memory the writes read.
+     *
+     * @return completes when no write is in flight; never fails
+     */
+    public Mono<Void> drained() {
+        return Mono.whenDelayError(List.copyOf(inFlight)).onErrorResume(error -> Mono.empty());
+    }
+
+    /**
+     * Writes posted and not yet completed.
+     *
+     * @return the count
+     */
+    public int writesInFlight() {
+        return inFlight.size();
     }
 
     private static long chunkKey(ChunkWrite write) {

@@ -33,6 +33,10 @@ public final class MigrationTracker {
     private long expectedDowntime = -1;
     private int throttlePercent;
     private String errorDesc;
+    /** The last live sample (tracker clock, ns) and the counters then, for the rates between samples. */
+    private long sampleNanos = -1;
+    private long sampleTransferred;
+    private long sampleNormalPages;
 
     /**
      * Creates a tracker on the system's monotonic clock.
@@ -65,6 +69,8 @@ public final class MigrationTracker {
         mbps = 0;
         throttlePercent = 0;
         errorDesc = null;
+        sampleNanos = -1;
+        sampleTransferred = sampleNormalPages = 0;
     }
 
     /**
@@ -77,13 +83,48 @@ public final class MigrationTracker {
         if (next == MigrationStatus.ACTIVE && setupNanos < 0) {
             setupNanos = now;
         }
-        if (next == MigrationStatus.PRE_SWITCHOVER && pauseNanos < 0) {
+        if ((next == MigrationStatus.PRE_SWITCHOVER || next == MigrationStatus.DEVICE) && pauseNanos < 0) {
             pauseNanos = now;
         }
         if (next.isFinished()) {
             endNanos = now;
         }
+        if (next == MigrationStatus.COMPLETED && setupNanos >= 0) {
+            // QEMU's migration_calculate_complete: throughput over the total time less the setup time.
+            double transferMillis = (now - setupNanos) / 1e6;
+            if (transferMillis > 0) {
+                mbps = transferred * 8.0 / transferMillis / 1000.0;
+                pagesPerSecond = (long) (normalPages / (transferMillis / 1000.0));
+            }
+        }
         status = next;
+    }
+
+    /**
+     * Starts the downtime now: the application is being paused for switchover (QEMU's
+     * {@code downtime_start}, taken before the VM stops).
+     */
+    public synchronized void pausing() {
+        if (pauseNanos < 0) {
+            pauseNanos = nanoClock.getAsLong();
+        }
+    }
+
+    /**
+     * Takes a live sample: {@code mbps} and {@code pages-per-second} become the rates since the previous
+     * sample (QEMU recomputes them every 100 ms in {@code migration_update_counters}), so they move while
+     * a long round runs rather than only when it ends.
+     */
+    public synchronized void sample() {
+        long now = nanoClock.getAsLong();
+        if (sampleNanos >= 0 && now > sampleNanos) {
+            double seconds = (now - sampleNanos) / 1e9;
+            mbps = (transferred - sampleTransferred) * 8 / 1e6 / seconds;
+            pagesPerSecond = (long) ((normalPages - sampleNormalPages) / seconds);
+        }
+        sampleNanos = now;
+        sampleTransferred = transferred;
+        sampleNormalPages = normalPages;
     }
 
     /**
@@ -171,9 +212,12 @@ public final class MigrationTracker {
      */
     public synchronized void rates(long bytesPerSecond, long dirtyPagesPerSecond, long pagesPerSec,
             long expectedDowntimeMillis) {
-        mbps = bytesPerSecond * 8 / 1e6;
+        if (sampleNanos < 0) {
+            // No live sampler runs (tests driving a tracker by hand): the round's figures are the rates.
+            mbps = bytesPerSecond * 8 / 1e6;
+            pagesPerSecond = pagesPerSec;
+        }
         dirtyPagesRate = dirtyPagesPerSecond;
-        pagesPerSecond = pagesPerSec;
         expectedDowntime = expectedDowntimeMillis;
     }
 

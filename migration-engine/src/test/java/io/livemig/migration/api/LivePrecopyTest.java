@@ -286,6 +286,101 @@ class LivePrecopyTest {
         }
     }
 
+    @Test
+    void aSubscriberThatReadsOnlyAtTheEndStillSeesEveryStatusChangeInOrder() throws Exception {
+        try (RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 8 * MIB)));
+                DestinationController destination = destination();
+                SourceController source = source(blocks, new Workload() { })) {
+            fillRandom(blocks.get(0).memory(), 5);
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(32 * MIB));
+            InetSocketAddress address = destination.listen(ANY);
+            List<MigrationInfo> seen = new CopyOnWriteArrayList<>();
+            // No demand at all until the migration is over: only then does the subscriber read.
+            reactor.core.publisher.BaseSubscriber<MigrationInfo> slow = new reactor.core.publisher.BaseSubscriber<>() {
+                @Override
+                protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+                }
+
+                @Override
+                protected void hookOnNext(MigrationInfo info) {
+                    seen.add(info);
+                }
+            };
+            source.migrate(uri(address)).subscribe(slow);
+            destination.completion().block(TIMEOUT).blocks().close();
+            source.statusChanges().startWith(source.info()).filter(i -> i.status().isFinished()).blockFirst(TIMEOUT);
+            slow.request(Long.MAX_VALUE);
+
+            List<MigrationStatus> statuses = seen.stream().map(MigrationInfo::status).distinct().toList();
+            assertThat(statuses).containsExactly(MigrationStatus.SETUP, MigrationStatus.ACTIVE, MigrationStatus.DEVICE,
+                    MigrationStatus.COMPLETED);
+            // Progress snapshots within one status were conflated: at most two per status were kept waiting.
+            assertThat(seen).hasSizeLessThanOrEqualTo(2 * statuses.size());
+            assertThat(slow.isDisposed()).isTrue();
+        }
+    }
+
+    @Test
+    void liveStatisticsMoveDuringTheBulkRoundAndTheCompletionThroughputIsQemus() throws Exception {
+        try (RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 16 * MIB)));
+                DestinationController destination = destination();
+                SourceController source = source(blocks, new Workload() { })) {
+            fillRandom(blocks.get(0).memory(), 6);
+            // 16 MiB at 16 MiB/s: the bulk round takes about a second, several live samples long.
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(16 * MIB));
+            InetSocketAddress address = destination.listen(ANY);
+            List<MigrationInfo> progress = source.migrate(uri(address)).collectList().block(TIMEOUT);
+            destination.completion().block(TIMEOUT).blocks().close();
+
+            // Before the first round ended (no expected downtime yet), the rates and the remainder moved.
+            List<MigrationInfo> bulk = progress.stream().filter(i -> i.status() == MigrationStatus.ACTIVE
+                    && i.expectedDowntime().isEmpty() && i.ram().mbps() > 0).toList();
+            assertThat(bulk).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(bulk).allSatisfy(i -> assertThat(i.ram().pagesPerSecond()).isPositive());
+            assertThat(bulk.getFirst().ram().remaining()).isGreaterThan(bulk.getLast().ram().remaining());
+            // QEMU's completion figure: transferred bytes over the total time less the setup time.
+            MigrationInfo done = progress.getLast();
+            assertThat(done.status()).isEqualTo(MigrationStatus.COMPLETED);
+            double expected = done.ram().transferred() * 8.0
+                    / (done.totalTime().getAsLong() - done.setupTime().getAsLong()) / 1000.0;
+            assertThat(done.ram().mbps()).isCloseTo(expected, org.assertj.core.data.Percentage.withPercentage(2));
+        }
+    }
+
+    @Test
+    void pauseBeforeSwitchoverStopsInPreSwitchoverUntilContinuedAndOnlyWithTheCapability() throws Exception {
+        try (RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 4 * MIB)));
+                DestinationController destination = destination();
+                DirtyingWorkload workload = new DirtyingWorkload(blocks.get(0), 100);
+                SourceController source = source(blocks, workload)) {
+            source.setCapability(MigrationCapability.PAUSE_BEFORE_SWITCHOVER, true);
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withDowntimeLimit(60_000));
+            InetSocketAddress address = destination.listen(ANY);
+            reactor.core.publisher.Mono<MigrationInfo> preSwitchover = source.statusChanges()
+                    .filter(i -> i.status() == MigrationStatus.PRE_SWITCHOVER).next().cache();
+            preSwitchover.subscribe();
+            source.start(uri(address));
+            MigrationInfo stopped = preSwitchover.block(TIMEOUT);
+            assertThat(stopped.status()).isEqualTo(MigrationStatus.PRE_SWITCHOVER);
+            // The application is already paused (QEMU stops the VM before pre-switchover) and stays so.
+            assertThat(workload.pauses()).isEqualTo(1);
+            assertThat(source.info().status()).isEqualTo(MigrationStatus.PRE_SWITCHOVER);
+            assertThatThrownBy(() -> source.continueMigration(MigrationStatus.ACTIVE))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("Migration not in expected state: pre-switchover");
+            source.continueMigration(MigrationStatus.PRE_SWITCHOVER);
+            MigrationInfo end = source.statusChanges().startWith(source.info())
+                    .filter(i -> i.status().isFinished()).blockFirst(TIMEOUT);
+            assertThat(end.status()).isEqualTo(MigrationStatus.COMPLETED);
+            try (RamBlocks received = destination.completion().block(TIMEOUT).blocks()) {
+                assertThat(received.get(0).memory().mismatch(blocks.get(0).memory())).isEqualTo(-1);
+            }
+            assertThatThrownBy(() -> source.continueMigration(MigrationStatus.PRE_SWITCHOVER))
+                    .isInstanceOf(IllegalStateException.class)
+                    .hasMessage("Migration not in expected state: completed");
+        }
+    }
+
     /** Sums what the engine reports. */
     private static final class CountingRecorder implements io.livemig.migration.observe.MigrationRecorder {
         final java.util.concurrent.atomic.AtomicLong writtenBytes = new java.util.concurrent.atomic.AtomicLong();

@@ -235,6 +235,59 @@ class ControlChannelTest {
                 e -> assertThat(e).hasMessage("no request is waiting for a REGISTER RESULT (8)"));
     }
 
+    @Test
+    void theDestinationsDemandIsReadyOneRequestOneReadyAndNeverBeforeTheResponseOwed() {
+        List<ControlMessage> received = new ArrayList<>();
+        reactor.core.publisher.BaseSubscriber<ControlMessage> reader = new reactor.core.publisher.BaseSubscriber<>() {
+            @Override
+            protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+            }
+
+            @Override
+            protected void hookOnNext(ControlMessage message) {
+                received.add(message);
+            }
+        };
+        destination.incoming().subscribe(reader);
+        subscribe(source.send(ControlMessage.registerFinished()));
+        AtomicReference<Object> response = subscribe(
+                source.exchange(ControlMessage.registerRequest(List.of(new RegisterRequest(0x1000, 0, 0)))));
+        pump();
+        assertThat(transcript).as("no READY without demand").isEmpty();
+
+        reader.request(1);
+        pump();
+        assertThat(transcript).containsExactly("dst->src READY len=0 repeat=1",
+                "src->dst REGISTER FINISHED len=0 repeat=1");
+        // Demand for two: one READY, then the request, and no second READY until the response is given.
+        reader.request(2);
+        pump();
+        assertThat(transcript).hasSize(4).endsWith("dst->src READY len=0 repeat=1",
+                "src->dst REGISTER REQUEST len=24 repeat=1");
+        assertThat(received).extracting(ControlMessage::type).containsExactly(ControlType.REGISTER_FINISHED,
+                ControlType.REGISTER_REQUEST);
+        subscribe(destination.respond(ControlMessage.registerResult(List.of(new RegisterResult(7, 0x7f00L)))));
+        pump();
+        assertThat(transcript).hasSize(6).endsWith("dst->src REGISTER RESULT len=16 repeat=1",
+                "dst->src READY len=0 repeat=1");
+        assertThat(response.get()).isInstanceOfSatisfying(ControlMessage.class, ControlMessage::release);
+        assertThat(source.readyCredits()).isEqualTo(1);
+        received.forEach(ControlMessage::release);
+        reader.dispose();
+    }
+
+    @Test
+    void aSecondReadyBeforeTheFirstWasUsedIsAProtocolError() {
+        writeInbound(sourceChannel, ControlMessage.ready());
+        assertThat(source.readyCredits()).isEqualTo(1);
+        writeInbound(sourceChannel, ControlMessage.ready());
+        assertThat(source.failure()).isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e)
+                .hasMessage("destination sent a second READY before the source used the first"));
+        // The SENDs still waiting for credit fail with it and are released.
+        AtomicReference<Object> sent = subscribe(source.send(ControlMessage.registerFinished()));
+        assertThat(sent.get()).isSameAs(source.failure());
+    }
+
     private static void writeInbound(EmbeddedChannel channel, ControlMessage message) {
         ByteBuf buf = Unpooled.buffer();
         message.encode(buf);

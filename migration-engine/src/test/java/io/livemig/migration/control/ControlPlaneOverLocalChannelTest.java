@@ -113,12 +113,12 @@ class ControlPlaneOverLocalChannelTest {
     }
 
     private static void runSource(SourceControl control, ByteBufAllocator alloc) throws IOException {
-        QemuFileOutput file = new QemuFileOutput(control, alloc, TIMEOUT);
-        DataOutputStream out = new DataOutputStream(file);
+        QemuFileOutput file = new QemuFileOutput(control, alloc);
+        DataOutputStream out = file.stream();
         MigrationStreamWriter writer = new MigrationStreamWriter(out);
         writer.writeHeader();
         writer.beginRamSetup(BLOCKS);
-        out.flush();
+        file.flush().block(TIMEOUT);
         ControlMessage result = control.exchange(ControlMessage.ramBlocksRequest()).block(TIMEOUT);
         assertThat(result.remoteBlocks()).hasSize(2);
         result.release();
@@ -126,7 +126,7 @@ class ControlPlaneOverLocalChannelTest {
         writer.endRamPart();
 
         writer.beginRamRound();
-        out.flush();
+        file.flush().block(TIMEOUT);
         control.send(ControlMessage.compress(Compress.zero(1, 0x200000, 4096))).block(TIMEOUT);
         ControlMessage registered = control.exchange(
                 ControlMessage.registerRequest(List.of(new RegisterRequest(0, 0, 0)))).block(TIMEOUT);
@@ -136,17 +136,17 @@ class ControlPlaneOverLocalChannelTest {
         writer.endRamPart();
 
         writer.beginRamFinish();
-        out.flush();
+        file.flush().block(TIMEOUT);
         control.send(ControlMessage.registerFinished()).block(TIMEOUT);
         writer.endRamPart();
         writer.writeFullSection("app", 0, 1, new byte[] {42, 43});
         writer.writeEof();
-        out.flush();
+        file.flush().block(TIMEOUT);
         assertThat(file.bytesSent()).isPositive();
     }
 
     private static void load(DestinationControl control, List<String> events) {
-        try (QemuFileInput file = new QemuFileInput(control, TIMEOUT)) {
+        try (PullingInput file = new PullingInput(control)) {
             new MigrationStreamReader(new DataInputStream(file), 1 << 20).readAll(new MigrationStreamReader.Listener() {
                 @Override
                 public void ramBlockList(List<BlockListEntry> blocks) {
@@ -167,6 +167,56 @@ class ControlPlaneOverLocalChannelTest {
             });
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The stream as QEMU's destination reads it (spec section 8.2): only when the last QEMU FILE payload is
+     * used up does it send READY and wait for the next one. Blocking, as the test's load thread may be.
+     */
+    private static final class PullingInput extends java.io.InputStream {
+        private final DestinationControl control;
+        private ControlMessage held;
+
+        PullingInput(DestinationControl control) {
+            this.control = control;
+        }
+
+        @Override
+        public int read() {
+            return data().readUnsignedByte();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (len == 0) {
+                return 0;
+            }
+            io.netty.buffer.ByteBuf data = data();
+            int n = Math.min(len, data.readableBytes());
+            data.readBytes(b, off, n);
+            return n;
+        }
+
+        boolean isDrained() {
+            return held == null || !held.data().isReadable();
+        }
+
+        private io.netty.buffer.ByteBuf data() {
+            if (held != null && held.data().isReadable()) {
+                return held.data();
+            }
+            close();
+            held = control.receive(ControlType.QEMU_FILE).block(TIMEOUT);
+            return held.data();
+        }
+
+        @Override
+        public void close() {
+            if (held != null) {
+                held.release();
+                held = null;
+            }
         }
     }
 

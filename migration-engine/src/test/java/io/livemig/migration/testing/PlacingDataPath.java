@@ -23,6 +23,8 @@ public final class PlacingDataPath implements RdmaDataPath {
     private final Map<Long, Boolean> chunksInFlight = new ConcurrentHashMap<>();
     private final AtomicInteger nextKey = new AtomicInteger(0x100);
     public final AtomicInteger inFlight = new AtomicInteger();
+    /** Writes posted so far. */
+    public final AtomicInteger posted = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
     public final AtomicInteger chunkOverlap = new AtomicInteger();
     /** When set, the next write placed has its first byte inverted (then this clears). */
@@ -47,6 +49,7 @@ public final class PlacingDataPath implements RdmaDataPath {
             // Regions start at a block (pin-all) or at a chunk (dynamic): this names the block's chunk.
             long chunk = target == null ? -1
                     : ((long) rkey << 32) | ((remoteAddress - target.address()) >>> 20);
+            posted.incrementAndGet();
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
             if (chunksInFlight.putIfAbsent(chunk, true) != null) {

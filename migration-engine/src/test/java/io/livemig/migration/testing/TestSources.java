@@ -1,11 +1,11 @@
 package io.livemig.migration.testing;
 
 import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.api.SourcePipeline;
 import io.livemig.migration.api.Workload;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.ram.RamBlocks;
-import io.livemig.migration.source.MigrationSource;
 import io.livemig.migration.source.RdmaDataPath;
 import io.livemig.migration.source.RoundStats;
 import io.livemig.migration.source.SourceOptions;
@@ -18,7 +18,7 @@ import java.util.function.Supplier;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
-/** Builds {@link MigrationSource}s for tests and runs them with a tracker. */
+/** Builds {@link SourcePipeline}s for tests and runs them to their end with a tracker (tests may block). */
 public final class TestSources {
 
     /** Unlimited bandwidth, QEMU's other defaults. */
@@ -49,11 +49,11 @@ public final class TestSources {
      * @param options options
      * @param workload the application
      * @return the rounds
-     * @throws IOException as {@link MigrationSource#run} does
+     * @throws IOException as {@link SourcePipeline#run} does
      */
     public static List<RoundStats> run(SourceControl control, RdmaDataPath data, RamBlocks blocks,
             SourceOptions options, Workload workload) throws IOException {
-        return run(control, data, blocks, options, workload, new MigrationSource.Events() {
+        return run(control, data, blocks, options, workload, new SourcePipeline.Events() {
         });
     }
 
@@ -67,13 +67,20 @@ public final class TestSources {
      * @param workload the application
      * @param events told of each round's end and each status
      * @return the rounds
-     * @throws IOException as {@link MigrationSource#run} does
+     * @throws IOException as {@link SourcePipeline#run} does
      */
     public static List<RoundStats> run(SourceControl control, RdmaDataPath data, RamBlocks blocks,
-            SourceOptions options, Workload workload, MigrationSource.Events events) throws IOException {
+            SourceOptions options, Workload workload, SourcePipeline.Events events) throws IOException {
         MigrationTracker tracker = new MigrationTracker();
         tracker.start(blocks.totalBytes());
-        return new MigrationSource(control, data, blocks, options).run(workload, tracker, events, () -> false);
+        try {
+            return new SourcePipeline(control, data, blocks, options).run(workload, tracker, events).block();
+        } catch (RuntimeException e) {
+            if (reactor.core.Exceptions.unwrap(e) instanceof IOException io) {
+                throw io;
+            }
+            throw e;
+        }
     }
 
     /**

@@ -1,0 +1,421 @@
+package io.livemig.migration.api;
+
+import io.livemig.migration.control.Deadlines;
+import io.livemig.migration.control.QemuFileOutput;
+import io.livemig.migration.control.SourceControl;
+import io.livemig.migration.observe.MigrationRecorder;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.protocol.ControlHeader;
+import io.livemig.migration.protocol.ControlMessage;
+import io.livemig.migration.protocol.ControlType;
+import io.livemig.migration.ram.DirtyPages;
+import io.livemig.migration.ram.RamBlock;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.source.AutoConverge;
+import io.livemig.migration.source.BandwidthLimiter;
+import io.livemig.migration.source.RdmaDataPath;
+import io.livemig.migration.source.RoundSender;
+import io.livemig.migration.source.RoundStats;
+import io.livemig.migration.source.SourceBlockTable;
+import io.livemig.migration.source.SourceOptions;
+import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.status.MigrationTracker;
+import io.livemig.migration.stream.MigrationStreamWriter;
+import io.livemig.migration.verify.ChunkChecksums;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * One outgoing migration on an established connection as one Reactor pipeline, in QEMU's order (spec
+ * section 9.2) and with QEMU's pre-copy policy (migration/migration.c, {@code migration_iteration_run}):
+ * <pre>
+ * setup      stream header + block list (QEMU FILE) -> RAM BLOCKS exchange -> pin-all -> REGISTER FINISHED
+ * rounds     Flux of rounds, each the round sender's page Flux, repeated until the rest fits downtime-limit
+ * switchover pause the application [-> pre-switchover until continued] -> device -> final round
+ * state      x-verify checksums, the non-live state, end of stream (QEMU FILE)
+ * completion the destination closes the connection (an ERROR instead: it refused)
+ * </pre>
+ * Nothing here blocks a thread: every wait is on the control channel's READY demand, a write's
+ * completion, a {@code max-bandwidth} timer or the application's pause, each bounded by the timeout.
+ * Work that takes long on large memory (pin-all registration, checksums, the application's state) runs
+ * on {@code boundedElastic}, never on the event loop.
+ *
+ * <p>Cancelling the subscription stops the pipeline where it is: no further write is posted and no
+ * further message sent. {@link #writesDrained()} then tells when the writes already posted completed.
+ * The source's memory is only read. Sending ERROR, closing the connection and releasing registrations
+ * belong to the caller (see {@link SourceMigration}); {@link #release()} deregisters what this pipeline
+ * registered.
+ */
+public final class SourcePipeline {
+
+    /** Name of the section carrying the application's non-live state. */
+    public static final String STATE_SECTION = "livemig-state";
+
+    /** What the pipeline tells its owner as it goes. */
+    public interface Events {
+        /**
+         * The migration entered a status (the tracker already shows it).
+         *
+         * @param status the new status
+         */
+        default void status(MigrationStatus status) {
+        }
+
+        /** A round ended and the tracker holds its figures. */
+        default void round() {
+        }
+
+        /**
+         * Auto-converge changed the throttle.
+         *
+         * @param percent the new throttle
+         */
+        default void throttle(int percent) {
+        }
+
+        /**
+         * The pipeline stopped in {@code pre-switchover} ({@code pause-before-switchover}): the returned Mono
+         * completes when the operator continues ({@code migrate-continue pre-switchover}).
+         *
+         * @return completes when the migration may go on
+         */
+        default Mono<Void> preSwitchover() {
+            return Mono.empty();
+        }
+    }
+
+    private final SourceControl control;
+    private final RdmaDataPath data;
+    private final RamBlocks blocks;
+    private final SourceOptions options;
+    private final boolean pauseBeforeSwitchover;
+    private final QemuFileOutput file;
+    private final MigrationStreamWriter writer;
+    private final BandwidthLimiter limiter;
+    private final AutoConverge converge = new AutoConverge();
+    private final List<RoundStats> rounds = new ArrayList<>();
+    private RoundSender sender;
+    private boolean converged;
+    private boolean bulkRoundDone;
+
+    /**
+     * Creates the pipeline of one migration; nothing happens until {@link #run} is subscribed.
+     *
+     * @param control the control endpoint of the connection
+     * @param data registration and RDMA WRITE on the connection
+     * @param blocks the RAM to migrate, in the order announced
+     * @param options how to run it
+     * @param pauseBeforeSwitchover whether to stop in {@code pre-switchover} (QEMU's capability)
+     */
+    public SourcePipeline(SourceControl control, RdmaDataPath data, RamBlocks blocks, SourceOptions options,
+            boolean pauseBeforeSwitchover) {
+        this.control = control;
+        this.data = data;
+        this.blocks = blocks;
+        this.options = options;
+        this.pauseBeforeSwitchover = pauseBeforeSwitchover;
+        this.file = new QemuFileOutput(control, options.allocator());
+        this.writer = new MigrationStreamWriter(file.stream());
+        this.limiter = new BandwidthLimiter(() -> options.parameters().get().maxBandwidth(), options.timer());
+    }
+
+    /**
+     * Creates the pipeline of one migration without {@code pause-before-switchover}.
+     *
+     * @param control the control endpoint of the connection
+     * @param data registration and RDMA WRITE on the connection
+     * @param blocks the RAM to migrate, in the order announced
+     * @param options how to run it
+     */
+    public SourcePipeline(SourceControl control, RdmaDataPath data, RamBlocks blocks, SourceOptions options) {
+        this(control, data, blocks, options, false);
+    }
+
+    /**
+     * The migration, from the stream header to the destination's close. Subscribe once.
+     *
+     * @param workload the application: paused before the final round, throttled by auto-converge, asked
+     *        for its non-live state
+     * @param tracker the counters behind {@code query-migrate}; already {@linkplain MigrationTracker#start
+     *        started}
+     * @param events told of status changes and rounds
+     * @return the statistics of every round, once the destination finished
+     */
+    public Mono<List<RoundStats>> run(Workload workload, MigrationTracker tracker, Events events) {
+        return Mono.defer(() -> {
+            countControlBytes(tracker);
+            return setup(tracker, events)
+                    .thenMany(precopyRounds(workload, tracker, events))
+                    .then(switchover(workload, tracker, events))
+                    .then(Mono.defer(() -> nonLiveState(workload)))
+                    .then(Mono.defer(() -> within(control.peerFinished(), "the destination's load")))
+                    .then(Mono.fromSupplier(() -> List.copyOf(rounds)))
+                    .doOnSuccess(done -> release())
+                    // QEMU: "Early error. Sending error." then disconnect; the caller closes the connection.
+                    .onErrorResume(error -> abort(error)
+                            .then(Mono.defer(() -> within(writesDrained(), "draining the posted writes")))
+                            .onErrorResume(ignored -> Mono.empty())
+                            .then(Mono.fromRunnable(this::release))
+                            .then(Mono.error(() -> failure(error, tracker))));
+        });
+    }
+
+    /**
+     * Stops a migration whose {@link #run} subscription was cancelled: sends ERROR (no READY needed, as
+     * QEMU's cancel), closes the connection so that the writes still posted are flushed, waits for their
+     * completions, then deregisters. Never fails.
+     *
+     * @param cause why (the control endpoint's failure from now on)
+     * @param closeConnection closes the connection
+     * @return completes when the memory is no longer registered
+     */
+    public Mono<Void> cancel(Throwable cause, Mono<Void> closeConnection) {
+        return abort(cause)
+                .then(closeConnection.onErrorResume(ignored -> Mono.empty()))
+                .then(Mono.defer(() -> within(writesDrained(), "draining the posted writes")))
+                .onErrorResume(ignored -> Mono.empty())
+                .doFinally(signal -> release());
+    }
+
+    private Mono<Void> abort(Throwable cause) {
+        return within(control.abort(cause), "sending ERROR").onErrorResume(ignored -> Mono.empty());
+    }
+
+    /** What the migration failed with, as the caller reports it. */
+    private Throwable failure(Throwable error, MigrationTracker tracker) {
+        Throwable e = error instanceof UncheckedIOException unchecked ? unchecked.getCause() : error;
+        if (control.receivedError() && tracker.pausedAt() >= 0) {
+            return new IOException("the destination refused the migration after the final round (with x-verify: "
+                    + "its memory differs; see the destination's log)", e);
+        }
+        return e instanceof IOException ? e : new IOException("migration failed: " + e.getMessage(), e);
+    }
+
+    /** Every control byte counts against max-bandwidth and in {@code transferred}, as QEMU counts them. */
+    private void countControlBytes(MigrationTracker tracker) {
+        MigrationRecorder recorder = options.recorder();
+        control.onBytesSent((type, bytes) -> {
+            limiter.consume(bytes);
+            tracker.transferred(bytes);
+            recorder.controlMessage(MigrationRecorder.Side.SOURCE, type, true, bytes);
+            if (type == ControlType.QEMU_FILE) {
+                recorder.qemuFileBytes(MigrationRecorder.Side.SOURCE, bytes - ControlHeader.SIZE);
+            }
+        });
+        control.onBytesReceived((type, bytes) -> recorder.controlMessage(MigrationRecorder.Side.SOURCE, type, false,
+                bytes));
+    }
+
+    /** Stream header and block list, the RAM BLOCKS exchange, pin-all, REGISTER FINISHED: QEMU's setup. */
+    private Mono<Void> setup(MigrationTracker tracker, Events events) {
+        return Mono.fromRunnable(() -> io(() -> {
+                    writer.writeHeader();
+                    writer.beginRamSetup(blocks.blockList());
+                }))
+                .then(Mono.defer(file::flush))
+                .then(Mono.defer(() -> within(control.exchange(ControlMessage.ramBlocksRequest()),
+                        "the source's control exchange")))
+                .map(result -> {
+                    try {
+                        return SourceBlockTable.check(blocks, result.remoteBlocks());
+                    } finally {
+                        result.release();
+                    }
+                })
+                .flatMap(table -> {
+                    sender = new RoundSender(blocks, table, control, data, options.pinAll(), options.maxOutstanding(),
+                            limiter, options.recorder(), options.registrationBatch());
+                    if (!options.pinAll()) {
+                        return Mono.empty();
+                    }
+                    // Registering whole blocks pins gigabytes: never on the event loop.
+                    return Mono.fromRunnable(() -> io(sender::registerAllBlocks))
+                            .subscribeOn(Schedulers.boundedElastic()).then();
+                })
+                .then(Mono.defer(() -> within(control.send(ControlMessage.registerFinished()),
+                        "the source's control exchange")))
+                .then(Mono.fromRunnable(() -> {
+                    io(writer::endRamPart);
+                    status(tracker, events, MigrationStatus.ACTIVE);
+                }));
+    }
+
+    /**
+     * The pre-copy rounds as a Flux: the bulk round sends every page, then each round sends what the
+     * application dirtied during the previous one, until QEMU's switchover test passes.
+     */
+    private Flux<RoundStats> precopyRounds(Workload workload, MigrationTracker tracker, Events events) {
+        return Mono.defer(() -> precopyRound(workload, tracker, events)).repeat(() -> !converged);
+    }
+
+    private Mono<RoundStats> precopyRound(Workload workload, MigrationTracker tracker, Events events) {
+        List<DirtyPages> dirty;
+        if (!bulkRoundDone) {
+            // The bulk round sends everything; marks made before it are covered by it.
+            bulkRoundDone = true;
+            dirty = new ArrayList<>();
+            for (RamBlock block : blocks) {
+                block.dirtyBitmap().syncAndClear();
+                dirty.add(DirtyPages.all(block.pages()));
+            }
+            tracker.dirtySync(blocks.totalBytes());
+        } else {
+            dirty = syncAll(tracker);
+        }
+        io(writer::beginRamRound);
+        long started = options.timer().now(TimeUnit.NANOSECONDS);
+        long transferredBefore = tracker.snapshot().ram().transferred();
+        return sendRound(dirty, tracker).map(stats -> {
+            long nanos = Math.max(1, options.timer().now(TimeUnit.NANOSECONDS) - started);
+            long sent = tracker.snapshot().ram().transferred() - transferredBefore;
+            long dirtyBytes = dirtyPages() * RamBlock.PAGE_SIZE;
+            MigrationParameters parameters = options.parameters().get();
+            long bandwidth = (long) (sent * 1e9 / nanos);
+            long switchover = parameters.availSwitchoverBandwidth() > 0 ? parameters.availSwitchoverBandwidth()
+                    : Math.max(1, bandwidth);
+            long expectedDowntime = (long) Math.ceil(dirtyBytes * 1000.0 / switchover);
+            tracker.remaining(dirtyBytes);
+            tracker.rates(bandwidth, (long) (dirtyBytes / RamBlock.PAGE_SIZE * 1e9 / nanos),
+                    (long) (stats.normalPages() * 1e9 / nanos), expectedDowntime);
+            events.round();
+            converged = expectedDowntime <= parameters.downtimeLimit();
+            if (!converged && options.autoConverge()) {
+                int before = converge.throttle();
+                int throttle = converge.afterRound(parameters, dirtyBytes, sent);
+                if (throttle != before) {
+                    tracker.throttle(throttle);
+                    workload.throttle(throttle);
+                    events.throttle(throttle);
+                }
+            }
+            return stats;
+        });
+    }
+
+    /** Pause, optionally stop in pre-switchover, then the final round in {@code device}. */
+    private Mono<Void> switchover(Workload workload, MigrationTracker tracker, Events events) {
+        return Mono.defer(() -> {
+            tracker.pausing();
+            return within(workload.pause(), "pausing the application");
+        }).then(Mono.defer(() -> {
+            if (!pauseBeforeSwitchover) {
+                return Mono.empty();
+            }
+            status(tracker, events, MigrationStatus.PRE_SWITCHOVER);
+            return events.preSwitchover();
+        })).then(Mono.defer(() -> {
+            status(tracker, events, MigrationStatus.DEVICE);
+            List<DirtyPages> last = syncAll(tracker);
+            io(writer::beginRamFinish);
+            return sendRound(last, tracker);
+        })).doOnNext(stats -> tracker.remaining(0)).then();
+    }
+
+    /** The x-verify checksums and the application's state, then the end of stream. */
+    private Mono<Void> nonLiveState(Workload workload) {
+        return Mono.fromRunnable(() -> io(() -> {
+                    if (options.verify()) {
+                        writer.writeFullSection(ChunkChecksums.SECTION, 0, 1, ChunkChecksums.compute(blocks).encode());
+                    }
+                    writer.writeFullSection(STATE_SECTION, 0, 1, workload.saveState());
+                    writer.writeEof();
+                }))
+                // Checksums read all of memory and the state is the application's: off the event loop.
+                .subscribeOn(Schedulers.boundedElastic())
+                .then(Mono.defer(file::flush));
+    }
+
+    /** One RAM part: the stream up to its HOOK, the pages, REGISTER FINISHED, the part's end marker. */
+    private Mono<RoundStats> sendRound(List<DirtyPages> dirty, MigrationTracker tracker) {
+        // The HOOK must be the last bytes the destination holds before its registration loop runs.
+        return file.flush()
+                .then(Mono.defer(() -> sender.send(dirty, () -> false, tracker::written)))
+                .flatMap(stats -> {
+                    rounds.add(stats);
+                    tracker.duplicatePages(stats.duplicatePages());
+                    return within(control.send(ControlMessage.registerFinished()), "the source's control exchange")
+                            .then(Mono.fromRunnable(() -> io(writer::endRamPart)))
+                            .thenReturn(stats);
+                });
+    }
+
+    /**
+     * Completes when every RDMA WRITE posted so far completed (or was flushed by the connection's close).
+     *
+     * @return completes when none is in flight; never fails
+     */
+    public Mono<Void> writesDrained() {
+        return Mono.defer(() -> sender == null ? Mono.empty() : sender.drained());
+    }
+
+    /**
+     * Writes posted and not yet completed (for tests and diagnostics).
+     *
+     * @return the count
+     */
+    public int writesInFlight() {
+        return sender == null ? 0 : sender.writesInFlight();
+    }
+
+    /** Deregisters the local registrations and drops unsent stream bytes (idempotent). */
+    public void release() {
+        control.onBytesSent(null);
+        control.onBytesReceived(null);
+        file.close();
+        if (sender != null) {
+            sender.close();
+        }
+    }
+
+    /** Enters a status, unless a cancel already moved the tracker to cancelling. */
+    private static void status(MigrationTracker tracker, Events events, MigrationStatus status) {
+        if (tracker.status() != MigrationStatus.CANCELLING) {
+            tracker.status(status);
+            events.status(status);
+        }
+    }
+
+    private List<DirtyPages> syncAll(MigrationTracker tracker) {
+        List<DirtyPages> dirty = new ArrayList<>();
+        long pages = 0;
+        for (RamBlock block : blocks) {
+            DirtyPages snapshot = block.dirtyBitmap().syncAndClear();
+            pages += snapshot.count();
+            dirty.add(snapshot);
+        }
+        tracker.dirtySync(pages * RamBlock.PAGE_SIZE);
+        return dirty;
+    }
+
+    private long dirtyPages() {
+        long pages = 0;
+        for (RamBlock block : blocks) {
+            pages += block.dirtyBitmap().dirtyPages();
+        }
+        return pages;
+    }
+
+    private <T> Mono<T> within(Mono<T> step, String what) {
+        return Deadlines.within(step, options.timeout(), options.timer(), what);
+    }
+
+    /** A step that writes to the in-memory stream or registers memory. */
+    @FunctionalInterface
+    private interface IoStep {
+        void run() throws IOException;
+    }
+
+    private static void io(IoStep step) {
+        try {
+            step.run();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
