@@ -10,8 +10,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
-/** Runs {@link ReactorMigrationSample} as its {@code main} does, on a smaller store. */
+/** Runs {@link ReactorMigrationSample}: its migration on a small store, then its {@code main}. */
+@Timeout(120)
 class ReactorMigrationSampleTest {
 
     @Test
@@ -30,5 +32,12 @@ class ReactorMigrationSampleTest {
         }
         assertThat(progress).first().extracting(MigrationInfo::status).isEqualTo(MigrationStatus.SETUP);
         assertThat(progress).last().extracting(MigrationInfo::status).isEqualTo(MigrationStatus.COMPLETED);
+    }
+
+    @Test
+    void mainMigrates64MiBAndFindsTheCopyIdentical() throws Exception {
+        String printed = SampleOutput.of(() -> ReactorMigrationSample.main(new String[0]));
+
+        assertThat(printed).contains("{\"status\": \"setup\"").contains("completed, copy identical: true");
     }
 }
