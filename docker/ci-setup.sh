@@ -3,7 +3,7 @@
 # registry (the build machines reach Debian's packages and Maven Central, not Docker Hub):
 #   1. installs docker.io, docker-compose and debootstrap when missing;
 #   2. starts dockerd in the background unless an engine already answers, and waits for it;
-#   3. builds examples/target/livemig.jar when it is missing;
+#   3. builds cli/target/livemig.jar when it is missing;
 #   4. builds the offline base (docker/build-base.sh, cached by tag) and the runtime image from it;
 #   5. with --smoke, runs docker/smoke-test.sh on the image.
 # Each step prints its time. The dockerd it starts is the caller's to stop: `docker/ci-setup.sh --stop`
@@ -97,10 +97,10 @@ if [ "${BASE_ONLY-}" = 1 ]; then
 fi
 
 # 3. The jar the image copies (CI's ./mvnw verify has usually built it already).
-if [ ! -f "$REPO_DIR/examples/target/livemig.jar" ]; then
-  (cd "$REPO_DIR" && ./mvnw -B -q -pl examples -am package -DskipTests)
+if [ ! -f "$REPO_DIR/cli/target/livemig.jar" ]; then
+  (cd "$REPO_DIR" && ./mvnw -B -q -pl cli -am package -DskipTests)
 fi
-step "jar ready: examples/target/livemig.jar"
+step "jar ready: cli/target/livemig.jar"
 
 # 4. Images.
 LIVEMIG_BASE_IMAGE=$BASE_IMAGE "$DOCKER_DIR/build-base.sh"

@@ -56,12 +56,12 @@ class ContainerMigrationTest {
                     + "docker/build-base.sh) first");
         }
         Path root = Path.of("").toAbsolutePath().getParent();
-        Path jar = root.resolve("examples/target/livemig.jar");
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "examples/target/livemig.jar is not built");
+        Path jar = root.resolve("cli/target/livemig.jar");
+        Assumptions.assumeTrue(Files.isRegularFile(jar), "cli/target/livemig.jar is not built");
         // The context holds only what the Dockerfile copies (as .dockerignore says); fixed tag, so that reruns reuse it.
         image = new ImageFromDockerfile("livemig:it", false)
                 .withFileFromPath("docker", root.resolve("docker"))
-                .withFileFromPath("examples/target/livemig.jar", jar)
+                .withFileFromPath("cli/target/livemig.jar", jar)
                 .withDockerfilePath("docker/Dockerfile")
                 .withBuildArg("BASE_IMAGE", BASE_IMAGE);
     }

@@ -1,0 +1,120 @@
+package io.livemig.cli;
+
+import io.livemig.migration.destination.IncomingMigration;
+import io.livemig.migration.api.DestinationController;
+import io.livemig.migration.api.MigrationFailedException;
+import io.livemig.migration.monitor.MigrationTarget;
+import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.status.MigrationStatus;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code livemig destination}: QEMU's {@code -incoming rdma:HOST:PORT}. Listens, receives one migration into
+ * blocks it allocates as the source announces them, prints the final report and exits: 0 once completed
+ * (and verified with {@code --verify}), 1 otherwise.
+ */
+@Command(name = "destination", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Wait for one incoming migration (QEMU's -incoming), receive it and exit.",
+                "Prints 'listening on rdma:HOST:PORT' once it accepts connections; exits 0 once the migration "
+                        + "completed, 1 if it failed."})
+final class DestinationCommand implements Callable<Integer> {
+
+    @ParentCommand
+    private Livemig livemig;
+
+    @Option(names = "--incoming", required = true, paramLabel = "rdma:HOST:PORT", converter = UriConverter.class,
+            description = "Where to listen (port 0 picks a free one).")
+    private MigrationUri incoming;
+
+    @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "64G", converter = ByteSize.Converter.class,
+            description = "Most bytes to allocate for the blocks the source announces (default: ${DEFAULT-VALUE}).")
+    private long ram;
+
+    @Option(names = "--ram-file", paramLabel = "NAME=PATH", converter = RamFile.Converter.class,
+            description = "Receive RAM block NAME into a shared mapping of PATH (created and sized when missing).")
+    private List<RamFile> ramFiles = new ArrayList<>();
+
+    @Option(names = "--mem-prealloc", description = "Commit the announced RAM during the setup instead of on first "
+            + "touch (QEMU's -mem-prealloc; MADV_POPULATE_WRITE in parallel).")
+    private boolean memPrealloc;
+
+    @Option(names = "--verify", description = "Require the source's x-verify checksums and check every chunk.")
+    private boolean verify;
+
+    @Mixin
+    private EndpointOptions endpoint;
+
+    @Override
+    public Integer call() throws Exception {
+        Terminal io = livemig.io;
+        RdmaDeviceFactory devices = endpoint.devices();
+        ProgressPrinter.Mode progress = endpoint.progressMode();
+        CompletableFuture<Void> quit = new CompletableFuture<>();
+        try (Resources resources = new Resources()) {
+            DestinationController controller = resources.add(DestinationController.builder()
+                    .devices(devices)
+                    .memoryLimit(ram)
+                    .blockAllocator(RamLayout.allocator(ramFiles))
+                    .preallocate(memPrealloc)
+                    .timeout(endpoint.timeout())
+                    .recorder(endpoint.startMetrics(resources, io))
+                    .build());
+            MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
+            // The monitors open before the migration port, so that a client that waits for the port finds them.
+            endpoint.startReporting(resources, io, progress, "destination", target, () -> quit.complete(null));
+            InetSocketAddress bound;
+            try {
+                bound = controller.listen(incoming);
+            } catch (IOException e) {
+                throw new CommandFailure("cannot listen on " + incoming + ": " + e.getMessage());
+            }
+            io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
+            io.out().flush();
+            CompletableFuture<IncomingMigration> completion = controller.completion().toFuture();
+            CompletableFuture.anyOf(completion, quit).join();
+            if (!completion.isDone()) {
+                io.err().println("livemig destination: quit before a migration completed");
+                return Livemig.FAILURE;
+            }
+            return finish(io, completion);
+        }
+    }
+
+    private int finish(Terminal io, CompletableFuture<IncomingMigration> completion) throws InterruptedException {
+        IncomingMigration migration;
+        try {
+            migration = completion.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            String why = cause instanceof MigrationFailedException failed && failed.info().errorDesc() != null
+                    ? failed.info().errorDesc() : String.valueOf(cause.getMessage());
+            io.err().println("livemig destination: migration " + MigrationStatus.FAILED + ": " + why);
+            return Livemig.FAILURE;
+        }
+        try (var blocks = migration.blocks()) {
+            // The mapping is shared, but msync makes the file hold the memory before we report success.
+            RamLayout.flush(blocks);
+            io.out().println("received " + blocks.size() + " RAM block(s), " + ByteSize.format(blocks.totalBytes())
+                    + ", " + migration.zeroPages() + " zero pages");
+            if (migration.verified()) {
+                io.out().println("verification passed");
+            } else if (verify) {
+                io.err().println("livemig destination: verification failed: the source sent no x-verify checksums "
+                        + "(set the x-verify capability on the source)");
+                return Livemig.FAILURE;
+            }
+        }
+        return 0;
+    }
+}

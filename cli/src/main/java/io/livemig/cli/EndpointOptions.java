@@ -1,0 +1,204 @@
+package io.livemig.cli;
+
+import io.livemig.metrics.LivemigMetrics;
+import io.livemig.metrics.PrometheusEndpoint;
+import io.livemig.migration.monitor.HmpMonitor;
+import io.livemig.migration.monitor.MigrationTarget;
+import io.livemig.migration.monitor.MonitorServer;
+import io.livemig.migration.observe.MigrationRecorder;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.livemig.transport.rdma.verbs.Verbs;
+import io.livemig.transport.rdma.verbs.VerbsException;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/**
+ * The options both ends share: the RDMA provider, metrics, monitors, the per-message timeout and how progress
+ * is shown. Each {@code start*} method registers what it opens with the command's {@link Resources}.
+ */
+final class EndpointOptions {
+
+    @Option(names = "--provider", paramLabel = "soft|verbs|disni", defaultValue = "soft",
+            description = "RDMA provider: soft (RDMA semantics over TCP, no device needed), verbs (rdma-core), "
+                    + "disni (default: ${DEFAULT-VALUE}).")
+    String provider;
+
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")
+    Integer metricsPort;
+
+    @Option(names = "--qmp", paramLabel = "unix:PATH|tcp:HOST:PORT",
+            description = "Serve QMP (QEMU's JSON monitor) on a socket.")
+    String qmp;
+
+    @Option(names = "--monitor", paramLabel = "stdio|unix:PATH|tcp:HOST:PORT",
+            description = "Serve HMP (QEMU's human monitor) on standard input/output or a socket.")
+    String monitor;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "Longest wait for any one message of the peer (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Option(names = "--progress", paramLabel = "bar|lines|none",
+            description = "Progress display: bar (default on a terminal), lines (default otherwise), none "
+                    + "(only the final report).")
+    String progress;
+
+    /**
+     * Opens nothing: checks that the provider is available now, so that a missing device is one clear line
+     * at start-up rather than a failed migration later.
+     *
+     * @return the provider's device factory
+     * @throws CommandFailure naming the cause of the unavailability
+     */
+    RdmaDeviceFactory devices() {
+        return devices(provider);
+    }
+
+    /**
+     * {@link #devices()} for a provider name given otherwise.
+     *
+     * @param provider the provider's name
+     * @return its device factory
+     * @throws CommandFailure naming the cause of the unavailability
+     */
+    static RdmaDeviceFactory devices(String provider) {
+        try {
+            Verbs.provider(provider);
+        } catch (VerbsException e) {
+            // The provider's own cause is the line to read; the list of every provider only repeats it.
+            throw new CommandFailure(e.getCause() != null
+                    ? "RDMA provider '" + provider + "' is unavailable: " + e.getCause().getMessage()
+                    : e.getMessage());
+        }
+        return RdmaDeviceFactory.named(provider);
+    }
+
+    /**
+     * The per-message timeout.
+     *
+     * @return the timeout
+     */
+    Duration timeout() {
+        if (timeoutSeconds <= 0) {
+            throw new UsageError("--timeout must be a positive number of seconds, not " + timeoutSeconds);
+        }
+        return Duration.ofSeconds(timeoutSeconds);
+    }
+
+    /**
+     * The progress mode: as given, else a bar on a terminal and lines otherwise.
+     *
+     * @return the mode
+     */
+    ProgressPrinter.Mode progressMode() {
+        return progressMode(progress);
+    }
+
+    static ProgressPrinter.Mode progressMode(String progress) {
+        if (progress == null) {
+            java.io.Console console = System.console();
+            return console != null && console.isTerminal() ? ProgressPrinter.Mode.BAR : ProgressPrinter.Mode.LINES;
+        }
+        return switch (progress) {
+            case "bar" -> ProgressPrinter.Mode.BAR;
+            case "lines" -> ProgressPrinter.Mode.LINES;
+            case "none" -> ProgressPrinter.Mode.NONE;
+            default -> throw new UsageError("--progress takes bar, lines or none, not '" + progress + "'");
+        };
+    }
+
+    /**
+     * Starts the Prometheus endpoint when {@code --metrics-port} is given.
+     *
+     * @param resources closes the endpoint
+     * @param io where to say where it listens
+     * @return the recorder to hand the controller
+     */
+    MigrationRecorder startMetrics(Resources resources, Terminal io) {
+        if (metricsPort == null) {
+            return MigrationRecorder.NOOP;
+        }
+        LivemigMetrics metrics = new LivemigMetrics();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        resources.add(registry::close);
+        metrics.bindTo(registry);
+        try {
+            PrometheusEndpoint endpoint = resources.add(PrometheusEndpoint.start(registry, metricsPort));
+            io.out().println("metrics on http://0.0.0.0:" + endpoint.port() + PrometheusEndpoint.PATH);
+        } catch (IOException e) {
+            throw new CommandFailure("cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
+        }
+        return metrics;
+    }
+
+    /**
+     * Shows the migration's progress (ending with the {@code info migrate} report) and starts the monitors asked
+     * for, as {@link #startMonitors} does.
+     *
+     * @param resources closes the printer and the servers
+     * @param io the terminal
+     * @param progress how to show progress ({@link #progressMode()}, checked before anything was allocated)
+     * @param side "source" or "destination", in the progress lines
+     * @param target what the commands act on, and whose progress is shown
+     * @param onQuit what {@code quit} (or the end of standard input) does
+     */
+    void startReporting(Resources resources, Terminal io, ProgressPrinter.Mode progress, String side,
+            MigrationTarget target, Runnable onQuit) {
+        HmpMonitor report = new HmpMonitor(target);
+        resources.add(new ProgressPrinter(progress, io.out(), side, target::info, target.statusChanges(),
+                () -> report.execute("info migrate")));
+        startMonitors(resources, io, target, onQuit);
+    }
+
+    /**
+     * Starts the monitors asked for: QMP on {@code --qmp}, HMP on {@code --monitor}. On standard input, the end
+     * of input quits, as it does for QEMU's {@code -monitor stdio}.
+     *
+     * @param resources closes the servers
+     * @param io the terminal
+     * @param target what the commands act on
+     * @param onQuit what {@code quit} (or the end of standard input) does
+     */
+    void startMonitors(Resources resources, Terminal io, MigrationTarget target, Runnable onQuit) {
+        if (qmp != null) {
+            MonitorServer server = resources.add(listen("QMP", qmp, () -> MonitorServer.qmp(qmp, target)));
+            io.out().println("QMP on " + server.address());
+        }
+        if (monitor == null) {
+            return;
+        }
+        if (monitor.equals("stdio")) {
+            HmpMonitor hmp = new HmpMonitor(target);
+            Thread.ofPlatform().name("livemig-monitor-stdio").daemon().start(() -> {
+                try {
+                    hmp.serve(new BufferedReader(new InputStreamReader(io.in(), StandardCharsets.UTF_8)), io.out());
+                } catch (IOException e) {
+                    io.err().println("livemig: reading the monitor from standard input failed: " + e.getMessage());
+                } finally {
+                    onQuit.run();
+                }
+            });
+        } else {
+            MonitorServer server = resources.add(listen("HMP", monitor, () -> MonitorServer.hmp(monitor, target)));
+            io.out().println("HMP on " + server.address());
+        }
+    }
+
+    private static MonitorServer listen(String kind, String address, java.util.function.Supplier<MonitorServer> open) {
+        try {
+            return open.get();
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new CommandFailure("cannot serve " + kind + " on " + address + ": " + e.getMessage());
+        } catch (UnsupportedOperationException e) {
+            throw new CommandFailure(kind + " monitors are not available in this build");
+        }
+    }
+}

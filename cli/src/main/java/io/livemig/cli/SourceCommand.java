@@ -1,0 +1,232 @@
+package io.livemig.cli;
+
+import io.livemig.migration.api.MigrationFailedException;
+import io.livemig.migration.api.SourceController;
+import io.livemig.migration.monitor.MigrationTarget;
+import io.livemig.migration.params.MigrationCapability;
+import io.livemig.migration.params.MigrationParameters;
+import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.RamBlocks;
+import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code livemig source}: an application with RAM blocks and a dirtying workload, migrated at once
+ * ({@code --migrate}) or when a monitor says so. After a completed migration it stays paused, as QEMU's
+ * {@code postmigrate} state, until {@code quit}, the end of the monitor's input or SIGTERM.
+ */
+@Command(name = "source", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run RAM under a dirtying workload and migrate it (QEMU's migrate).",
+                "With --migrate it migrates at once and exits 0 once completed, 1 if failed; otherwise it waits "
+                        + "for the monitor (--qmp, --monitor) and stays paused after a completed migration."})
+final class SourceCommand implements Callable<Integer> {
+
+    @ParentCommand
+    private Livemig livemig;
+
+    @Option(names = "--ram", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+            description = "RAM in one block named pc.ram (QEMU's main RAM).")
+    private Long ram;
+
+    @Option(names = "--blocks", paramLabel = "NAME:SIZE,...",
+            description = "Several RAM blocks instead of --ram, in this order.")
+    private String blocks;
+
+    @Option(names = "--ram-file", paramLabel = "NAME=PATH", converter = RamFile.Converter.class,
+            description = "Keep RAM block NAME in a shared mapping of PATH (created and sized when missing).")
+    private List<RamFile> ramFiles = new ArrayList<>();
+
+    @Option(names = "--fill", paramLabel = "random|zero|pattern", defaultValue = "random",
+            description = "What the RAM holds at start (default: ${DEFAULT-VALUE}).")
+    private String fill;
+
+    @Option(names = "--workload", paramLabel = "none|stress", defaultValue = "none",
+            description = "stress: rewrite the first --vm-bytes of RAM page by page, as `stress --vm 1 --vm-keep` "
+                    + "(default: ${DEFAULT-VALUE}).")
+    private String workload;
+
+    @Option(names = "--vm-bytes", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+            description = "Bytes the stress workload rewrites (default: all the RAM).")
+    private Long vmBytes;
+
+    @Option(names = "--vm-keep",
+            description = "Accepted for stress's command line: the workload always rewrites the same memory.")
+    private boolean vmKeep;
+
+    @Option(names = "--vm-rate", paramLabel = "SIZE/s", converter = ByteSize.Converter.class,
+            description = "Rewrite at most this many bytes per second (e.g. 32m; default: as fast as possible).")
+    private long vmRate;
+
+    @Option(names = "--migrate", paramLabel = "rdma:HOST:PORT", converter = UriConverter.class,
+            description = "Migrate at once, then exit.")
+    private MigrationUri migrate;
+
+    @Option(names = "--pin-all", description = "Set the rdma-pin-all capability.")
+    private boolean pinAll;
+
+    @Option(names = "--verify", description = "Set the x-verify capability (the destination checks every chunk).")
+    private boolean verify;
+
+    @Option(names = "--auto-converge", description = "Set the auto-converge capability.")
+    private boolean autoConverge;
+
+    @Option(names = "--max-bandwidth", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+            description = "max-bandwidth in bytes/s (0: unlimited; QEMU's default: 128M).")
+    private Long maxBandwidth;
+
+    @Option(names = "--downtime-limit", paramLabel = "MS", description = "downtime-limit in ms (default: 300).")
+    private Long downtimeLimit;
+
+    @Mixin
+    private EndpointOptions endpoint;
+
+    @Override
+    public Integer call() throws Exception {
+        Terminal io = livemig.io;
+        RdmaDeviceFactory devices = endpoint.devices();
+        ProgressPrinter.Mode progress = endpoint.progressMode();
+        Map<String, Long> layout = layout();
+        RamFill ramFill = choice("--fill", fill, RamFill.class);
+        boolean stress = switch (workload) {
+            case "none" -> false;
+            case "stress" -> true;
+            default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
+        };
+        MigrationParameters parameters = parameters();
+        CountDownLatch quit = new CountDownLatch(1);
+        try (Resources resources = new Resources()) {
+            RamBlocks ramBlocks = resources.add(allocate(layout));
+            long started = System.nanoTime();
+            ramFill.fill(ramBlocks);
+            io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
+                    ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
+                    (System.nanoTime() - started) / 1_000_000);
+            // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
+            StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
+                    stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
+            SourceController controller = resources.add(SourceController.builder(ramBlocks)
+                    .devices(devices)
+                    .workload(writer)
+                    .timeout(endpoint.timeout())
+                    .recorder(endpoint.startMetrics(resources, io))
+                    .build());
+            controller.setCapability(MigrationCapability.X_VERIFY, verify);
+            controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
+            controller.setCapability(MigrationCapability.AUTO_CONVERGE, autoConverge);
+            controller.setParameters(parameters);
+            MigrationTarget target = MigrationTarget.source(controller, quit::countDown);
+            endpoint.startReporting(resources, io, progress, "source", target, quit::countDown);
+            if (stress) {
+                writer.start();
+                io.out().println("workload: stress rewriting " + ByteSize.format(Math.min(ramBlocks.totalBytes(),
+                        vmBytes == null ? Long.MAX_VALUE : vmBytes)) + (vmRate > 0 ? " at " + ByteSize.format(vmRate)
+                        + "/s" : " as fast as it can"));
+            }
+            io.out().flush();
+            if (migrate != null) {
+                return migrateNow(io, controller);
+            }
+            awaitQuit(quit);
+            return 0;
+        }
+    }
+
+    private int migrateNow(Terminal io, SourceController controller) {
+        try {
+            controller.migrate(migrate).blockLast();
+            return 0;
+        } catch (RuntimeException e) {
+            MigrationFailedException failed = e instanceof MigrationFailedException f ? f
+                    : e.getCause() instanceof MigrationFailedException f ? f : null;
+            if (failed == null) {
+                throw e;
+            }
+            // The progress printer has shown the final report; this is the line for scripts and logs.
+            io.err().println("livemig source: migration " + failed.info().status() + ": " + failed.info().errorDesc());
+            return Livemig.FAILURE;
+        }
+    }
+
+    /**
+     * Waits for {@code quit}, the end of the monitor's input or SIGTERM; the hook lets the main thread close
+     * the controller (cancelling a running migration) before the JVM goes.
+     */
+    private static void awaitQuit(CountDownLatch quit) throws InterruptedException {
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread hook = Thread.ofPlatform().unstarted(() -> {
+            quit.countDown();
+            try {
+                closed.await(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            quit.await();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook runs now; it waits for us below.
+            }
+            closed.countDown();
+        }
+    }
+
+    private Map<String, Long> layout() {
+        if (ram == null && blocks == null) {
+            throw new UsageError("give the RAM size with --ram SIZE (or --blocks NAME:SIZE,...)");
+        }
+        try {
+            return RamLayout.parse(ram == null ? 0 : ram, blocks);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(e.getMessage());
+        }
+    }
+
+    private RamBlocks allocate(Map<String, Long> layout) {
+        try {
+            return RamLayout.allocate(layout, ramFiles);
+        } catch (IllegalArgumentException e) {
+            // A block name or size that cannot be (a size that is not whole pages, a --ram-file for no block).
+            throw new UsageError(e.getMessage());
+        } catch (java.io.UncheckedIOException e) {
+            throw new CommandFailure(e.getMessage());
+        }
+    }
+
+    private MigrationParameters parameters() {
+        MigrationParameters parameters = MigrationParameters.DEFAULTS;
+        try {
+            if (maxBandwidth != null) {
+                parameters = parameters.withMaxBandwidth(maxBandwidth);
+            }
+            if (downtimeLimit != null) {
+                parameters = parameters.withDowntimeLimit(downtimeLimit);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new UsageError(e.getMessage());
+        }
+        return parameters;
+    }
+
+    static <E extends Enum<E>> E choice(String option, String value, Class<E> type) {
+        for (E constant : type.getEnumConstants()) {
+            if (constant.name().equalsIgnoreCase(value)) {
+                return constant;
+            }
+        }
+        throw new UsageError(option + " takes " + java.util.Arrays.stream(type.getEnumConstants())
+                .map(c -> c.name().toLowerCase(Locale.ROOT)).toList() + ", not '" + value + "'");
+    }
+}

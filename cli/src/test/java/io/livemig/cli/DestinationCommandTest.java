@@ -1,0 +1,87 @@
+package io.livemig.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both commands in this JVM, the source with {@code --migrate}: what the destination leaves behind. */
+class DestinationCommandTest {
+
+    @TempDir
+    Path dir;
+
+    /** One command running in a thread of its own, with its own captured output. */
+    private record Running(CompletableFuture<Integer> status, ByteArrayOutputStream out) {
+        static Running start(String... args) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+            return new Running(CompletableFuture.supplyAsync(() -> Livemig.run(args, print, print)), out);
+        }
+
+        String output() {
+            return out.toString(StandardCharsets.UTF_8);
+        }
+
+        void awaitOutput(String text) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!output().contains(text)) {
+                assertThat(System.nanoTime()).as("no '" + text + "' in: " + output()).isLessThan(deadline);
+                assertThat(status.isDone()).as("exited without '" + text + "': " + output()).isFalse();
+                Thread.sleep(10);
+            }
+        }
+    }
+
+    @Test
+    void aRamFileIsCreatedWithTheAnnouncedSizeAndHoldsTheMigratedBytes() throws Exception {
+        Path file = dir.resolve("pc.ram");
+        int port = LivemigProcess.freePort();
+        Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--verify",
+                "--ram", "64M", "--ram-file", "pc.ram=" + file, "--progress", "none");
+        try {
+            destination.awaitOutput("listening on rdma:127.0.0.1:" + port);
+            Running source = Running.start("source", "--blocks", "pc.ram:8M,vga.vram:4M", "--fill", "pattern",
+                    "--verify", "--max-bandwidth", "0", "--migrate", "rdma:127.0.0.1:" + port, "--progress", "none");
+            assertThat(source.status().get(30, TimeUnit.SECONDS)).as(source.output()).isZero();
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).as(destination.output()).isZero();
+        } finally {
+            destination.status().cancel(true);
+        }
+        assertThat(destination.output()).contains("received 2 RAM block(s), 12.0 MiB", "verification passed");
+        assertThat(Files.size(file)).isEqualTo(8L << 20);
+        ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(file)).order(ByteOrder.nativeOrder());
+        // --fill pattern: every long holds its own offset in the block.
+        for (int offset = 0; offset < bytes.capacity(); offset += 4096 - 8) {
+            int aligned = offset & ~7;
+            assertThat(bytes.getLong(aligned)).as("long at %d", aligned).isEqualTo(aligned);
+        }
+    }
+
+    @Test
+    void failsWhenVerificationIsRequiredAndTheSourceSendsNoChecksums() throws Exception {
+        int port = LivemigProcess.freePort();
+        Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--verify",
+                "--progress", "none");
+        try {
+            destination.awaitOutput("listening on");
+            Running source = Running.start("source", "--ram", "4M", "--migrate", "rdma:127.0.0.1:" + port,
+                    "--progress", "none");
+            assertThat(source.status().get(30, TimeUnit.SECONDS)).as(source.output()).isZero();
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        } finally {
+            destination.status().cancel(true);
+        }
+        assertThat(destination.output()).contains("livemig destination: verification failed: the source sent no "
+                + "x-verify checksums");
+    }
+}
