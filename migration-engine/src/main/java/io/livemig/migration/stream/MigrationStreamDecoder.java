@@ -141,7 +141,8 @@ public final class MigrationStreamDecoder implements AutoCloseable {
         }
         if (input == null) {
             // No limit on components: consolidating would copy, and read components are discarded anyway.
-            input = UnpooledByteBufAllocator.DEFAULT.compositeBuffer(Integer.MAX_VALUE);
+            // Not leak-tracked itself: it allocates nothing, and the buffers it holds are tracked as fed.
+            input = new CompositeByteBuf(UnpooledByteBufAllocator.DEFAULT, false, Integer.MAX_VALUE);
         }
         input.addComponent(true, bytes);
     }
