@@ -73,7 +73,7 @@ public final class MigrationStreamDecoder implements AutoCloseable {
     public synchronized void feed(ByteBuf bytes) {
         Objects.requireNonNull(bytes, "bytes");
         if (closed || failure != null || parser.done() || !bytes.isReadable()) {
-            // Bytes after QEMU_VM_EOF (QEMU's VMDESCRIPTION would follow) are not part of what livemig reads.
+            // Nothing more is read: not after a failure or close, nor after QEMU_VM_EOF (QEMU's VMDESCRIPTION).
             bytes.release();
             return;
         }
