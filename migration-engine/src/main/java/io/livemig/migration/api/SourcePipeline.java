@@ -218,7 +218,7 @@ public final class SourcePipeline {
                     writer.writeHeader();
                     writer.beginRamSetup(blocks.blockList());
                 }))
-                .then(Mono.defer(file::flush))
+                .then(Mono.defer(this::flushStream))
                 .then(Mono.defer(() -> within(control.exchange(ControlMessage.ramBlocksRequest()),
                         "the source's control exchange")))
                 .map(result -> {
@@ -328,13 +328,13 @@ public final class SourcePipeline {
                 }))
                 // Checksums read all of memory and the state is the application's: off the event loop.
                 .subscribeOn(Schedulers.boundedElastic())
-                .then(Mono.defer(file::flush));
+                .then(Mono.defer(this::flushStream));
     }
 
     /** One RAM part: the stream up to its HOOK, the pages, REGISTER FINISHED, the part's end marker. */
     private Mono<RoundStats> sendRound(List<DirtyPages> dirty, MigrationTracker tracker) {
         // The HOOK must be the last bytes the destination holds before its registration loop runs.
-        return file.flush()
+        return flushStream()
                 .then(Mono.defer(() -> sender.send(dirty, () -> false, tracker::written)))
                 .flatMap(stats -> {
                     rounds.add(stats);
@@ -399,6 +399,15 @@ public final class SourcePipeline {
             pages += block.dirtyBitmap().dirtyPages();
         }
         return pages;
+    }
+
+    /** The stream written so far, each message against a READY, each READY within the timeout. */
+    private Mono<Void> flushStream() {
+        return file.messages()
+                .concatMap(data -> within(control.send(ControlMessage.qemuFile(data)),
+                        "sending the migration stream"), 1)
+                .doOnDiscard(io.netty.buffer.ByteBuf.class, io.netty.util.ReferenceCounted::release)
+                .then();
     }
 
     private <T> Mono<T> within(Mono<T> step, String what) {

@@ -40,30 +40,6 @@ public final class SourceConnection implements AutoCloseable {
     }
 
     /**
-     * Connects to a destination.
-     *
-     * @param group event loops of an {@code RdmaIoHandler}
-     * @param devices the RDMA provider
-     * @param destination the destination's address
-     * @param pinAll whether to ask for pin-all ({@code rdma-pin-all})
-     * @param timeout connect timeout
-     * @return the connection
-     * @throws IOException if the connection fails or the destination's reply is malformed
-     */
-    public static SourceConnection connect(EventLoopGroup group, RdmaDeviceFactory devices,
-            InetSocketAddress destination, boolean pinAll, Duration timeout) throws IOException {
-        try {
-            return connecting(group, devices, destination, pinAll, timeout).block(timeout.plusSeconds(5));
-        } catch (RuntimeException e) {
-            Throwable cause = reactor.core.Exceptions.unwrap(e);
-            if (cause instanceof IOException io) {
-                throw io;
-            }
-            throw e;
-        }
-    }
-
-    /**
      * Connects to a destination without blocking: the RDMA CM exchange with the capabilities in private
      * data (spec section 2). Cancelling the subscription abandons the attempt and closes its channel.
      *

@@ -5,10 +5,15 @@ import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.protocol.ProtocolError;
 import io.livemig.migration.protocol.ProtocolException;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.MonoSink;
+import reactor.core.scheduler.Scheduler;
 
 /**
  * The destination's end of the control channel (spec section 3.4, QEMU's {@code qemu_rdma_exchange_recv}),
@@ -32,6 +37,10 @@ public final class DestinationControl extends ControlEndpoint {
     private boolean readyOutstanding;
     private ControlType expected = ControlType.NONE;
     private ControlType responseOwed = ControlType.NONE;
+    /** How long the source may take to answer a READY of {@link #incoming}; null for no limit. */
+    private Duration answerTimeout;
+    private Scheduler timer;
+    private Disposable answerDeadline;
 
     /** Creates the destination's endpoint; add it to the pipeline of the accepted channel. */
     public DestinationControl() {
@@ -47,7 +56,22 @@ public final class DestinationControl extends ControlEndpoint {
      * @return the messages (release each)
      */
     public Flux<ControlMessage> incoming() {
+        return incoming(null, null);
+    }
+
+    /**
+     * {@link #incoming()} with a deadline on the source: when it has not answered a READY within
+     * {@code timeout}, the endpoint fails with an {@link java.io.IOException} saying so. The time the
+     * destination itself takes between two messages (registering, allocating) does not count.
+     *
+     * @param timeout how long the source may take to answer a READY; null for no limit
+     * @param timer the clock of the deadline
+     * @return the messages (release each)
+     */
+    public Flux<ControlMessage> incoming(Duration timeout, Scheduler timer) {
         return Flux.create(sink -> onLoop(() -> {
+            answerTimeout = timeout;
+            this.timer = timer;
             if (failure() != null) {
                 sink.error(failure());
                 return;
@@ -130,6 +154,15 @@ public final class DestinationControl extends ControlEndpoint {
 
     private void sendReady() {
         readyOutstanding = true;
+        if (answerTimeout != null && incomingSink != null) {
+            Duration limit = answerTimeout;
+            answerDeadline = timer.schedule(() -> onLoop(() -> {
+                if (readyOutstanding) {
+                    fail(new IOException("waiting for the source's next control message timed out after "
+                            + limit.toMillis() + " ms"));
+                }
+            }), limit.toMillis(), TimeUnit.MILLISECONDS);
+        }
         // A READY that fails to send fails the endpoint, and with it the waiting reader.
         enqueue(ControlMessage.ready(), false, () -> { }, cause -> { });
     }
@@ -142,6 +175,7 @@ public final class DestinationControl extends ControlEndpoint {
         }
         message.requireType(expected);
         readyOutstanding = false;
+        cancelDeadline();
         expected = ControlType.NONE;
         responseOwed = switch (message.type()) {
             case RAM_BLOCKS_REQUEST -> ControlType.RAM_BLOCKS_RESULT;
@@ -173,8 +207,16 @@ public final class DestinationControl extends ControlEndpoint {
     protected void acquireCredit(PendingSend head) {
     }
 
+    private void cancelDeadline() {
+        if (answerDeadline != null) {
+            answerDeadline.dispose();
+            answerDeadline = null;
+        }
+    }
+
     @Override
     protected void failWaiters(Throwable cause) {
+        cancelDeadline();
         if (receiveSink != null) {
             MonoSink<ControlMessage> sink = receiveSink;
             receiveSink = null;

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -143,12 +142,8 @@ public final class MigrationDestination {
                     recorder.qemuFileBytes(side, bytes - ControlHeader.SIZE);
                 }
             });
-            return control.incoming()
-                    // Between two messages of the source: its READY went out, its answer is awaited.
-                    .timeout(timeout, timer)
-                    .onErrorMap(TimeoutException.class, e -> new IOException(
-                            "waiting for the source's next control message timed out after " + timeout.toMillis()
-                                    + " ms", e))
+            // The deadline runs from each READY to the source's answer, not while this side works.
+            return control.incoming(timeout, timer)
                     .doOnDiscard(ControlMessage.class, ControlMessage::release)
                     .concatMap(load::handle, 0)
                     .takeUntil(finished -> finished)

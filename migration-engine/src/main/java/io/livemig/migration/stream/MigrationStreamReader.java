@@ -3,16 +3,10 @@ package io.livemig.migration.stream;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.ProtocolError;
 import io.livemig.migration.protocol.ProtocolException;
-import io.livemig.migration.protocol.RamStream;
-import io.livemig.migration.protocol.VmStateStream;
+import io.netty.buffer.Unpooled;
 import java.io.DataInput;
 import java.io.EOFException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,7 +17,9 @@ import java.util.List;
  * {@link ProtocolError#TRUNCATED}.
  *
  * <p>The input pulls: on the destination each read that runs out of buffered bytes asks the source
- * for more with a READY (spec section 8.2), so this runs off the event loop.
+ * for more with a READY (spec section 8.2), so this runs off the event loop. The parsing is
+ * {@link MigrationStreamDecoder}'s: this reads exactly the bytes the decoder still needs for its next
+ * field and hands each event to the listener before reading on.
  */
 public final class MigrationStreamReader {
 
@@ -58,10 +54,11 @@ public final class MigrationStreamReader {
         void fullSection(String idstr, int instanceId, int versionId, byte[] state) throws IOException;
     }
 
+    /** Largest piece of a full section's state read at once, so that a big section is not held twice. */
+    private static final int MAX_READ = 64 * 1024;
+
     private final DataInput in;
     private final long maxStateBytes;
-    private int ramSectionId = -1;
-    private boolean ramFinished;
 
     /**
      * Creates a reader.
@@ -82,169 +79,41 @@ public final class MigrationStreamReader {
      * @throws ProtocolException for a malformed stream
      */
     public void readAll(Listener listener) throws IOException {
+        MigrationStreamDecoder decoder = new MigrationStreamDecoder(maxStateBytes);
         try {
-            readHeader();
             while (true) {
-                int type = in.readUnsignedByte();
-                switch (type) {
-                    case VmStateStream.SECTION_EOF -> {
-                        if (!ramFinished) {
-                            throw invalid("the migration stream ended before the final RAM part");
-                        }
+                for (StreamEvent event; (event = decoder.next()) != null; ) {
+                    if (deliver(event, listener)) {
                         return;
                     }
-                    case VmStateStream.SECTION_START, VmStateStream.SECTION_FULL -> startOrFull(type, listener);
-                    case VmStateStream.SECTION_PART, VmStateStream.SECTION_END -> part(type, listener);
-                    default -> throw invalid(String.format("unknown section type 0x%02x in the migration stream", type));
                 }
+                // Exactly the rest of the awaited field: never read past a HOOK, whose registration loop
+                // takes over the receive slot (spec section 8.3).
+                byte[] bytes = new byte[(int) Math.min(decoder.bytesNeeded(), MAX_READ)];
+                in.readFully(bytes);
+                decoder.feed(Unpooled.wrappedBuffer(bytes));
             }
         } catch (EOFException e) {
-            throw new ProtocolException(ProtocolError.TRUNCATED, "the migration stream ended before its EOF marker");
+            // The input (or a listener) ran out before the EOF marker. Reads never go past the awaited field,
+            // so nothing decodable is buffered: endOfInput() throws TRUNCATED.
+            decoder.endOfInput();
+            throw MigrationStreamDecoder.truncated();
+        } finally {
+            decoder.close();
         }
     }
 
-    private void readHeader() throws IOException {
-        int magic = in.readInt();
-        if (magic != VmStateStream.MAGIC) {
-            throw invalid(String.format("not a QEMU migration stream: magic 0x%08x, expected 0x%08x ('QEVM')", magic,
-                    VmStateStream.MAGIC));
-        }
-        int version = in.readInt();
-        if (version != VmStateStream.VERSION) {
-            throw invalid("unsupported migration stream version " + Integer.toUnsignedString(version) + " (expected "
-                    + VmStateStream.VERSION + ")");
-        }
-    }
-
-    private void startOrFull(int type, Listener listener) throws IOException {
-        int id = in.readInt();
-        String idstr = readName();
-        int instanceId = in.readInt();
-        int versionId = in.readInt();
-        if (type == VmStateStream.SECTION_START) {
-            if (!idstr.equals(MigrationStreamWriter.RAM_SECTION)) {
-                throw invalid("unexpected iterable section '" + idstr + "': livemig migrates only 'ram'");
+    /** Hands an event to the listener; true at the end of stream. */
+    private static boolean deliver(StreamEvent event, Listener listener) throws IOException {
+        switch (event) {
+            case StreamEvent.RamBlockList list -> listener.ramBlockList(list.blocks());
+            case StreamEvent.RamHook hook -> listener.ramHook(hook.phase());
+            case StreamEvent.FullSection section -> listener.fullSection(section.idstr(), section.instanceId(),
+                    section.versionId(), section.state());
+            case StreamEvent.End end -> {
+                return true;
             }
-            if (ramSectionId >= 0) {
-                throw invalid("the RAM section started twice");
-            }
-            if (versionId != MigrationStreamWriter.RAM_SECTION_VERSION) {
-                throw invalid("unsupported RAM section version " + Integer.toUnsignedString(versionId) + " (expected "
-                        + MigrationStreamWriter.RAM_SECTION_VERSION + ")");
-            }
-            ramSectionId = id;
-            ramPart(RamPhase.SETUP, listener);
-            footer(id);
-            return;
         }
-        long length = in.readLong();
-        if (length < 0 || length > maxStateBytes || length > Integer.MAX_VALUE - 8) {
-            throw invalid("section '" + idstr + "' holds " + Long.toUnsignedString(length)
-                    + " bytes, more than the limit of " + maxStateBytes);
-        }
-        byte[] state = new byte[(int) length];
-        in.readFully(state);
-        footer(id);
-        listener.fullSection(idstr, instanceId, versionId, state);
-    }
-
-    private void part(int type, Listener listener) throws IOException {
-        int id = in.readInt();
-        if (ramSectionId < 0 || id != ramSectionId) {
-            throw invalid("unknown section id " + Integer.toUnsignedString(id));
-        }
-        if (ramFinished) {
-            throw invalid("a RAM part arrived after the final one");
-        }
-        boolean last = type == VmStateStream.SECTION_END;
-        ramPart(last ? RamPhase.FINISH : RamPhase.ROUND, listener);
-        footer(id);
-        ramFinished = last;
-    }
-
-    /** One part of the RAM section: words until EOS (QEMU's ram_load loop, RDMA flags only). */
-    private void ramPart(RamPhase phase, Listener listener) throws IOException {
-        boolean first = true;
-        while (true) {
-            long word = in.readLong();
-            long address = word & ~(RamStream.TARGET_PAGE_SIZE - 1L);
-            int flags = (int) (word & (RamStream.TARGET_PAGE_SIZE - 1));
-            switch (flags) {
-                case RamStream.FLAG_MEM_SIZE -> {
-                    if (phase != RamPhase.SETUP || !first) {
-                        throw invalid("MEM_SIZE outside the start of the RAM setup part");
-                    }
-                    listener.ramBlockList(readBlockList(address));
-                }
-                case RamStream.FLAG_HOOK -> {
-                    if (phase == RamPhase.SETUP && first) {
-                        throw invalid("the RAM setup part must begin with MEM_SIZE");
-                    }
-                    listener.ramHook(phase);
-                }
-                case RamStream.FLAG_EOS -> {
-                    if (phase == RamPhase.SETUP && first) {
-                        throw invalid("the RAM setup part must begin with MEM_SIZE");
-                    }
-                    return;
-                }
-                default -> throw invalid(String.format(
-                        "unexpected RAM flags 0x%x in an RDMA migration stream (only MEM_SIZE, HOOK and EOS)", flags));
-            }
-            first = false;
-        }
-    }
-
-    private List<BlockListEntry> readBlockList(long total) throws IOException {
-        List<BlockListEntry> blocks = new ArrayList<>();
-        long remaining = total;
-        while (remaining > 0) {
-            String name = readName();
-            long usedLength = in.readLong();
-            if (usedLength <= 0 || usedLength > remaining) {
-                throw invalid("RAM block '" + name + "' has used length " + Long.toUnsignedString(usedLength)
-                        + ", which does not fit the announced total of " + total + " bytes");
-            }
-            blocks.add(new BlockListEntry(name, usedLength));
-            remaining -= usedLength;
-        }
-        return blocks;
-    }
-
-    private String readName() throws IOException {
-        int length = in.readUnsignedByte();
-        if (length == 0) {
-            throw invalid("empty name in the migration stream");
-        }
-        byte[] bytes = new byte[length];
-        in.readFully(bytes);
-        try {
-            String name = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-            if (name.indexOf('\0') >= 0) {
-                throw invalid("name with a NUL character in the migration stream");
-            }
-            return name;
-        } catch (CharacterCodingException e) {
-            throw invalid("name in the migration stream is not valid UTF-8");
-        }
-    }
-
-    private void footer(int id) throws IOException {
-        int marker = in.readUnsignedByte();
-        if (marker != VmStateStream.SECTION_FOOTER) {
-            throw invalid(String.format("missing footer of section %d: read 0x%02x instead of 0x7e", id, marker));
-        }
-        int footerId = in.readInt();
-        if (footerId != id) {
-            throw invalid("footer of section " + Integer.toUnsignedString(footerId) + " closes section " + id);
-        }
-    }
-
-    private static ProtocolException invalid(String message) {
-        return new ProtocolException(ProtocolError.INVALID_FIELD, message);
+        return false;
     }
 }
