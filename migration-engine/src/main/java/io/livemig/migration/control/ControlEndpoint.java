@@ -20,8 +20,11 @@ import reactor.core.publisher.Mono;
  * {@code errored}): after the first failure every pending and later operation fails with it.
  *
  * <p>A Netty handler: it sits in the pipeline of a connected channel whose outbound {@link ByteBuf}s
- * are SENDs and whose inbound {@code ByteBuf}s are completed receives. All state is confined to the
- * channel's event loop; the public methods hop onto it and return lazy {@link Mono}s.
+ * are SENDs and whose inbound {@code ByteBuf}s are completed receives. When added it puts its codec in
+ * front of itself, a {@link ControlMessageDecoder} (one receive in, one validated {@link ControlMessage}
+ * out) and a {@link ControlMessageEncoder} (one message out, one SEND of exactly its length), so the
+ * endpoint itself only sees and writes messages. All state is confined to the channel's event loop;
+ * the public methods hop onto it and return lazy {@link Mono}s.
  */
 public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
 
@@ -51,7 +54,9 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
 
     private static final TrafficListener SILENT = (type, bytes) -> { };
 
-    private final ControlDecoder decoder;
+    private static final ControlMessageEncoder ENCODER = new ControlMessageEncoder();
+
+    private final ControlMessageDecoder decoder;
     private volatile TrafficListener sentListener = SILENT;
     private volatile TrafficListener receivedListener = SILENT;
     private final Deque<PendingSend> sendQueue = new ArrayDeque<>();
@@ -63,28 +68,21 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
     private boolean errorSent;
 
     ControlEndpoint(ControlDecoder decoder) {
-        this.decoder = decoder;
+        this.decoder = new ControlMessageDecoder(decoder);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        ctx.pipeline().addBefore(ctx.name(), null, decoder);
+        ctx.pipeline().addBefore(ctx.name(), null, ENCODER);
     }
 
     @Override
     public final void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof ByteBuf received)) {
+        if (!(msg instanceof ControlMessage message)) {
             ctx.fireChannelRead(msg);
             return;
-        }
-        ControlMessage message;
-        try {
-            message = decoder.decode(received);
-        } catch (ProtocolException e) {
-            fail(e);
-            return;
-        } finally {
-            received.release();
         }
         if (failure != null) {
             message.release();
@@ -114,7 +112,9 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        fail(cause);
+        // A receive the decoder refused arrives as DecoderException(ProtocolException): fail with the latter.
+        ProtocolException protocol = ControlMessageDecoder.protocolCause(cause);
+        fail(protocol != null ? protocol : cause);
     }
 
     /**
@@ -190,14 +190,9 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             PendingSend head = sendQueue.poll();
             acquireCredit(head);
             sendInFlight = true;
-            ByteBuf out = ctx.alloc().buffer(head.message().encodedLength());
             sentListener.message(head.message().type(), head.message().encodedLength());
-            try {
-                head.message().encode(out);
-            } finally {
-                head.message().release();
-            }
-            ctx.writeAndFlush(out).addListener(f -> {
+            // The encoder in front of this handler makes the SEND and releases the message.
+            ctx.writeAndFlush(head.message()).addListener(f -> {
                 sendInFlight = false;
                 if (f.isSuccess()) {
                     head.sent().run();
@@ -246,11 +241,7 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
                 return;
             }
             errorSent = true;
-            ControlMessage error = ControlMessage.error();
-            ByteBuf out = ctx.alloc().buffer(error.encodedLength());
-            error.encode(out);
-            error.release();
-            ctx.writeAndFlush(out).addListener(f -> sink.success());
+            ctx.writeAndFlush(ControlMessage.error()).addListener(f -> sink.success());
         }));
     }
 
