@@ -33,7 +33,7 @@ class QmpServerTest {
 
     /** QEMU's error answer. */
     static String error(String errorClass, String desc) {
-        return "{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": " + JsonWriter.write(desc) + "}}";
+        return "{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": " + QmpJson.write(QmpJson.text(desc)) + "}}";
     }
 
     private MonitorClient negotiated(MonitorServer on) throws Exception {
@@ -141,7 +141,7 @@ class QmpServerTest {
     void answersBadRequestsWithQemusClassAndText(String request, String errorClass, String desc) throws Exception {
         try (MonitorClient client = negotiated(server)) {
             assertThat(client.execute(request)).isEqualTo("{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": "
-                    + JsonWriter.write(desc) + "}}");
+                    + QmpJson.write(QmpJson.text(desc)) + "}}");
             // The session goes on after an error.
             assertThat(client.execute("{\"execute\": \"query-migrate\"}")).isEqualTo(OK);
         }
