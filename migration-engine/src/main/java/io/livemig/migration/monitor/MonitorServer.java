@@ -9,9 +9,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.ChannelGroupFuture;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.DuplexChannelConfig;
 import io.netty.channel.socket.nio.NioServerDomainSocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.EventExecutor;
@@ -109,11 +109,6 @@ public final class MonitorServer implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel child) {
                         sessions.add(child);
-                        // A client that ends its output after its commands still gets their answers. Set on the
-                        // config: unix channels take no ALLOW_HALF_CLOSURE option, though they support it.
-                        if (child.config() instanceof DuplexChannelConfig duplex) {
-                            duplex.setAllowHalfClosure(true);
-                        }
                         String name = child.localAddress() instanceof InetSocketAddress tcp
                                 ? MonitorAddress.hostPort("tcp", tcp) : where;
                         protocol.initialize(child.pipeline(), target, name);
@@ -213,19 +208,24 @@ public final class MonitorServer implements AutoCloseable {
             return;
         }
         ChannelFuture serverClosed = server.close();
-        var sessionsClosed = sessions.close();
+        ChannelGroupFuture sessionsClosed = sessions.close();
         if (socketFile != null) {
             // The name goes at once; the listening socket behind it is closed by the loop.
             socketFile.close();
         }
-        var terminated = ownsGroup ? group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS) : null;
+        if (ownsGroup) {
+            // Shut the loop down only once the closes ran: a loop that shuts down closes its channels at once,
+            // ahead of the writes still queued for them (the answer to a quit that closes this server, say).
+            sessionsClosed.addListener(sessionsDone -> serverClosed.addListener(serverDone ->
+                    group.shutdownGracefully(0, CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS)));
+        }
         if (onOwnLoop()) {
             return;
         }
         serverClosed.awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         sessionsClosed.awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        if (terminated != null) {
-            terminated.awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS * 2, TimeUnit.SECONDS);
+        if (ownsGroup) {
+            group.terminationFuture().awaitUninterruptibly(CLOSE_TIMEOUT_SECONDS * 2, TimeUnit.SECONDS);
         }
     }
 

@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.DecoderException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,22 +17,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * controllers, and HMP's {@code migrate} waits for the migration to end), so each runs on this session's own
  * virtual thread, one after another in the order the requests arrived; the event loop never waits for one.
  *
+ * <p>While commands are queued or running the session reads nothing more from the client: it reads a batch,
+ * answers it, then reads again, as the blocking server it replaces did. Nothing queues up without bound for a
+ * client that sends faster than its commands run, and the end of the client's input is seen only after every
+ * command before it was answered. That is what lets a script pipe commands in and end its output before the
+ * answers came ({@code printf 'info migrate\n' | socat - unix:...}): Netty's NIO unix channel closes at end of
+ * input (it does not honour half-closure in 4.2), and TCP is served the same way.
+ *
  * <p>The session ends when its channel closes, whoever closes it (the client, {@code quit}, a framing error,
  * the server): commands still queued are dropped then, and one already running finishes and answers nobody.
  * It is not interrupted, because an interrupt inside a controller call could break the migration rather than
- * the wait. A client that half-closes (sends its commands, then ends its output) still gets every answer
- * before the session closes, as it did from the blocking server.
- *
- * <p>A client that sends faster than its commands run is paused: reading stops while
- * {@value #MAX_QUEUED} commands wait, and resumes once the queue drains below that.
+ * the wait.
  */
 abstract class MonitorSession extends ChannelInboundHandlerAdapter {
 
-    /** Queued commands at which the session stops reading from the client. */
-    static final int MAX_QUEUED = 64;
-
     private final ExecutorService commands;
-    /** Commands submitted and not yet finished; changed by the loop (up) and the command thread (down). */
+    /** Commands submitted and not yet finished: the loop counts up, the command thread down. */
     private final AtomicInteger queued = new AtomicInteger();
     private volatile Channel channel;
     private volatile boolean ended;
@@ -61,16 +60,6 @@ abstract class MonitorSession extends ChannelInboundHandlerAdapter {
         // Queued tasks still run after shutdown(), but each checks `ended` first and does nothing.
         commands.shutdown();
         ended();
-    }
-
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-        if (event instanceof ChannelInputShutdownEvent) {
-            // End of the client's input: answer what it sent, then close (the server allows half-closure).
-            submit(this::closeAfterWrites);
-        } else {
-            ctx.fireUserEventTriggered(event);
-        }
     }
 
     @Override
@@ -113,7 +102,7 @@ abstract class MonitorSession extends ChannelInboundHandlerAdapter {
      * @param command the command, which answers with {@link #send}
      */
     final void submit(Runnable command) {
-        if (queued.incrementAndGet() >= MAX_QUEUED) {
+        if (queued.incrementAndGet() == 1) {
             updateReading();
         }
         try {
@@ -123,9 +112,8 @@ abstract class MonitorSession extends ChannelInboundHandlerAdapter {
                         command.run();
                     }
                 } finally {
-                    if (queued.decrementAndGet() == MAX_QUEUED - 1) {
-                        // autoRead is decided on the loop only, from the count as it is then: no lost wake-up.
-                        channel.eventLoop().execute(this::updateReading);
+                    if (queued.decrementAndGet() == 0 && !ended) {
+                        resumeReading();
                     }
                 }
             });
@@ -143,23 +131,39 @@ abstract class MonitorSession extends ChannelInboundHandlerAdapter {
         updateReading();
     }
 
+    private void resumeReading() {
+        try {
+            // autoRead is decided on the loop only, from the count as it is then: no lost wake-up. Queued after
+            // this command's writes, so they reach the socket before anything more is read.
+            channel.eventLoop().execute(this::updateReading);
+        } catch (RejectedExecutionException e) {
+            // The loop is gone (the server closed): there is nothing left to read.
+        }
+    }
+
     private void updateReading() {
-        channel.config().setAutoRead(!readingStopped && queued.get() < MAX_QUEUED);
+        channel.config().setAutoRead(!readingStopped && queued.get() == 0);
     }
 
     /**
      * Writes and flushes one message, from any thread; Netty keeps the writes of one thread in order and
-     * never blocks the caller. After the session ended the write fails quietly.
+     * never blocks the caller. Dropped once the session ended.
      *
      * @param message a string (the pipeline encodes it as UTF-8)
      */
     final void send(Object message) {
-        channel.writeAndFlush(message);
+        if (!ended) {
+            channel.writeAndFlush(message);
+        }
     }
 
     /** Closes the session once everything written before has reached the socket. */
     final void closeAfterWrites() {
-        // An empty buffer completes after the writes queued before it, so closing on it loses no answer.
-        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        // Once ended, the loop may be gone too (quit closing the whole server), and a listener on a promise
+        // of a terminated loop cannot be notified.
+        if (!ended && !channel.eventLoop().isShuttingDown()) {
+            // An empty buffer completes after the writes queued before it, so closing on it loses no answer.
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
     }
 }

@@ -110,6 +110,10 @@ final class QmpSession extends MonitorSession {
 
     @Override
     void framingError(DecoderException error) {
+        if (framingLost) {
+            // The rest of an over-long request, read before reading stopped: already answered.
+            return;
+        }
         String desc;
         if (error instanceof TooLongFrameException) {
             desc = TOO_LONG;

@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -99,6 +100,11 @@ final class MonitorClient implements AutoCloseable {
             throw new AssertionError("no answer");
         }
         return line;
+    }
+
+    /** The next non-event line if one arrives within the wait, else null. */
+    String pollRaw(Duration wait) throws InterruptedException {
+        return answers.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The next QMP answer, checked to end with CRLF as QEMU's, without it. */
