@@ -141,7 +141,8 @@ public final class MonitorServer implements AutoCloseable {
      *
      * @param address {@code unix:PATH} or {@code tcp:HOST:PORT}
      * @param target what the commands act on
-     * @param group a group of NIO event loops ({@link NioIoHandler}); not owned, left running at close
+     * @param group a group of NIO event loops ({@link NioIoHandler}); not owned, left running at close; not
+     *        to be called from one of its loops, as starting waits for the bind
      * @return the running server
      * @throws IllegalArgumentException for a malformed address
      * @throws java.io.UncheckedIOException if it cannot listen
@@ -169,7 +170,8 @@ public final class MonitorServer implements AutoCloseable {
      *
      * @param address {@code unix:PATH} or {@code tcp:HOST:PORT}
      * @param target what the commands act on
-     * @param group a group of NIO event loops ({@link NioIoHandler}); not owned, left running at close
+     * @param group a group of NIO event loops ({@link NioIoHandler}); not owned, left running at close; not
+     *        to be called from one of its loops, as starting waits for the bind
      * @return the running server
      * @throws IllegalArgumentException for a malformed address
      * @throws java.io.UncheckedIOException if it cannot listen

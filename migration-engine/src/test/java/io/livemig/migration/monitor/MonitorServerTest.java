@@ -4,6 +4,7 @@ import static java.nio.file.attribute.PosixFilePermission.OWNER_READ;
 import static java.nio.file.attribute.PosixFilePermission.OWNER_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -103,6 +104,22 @@ class MonitorServerTest {
         }
         assertThat(path).doesNotExist();
         assertThat(files()).isEmpty();
+    }
+
+    @Test
+    void aSocketPathNearTheLengthLimitIsBoundInPlaceStillOwnerOnly() throws Exception {
+        // A parent this long leaves room for a short socket name but not for the private staging directory.
+        Path parent = dir.resolve("d".repeat(Math.max(1, 100 - dir.toString().length())));
+        Files.createDirectory(parent);
+        Path path = parent.resolve("q");
+        assumeTrue(path.toString().length() <= 107, "the temporary directory's path is too long to test this");
+        MonitorServer server = MonitorServer.qmp("unix:" + path, pair.sourceTarget);
+        try (server; MonitorClient client = new MonitorClient(server.address())) {
+            assertThat(client.next()).isEqualTo(QmpServerTest.GREETING);
+            assertThat(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS))
+                    .containsExactlyInAnyOrder(OWNER_READ, OWNER_WRITE);
+        }
+        assertThat(path).doesNotExist();
     }
 
     @Test
