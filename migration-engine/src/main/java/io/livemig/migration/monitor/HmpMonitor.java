@@ -111,10 +111,22 @@ public final class HmpMonitor {
                 out.println(answer);
             }
             out.flush();
-            if (isQuit(line) && answer.isEmpty()) {
+            if (endsSession(line, answer)) {
                 return;
             }
         }
+    }
+
+    /**
+     * Whether a line and its answer end the session: a {@code quit} that ran (a {@code quit} with a usage error
+     * leaves the session open). Shared by {@link #serve} and the socket sessions.
+     *
+     * @param line the command line
+     * @param answer what {@link #execute} answered to it
+     * @return true when nothing more is read
+     */
+    static boolean endsSession(String line, String answer) {
+        return isQuit(line) && answer.isEmpty();
     }
 
     private String run(HmpCommand command, List<String> args) {

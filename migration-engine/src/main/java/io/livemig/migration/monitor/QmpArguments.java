@@ -1,6 +1,9 @@
 package io.livemig.migration.monitor;
 
-import java.util.List;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import java.util.Set;
 
@@ -11,54 +14,61 @@ import java.util.Set;
  */
 final class QmpArguments {
 
-    private final Map<String, Object> members;
+    private final ObjectNode members;
 
-    QmpArguments(Map<String, Object> members) {
+    QmpArguments(ObjectNode members) {
         this.members = members;
     }
 
     /** Refuses members other than {@code allowed}. */
     QmpArguments only(Set<String> allowed) {
-        for (String name : members.keySet()) {
-            if (!allowed.contains(name)) {
-                throw QmpError.generic("Parameter '" + name + "' is unexpected");
+        for (Map.Entry<String, JsonNode> member : members.properties()) {
+            if (!allowed.contains(member.getKey())) {
+                throw QmpError.generic("Parameter '" + member.getKey() + "' is unexpected");
             }
         }
         return this;
     }
 
     boolean has(String name) {
-        return members.containsKey(name);
+        return members.has(name);
     }
 
-    Map<String, Object> members() {
-        return members;
+    /** The members in the order the client sent them. */
+    Set<Map.Entry<String, JsonNode>> members() {
+        return members.properties();
     }
 
     String string(String name) {
-        return expect(name, required(name), String.class, "string");
+        return expect(name, required(name), JsonNodeType.STRING, "string").textValue();
     }
 
     boolean optionalBoolean(String name, boolean otherwise) {
-        return has(name) ? expect(name, members.get(name), Boolean.class, "boolean") : otherwise;
+        return has(name) ? expect(name, members.get(name), JsonNodeType.BOOLEAN, "boolean").booleanValue()
+                : otherwise;
     }
 
-    List<?> list(String name) {
-        return expect(name, required(name), List.class, "array");
+    ArrayNode list(String name) {
+        return (ArrayNode) expect(name, required(name), JsonNodeType.ARRAY, "array");
     }
 
-    private Object required(String name) {
-        if (!members.containsKey(name)) {
+    private JsonNode required(String name) {
+        JsonNode value = members.get(name);
+        if (value == null) {
             throw QmpError.generic("Parameter '" + name + "' is missing");
         }
-        return members.get(name);
+        return value;
     }
 
-    /** Checks the type of a value found under {@code name} (a path such as {@code capabilities[0].state}). */
-    static <T> T expect(String name, Object value, Class<T> type, String qapiType) {
-        if (!type.isInstance(value)) {
+    /**
+     * Checks the type of a value found under {@code name} (a path such as {@code capabilities[0].state}).
+     *
+     * @param qapiType the type's name in QEMU's message
+     */
+    static JsonNode expect(String name, JsonNode value, JsonNodeType type, String qapiType) {
+        if (value.getNodeType() != type) {
             throw QmpError.generic("Invalid parameter type for '" + name + "', expected: " + qapiType);
         }
-        return type.cast(value);
+        return value;
     }
 }

@@ -1,11 +1,15 @@
 package io.livemig.migration.monitor;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationStatus;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,8 +18,8 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * The QMP commands after negotiation, each answering the JSON text of its {@code return} value or
- * throwing a {@link QmpError}; the session handles {@code qmp_capabilities} and {@code quit}. Shapes and
+ * The QMP commands after negotiation, each answering its {@code return} value or throwing a
+ * {@link QmpError}; the session handles {@code qmp_capabilities} and {@code quit}. Shapes and
  * texts are QEMU's (qapi/migration.json, migration/migration.c, migration/options.c).
  */
 final class QmpCommands {
@@ -26,12 +30,6 @@ final class QmpCommands {
             "migrate-set-capabilities", "migrate-set-parameters", "migrate", "migrate_cancel", "migrate-incoming",
             "quit");
 
-    /** The {@code version} member of the greeting and {@code query-version}: livemig 0.1.0 as QEMU 0.1.0. */
-    static final String VERSION = "{\"qemu\": {\"micro\": 0, \"minor\": 1, \"major\": 0},"
-            + " \"package\": \"livemig 0.1.0\"}";
-
-    private static final String NOTHING = "{}";
-
     private final MigrationTarget target;
 
     QmpCommands(MigrationTarget target) {
@@ -39,16 +37,38 @@ final class QmpCommands {
     }
 
     /**
+     * The {@code version} member of the greeting and {@code query-version}: livemig 0.1.0 as QEMU 0.1.0. A new
+     * node each time, as nodes are mutable.
+     *
+     * @return {@code {"qemu": {"micro": 0, "minor": 1, "major": 0}, "package": "livemig 0.1.0"}}
+     */
+    static ObjectNode version() {
+        ObjectNode version = QmpJson.object();
+        version.putObject("qemu").put("micro", 0).put("minor", 1).put("major", 0);
+        version.put("package", "livemig 0.1.0");
+        return version;
+    }
+
+    /**
+     * The empty {@code return} of commands that answer nothing.
+     *
+     * @return {@code {}}
+     */
+    static ObjectNode nothing() {
+        return QmpJson.object();
+    }
+
+    /**
      * Runs one command.
      *
-     * @return the {@code return} value as JSON
+     * @return the {@code return} value
      * @throws QmpError with QEMU's class and text
      */
-    String execute(String command, QmpArguments args) {
+    JsonNode execute(String command, QmpArguments args) {
         try {
             return switch (command) {
                 case "query-commands" -> none(args, this::queryCommands);
-                case "query-version" -> none(args, () -> VERSION);
+                case "query-version" -> none(args, QmpCommands::version);
                 case "query-status" -> none(args, this::queryStatus);
                 case "query-migrate" -> none(args, this::queryMigrate);
                 case "query-migrate-capabilities" -> none(args, this::queryCapabilities);
@@ -58,7 +78,7 @@ final class QmpCommands {
                 case "migrate" -> migrate(args);
                 case "migrate_cancel" -> none(args, () -> {
                     target.cancel();
-                    return NOTHING;
+                    return nothing();
                 });
                 case "migrate-incoming" -> incoming(args);
                 default -> throw new QmpError(QmpError.COMMAND_NOT_FOUND, "The command " + command
@@ -72,17 +92,17 @@ final class QmpCommands {
         }
     }
 
-    private static String none(QmpArguments args, Supplier<String> command) {
+    private static JsonNode none(QmpArguments args, Supplier<JsonNode> command) {
         args.only(Set.of());
         return command.get();
     }
 
-    private String queryCommands() {
-        List<Object> commands = new ArrayList<>();
+    private JsonNode queryCommands() {
+        ArrayNode commands = JsonNodeFactory.instance.arrayNode();
         for (String name : NAMES) {
-            commands.add(Map.of("name", name));
+            commands.addObject().put("name", name);
         }
-        return JsonWriter.write(commands);
+        return commands;
     }
 
     /**
@@ -90,7 +110,7 @@ final class QmpCommands {
      * and stays stopped once the destination took over; the destination is {@code inmigrate} until the
      * migration completed.
      */
-    private String queryStatus() {
+    private JsonNode queryStatus() {
         MigrationStatus status = target.info().status();
         String state;
         if (target.role() == MigrationTarget.Role.DESTINATION) {
@@ -102,67 +122,77 @@ final class QmpCommands {
         } else {
             state = "running";
         }
-        return "{\"status\": " + JsonWriter.write(state) + ", \"singlestep\": false, \"running\": "
-                + state.equals("running") + "}";
+        ObjectNode answer = QmpJson.object();
+        answer.put("status", state);
+        answer.put("singlestep", false);
+        answer.put("running", state.equals("running"));
+        return answer;
     }
 
-    /** {@code query-migrate}, with QEMU's {@code socket-address} while an incoming migration listens. */
-    private String queryMigrate() {
+    /**
+     * {@code query-migrate}, with QEMU's {@code socket-address} while an incoming migration listens. The engine
+     * renders the snapshot itself ({@link io.livemig.migration.status.MigrationInfo#toQmpJson()}, numbers printed
+     * as QEMU prints them); it travels verbatim, with the socket address spliced in as its last member.
+     */
+    private JsonNode queryMigrate() {
         String info = target.info().toQmpJson();
         Optional<InetSocketAddress> listening = target.incomingAddress();
         if (listening.isEmpty()) {
-            return info;
+            return QmpJson.raw(info);
         }
         InetSocketAddress address = listening.get();
-        Map<String, Object> socket = new LinkedHashMap<>();
+        ArrayNode sockets = JsonNodeFactory.instance.arrayNode();
+        ObjectNode socket = sockets.addObject();
         socket.put("port", Integer.toString(address.getPort()));
         socket.put("ipv6", address.getHostString().indexOf(':') >= 0);
         socket.put("host", address.getHostString());
         socket.put("type", "inet");
-        String member = "\"socket-address\": " + JsonWriter.write(List.of(socket));
-        return info.equals(NOTHING) ? "{" + member + "}" : info.substring(0, info.length() - 1) + ", " + member + "}";
+        String member = "\"socket-address\": " + QmpJson.write(sockets);
+        return QmpJson.raw(info.equals("{}") ? "{" + member + "}"
+                : info.substring(0, info.length() - 1) + ", " + member + "}");
     }
 
-    private String queryCapabilities() {
-        List<Object> list = new ArrayList<>();
+    private JsonNode queryCapabilities() {
+        ArrayNode list = JsonNodeFactory.instance.arrayNode();
         for (MigrationCapability capability : MigrationCapability.values()) {
-            Map<String, Object> status = new LinkedHashMap<>();
-            status.put("capability", capability.qmpName());
-            status.put("state", target.capabilities().isOn(capability));
-            list.add(status);
+            list.addObject().put("capability", capability.qmpName())
+                    .put("state", target.capabilities().isOn(capability));
         }
-        return JsonWriter.write(list);
+        return list;
     }
 
-    private String queryParameters() {
+    private JsonNode queryParameters() {
         MigrationParameters parameters = target.parameters();
-        Map<String, Object> members = new LinkedHashMap<>();
+        ObjectNode members = QmpJson.object();
         for (MigrationParameter parameter : MigrationParameter.values()) {
             members.put(parameter.qmpName(), parameter.get(parameters));
         }
-        return JsonWriter.write(members);
+        return members;
     }
 
     /** All or nothing, as QEMU checks the whole list before applying any of it. */
-    private String setCapabilities(QmpArguments args) {
-        List<?> list = args.only(Set.of("capabilities")).list("capabilities");
+    private JsonNode setCapabilities(QmpArguments args) {
+        ArrayNode list = args.only(Set.of("capabilities")).list("capabilities");
         Map<MigrationCapability, Boolean> changes = new LinkedHashMap<>();
         for (int i = 0; i < list.size(); i++) {
             String path = "capabilities[" + i + "]";
-            Map<?, ?> item = QmpArguments.expect(path, list.get(i), Map.class, "object");
-            for (Object key : item.keySet()) {
+            JsonNode item = QmpArguments.expect(path, list.get(i), JsonNodeType.OBJECT, "object");
+            for (Map.Entry<String, JsonNode> member : item.properties()) {
+                String key = member.getKey();
                 if (!key.equals("capability") && !key.equals("state")) {
                     throw QmpError.generic("Parameter '" + path + "." + key + "' is unexpected");
                 }
             }
-            if (!item.containsKey("capability")) {
+            if (!item.has("capability")) {
                 throw QmpError.generic("Parameter '" + path + ".capability' is missing");
             }
-            if (!item.containsKey("state")) {
+            if (!item.has("state")) {
                 throw QmpError.generic("Parameter '" + path + ".state' is missing");
             }
-            String name = QmpArguments.expect(path + ".capability", item.get("capability"), String.class, "string");
-            boolean state = QmpArguments.expect(path + ".state", item.get("state"), Boolean.class, "boolean");
+            String name = QmpArguments.expect(path + ".capability", item.get("capability"), JsonNodeType.STRING,
+                    "string").textValue();
+            boolean state = QmpArguments.expect(path + ".state", item.get("state"), JsonNodeType.BOOLEAN, "boolean")
+                    .booleanValue();
             MigrationCapability capability;
             try {
                 capability = MigrationCapability.fromQmpName(name);
@@ -172,13 +202,13 @@ final class QmpCommands {
             changes.put(capability, state);
         }
         changes.forEach(target::setCapability);
-        return NOTHING;
+        return nothing();
     }
 
     /** QMP takes plain integers in QMP's units (bytes/s, ms, percent); the range checks are QEMU's. */
-    private String setParameters(QmpArguments args) {
+    private JsonNode setParameters(QmpArguments args) {
         MigrationParameters next = target.parameters();
-        for (Map.Entry<String, Object> member : args.members().entrySet()) {
+        for (Map.Entry<String, JsonNode> member : args.members()) {
             MigrationParameter parameter;
             try {
                 parameter = MigrationParameter.fromQmpName(member.getKey());
@@ -188,30 +218,32 @@ final class QmpCommands {
             next = parameter.with(next, integer(parameter, member.getValue()));
         }
         target.setParameters(next);
-        return NOTHING;
+        return nothing();
     }
 
-    private static long integer(MigrationParameter parameter, Object value) {
+    /** Any JSON number passes the type check; fractions, negatives and integers beyond int64 fail the range. */
+    private static long integer(MigrationParameter parameter, JsonNode value) {
         String name = parameter.qmpName();
-        Number number = QmpArguments.expect(name, value, Number.class, "integer");
+        QmpArguments.expect(name, value, JsonNodeType.NUMBER, "integer");
         String type = parameter.isUint8() ? "uint8" : "size";
-        if (!(number instanceof Long l) || l < 0 || (parameter.isUint8() && l > 255)) {
+        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.longValue() < 0
+                || (parameter.isUint8() && value.longValue() > 255)) {
             throw QmpError.generic("Parameter '" + name + "' expects " + type);
         }
-        return l;
+        return value.longValue();
     }
 
-    private String migrate(QmpArguments args) {
+    private JsonNode migrate(QmpArguments args) {
         // QEMU's migrate runs detached from QMP whatever "detach" says.
         args.only(Set.of("uri", "detach"));
         args.optionalBoolean("detach", true);
         target.migrate(MigrationUri.parse(args.string("uri")));
-        return NOTHING;
+        return nothing();
     }
 
-    private String incoming(QmpArguments args) {
+    private JsonNode incoming(QmpArguments args) {
         args.only(Set.of("uri"));
         target.incoming(MigrationUri.parse(args.string("uri")));
-        return NOTHING;
+        return nothing();
     }
 }

@@ -1,5 +1,8 @@
 package io.livemig.migration.monitor;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * A QMP command failed: answered as {@code {"error": {"class": CLASS, "desc": DESC}}}.
  */
@@ -27,10 +30,20 @@ final class QmpError extends RuntimeException {
         return errorClass;
     }
 
-    /** The answer's JSON, with the request's id when it had one. */
-    String toJson(boolean hasId, Object id) {
-        String error = "{\"error\": {\"class\": " + JsonWriter.write(errorClass) + ", \"desc\": "
-                + JsonWriter.write(getMessage()) + "}";
-        return error + (hasId ? ", \"id\": " + JsonWriter.write(id) : "") + "}";
+    /**
+     * The answer, with the request's id when it had one.
+     *
+     * @param id the request's {@code id} as sent (JSON null included), or Java null when it had none
+     * @return the answer object
+     */
+    ObjectNode toJson(JsonNode id) {
+        ObjectNode answer = QmpJson.object();
+        ObjectNode error = answer.putObject("error");
+        error.put("class", errorClass);
+        error.put("desc", getMessage());
+        if (id != null) {
+            answer.set("id", id);
+        }
+        return answer;
     }
 }

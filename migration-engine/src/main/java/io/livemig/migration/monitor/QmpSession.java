@@ -1,148 +1,189 @@
 package io.livemig.migration.monitor;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.livemig.migration.status.MigrationInfo;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.io.Reader;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.json.JsonObjectDecoder;
+import io.netty.handler.codec.string.StringEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.channels.SocketChannel;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.Disposable;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A QMP client on a socket (QEMU's docs/interop/qmp-spec.rst): the greeting, capabilities negotiation,
  * then commands answered in order, and a {@code MIGRATION} event at every status change of the target.
- * Answers and events come from different threads; {@link #send} serializes them. Events travel through a
- * queue of their own so that a client that stops reading never stalls the migration that emits them.
+ *
+ * <p>Requests are a stream of JSON objects, not of lines: {@link JsonObjectDecoder} cuts them out by counting
+ * braces (one may span reads, one read may hold several), Jackson parses each, and a malformed one is answered
+ * with QEMU's {@code JSON parse error, ...} while the session goes on. Two inputs end the session after their
+ * answer instead, because a brace-counting framer cannot find the next request after them: a request over
+ * {@value #MAX_REQUEST_BYTES} bytes ({@code JSON token size limit exceeded}) and a byte that cannot start an
+ * object or array between requests ({@code JSON parse error, stray 'x'}). QEMU's own lexer resynchronizes and
+ * goes on. The framer also knows only double-quoted strings: a brace inside a single-quoted string (which
+ * QEMU and the parser accept) miscounts.
  */
-final class QmpSession implements MonitorSession {
+final class QmpSession extends MonitorSession {
 
-    /** QEMU's greeting with livemig's version; no QMP capabilities (no out-of-band execution). */
-    static final String GREETING = "{\"QMP\": {\"version\": " + QmpCommands.VERSION + ", \"capabilities\": []}}";
+    /** The largest request, in bytes. */
+    static final int MAX_REQUEST_BYTES = 1 << 20;
+
+    /** QEMU's answer to a request over its limit (qobject/json-streamer.c). */
+    static final String TOO_LONG = "JSON token size limit exceeded";
 
     private static final Set<String> REQUEST_MEMBERS = Set.of("execute", "arguments", "id");
-    private static final int MAX_REQUEST_CHARS = 1 << 20;
 
-    private final SocketChannel channel;
     private final MigrationTarget target;
     private final QmpCommands commands;
-    private final OutputStream out;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean negotiated;
+    /** Touched only by the session's command thread. */
+    private boolean negotiated;
     private volatile Disposable events;
+    /** Event loop only: framing was lost and anything still decoded is dropped. */
+    private boolean framingLost;
 
-    QmpSession(SocketChannel channel, MigrationTarget target) {
-        this.channel = channel;
+    private QmpSession(MigrationTarget target, String threadName) {
+        super(threadName);
         this.target = target;
         this.commands = new QmpCommands(target);
-        this.out = ChannelStreams.output(channel);
-    }
-
-    @Override
-    public void run() {
-        try {
-            send(GREETING);
-            Reader in = new InputStreamReader(ChannelStreams.input(channel), StandardCharsets.UTF_8);
-            // Requests are a stream of JSON values, not lines: one may span reads, one read may hold several.
-            StringBuilder pending = new StringBuilder();
-            char[] chunk = new char[8192];
-            int n;
-            while (!closed.get() && (n = in.read(chunk)) >= 0) {
-                pending.append(chunk, 0, n);
-                if (!drain(pending)) {
-                    return;
-                }
-            }
-        } catch (IOException e) {
-            // The client went away or the server closed the session.
-        } finally {
-            close();
-        }
     }
 
     /**
-     * Handles every complete request in {@code pending}, leaving an incomplete one for more input.
+     * Sets up a new connection's pipeline.
      *
-     * @return false once the session should end ({@code quit})
+     * @param pipeline the connection's pipeline
+     * @param target what the commands act on
+     * @param name names the session's thread
      */
-    private boolean drain(StringBuilder pending) throws IOException {
-        while (true) {
-            JsonReader.Parsed parsed;
+    static void initialize(ChannelPipeline pipeline, MigrationTarget target, String name) {
+        pipeline.addLast("objects", new Framer())
+                .addLast("encoder", new StringEncoder(StandardCharsets.UTF_8))
+                .addLast("session", new QmpSession(target, "livemig-qmp-session " + name));
+    }
+
+    /**
+     * QEMU's greeting with livemig's version; no QMP capabilities (no out-of-band execution).
+     *
+     * @return {@code {"QMP": {"version": ..., "capabilities": []}}}
+     */
+    static ObjectNode greeting() {
+        ObjectNode greeting = QmpJson.object();
+        ObjectNode qmp = greeting.putObject("QMP");
+        qmp.set("version", QmpCommands.version());
+        qmp.putArray("capabilities");
+        return greeting;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        sendJson(greeting());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf frame = (ByteBuf) msg;
+        try {
+            if (framingLost) {
+                return;
+            }
+            // Parsed here, on the loop: at most 1 MiB of text, and the command thread gets a plain tree.
+            JsonNode request;
             try {
-                parsed = JsonReader.next(pending, 0);
-            } catch (JsonReader.JsonException e) {
-                if (e.incomplete() && pending.length() < MAX_REQUEST_CHARS) {
-                    return true;
-                }
-                // QEMU's parser drops the bad input and reports it; the next read starts afresh.
-                pending.setLength(0);
-                send(QmpError.generic(e.getMessage()).toJson(false, null));
-                return true;
+                request = QmpJson.parse(frame);
+            } catch (QmpError malformed) {
+                submit(() -> sendJson(malformed.toJson(null)));
+                return;
             }
-            if (parsed == null) {
-                pending.setLength(0);
-                return true;
-            }
-            pending.delete(0, parsed.end());
-            if (!handle(parsed.value())) {
-                return false;
-            }
+            submit(() -> handle(request));
+        } finally {
+            frame.release();
         }
     }
 
-    /** Answers one request; false after {@code quit}. */
-    private boolean handle(Object request) throws IOException {
-        boolean hasId = request instanceof Map<?, ?> m && m.containsKey("id");
-        Object id = hasId ? ((Map<?, ?>) request).get("id") : null;
-        String command = null;
+    @Override
+    void framingError(DecoderException error) {
+        if (framingLost) {
+            // The rest of an over-long request, read before reading stopped: already answered.
+            return;
+        }
+        String desc;
+        if (error instanceof TooLongFrameException) {
+            desc = TOO_LONG;
+        } else if (error instanceof StrayInput stray) {
+            desc = "JSON parse error, stray '" + stray.text() + "'";
+        } else {
+            super.framingError(error);
+            return;
+        }
+        framingLost = true;
+        stopReading();
+        submit(() -> {
+            sendJson(QmpError.generic(desc).toJson(null));
+            closeAfterWrites();
+        });
+    }
+
+    /** Answers one request, on the session's thread. */
+    private void handle(JsonNode request) {
+        JsonNode id = request.isObject() ? request.get("id") : null;
+        String command;
         try {
-            Map<String, Object> arguments = checkRequest(request);
-            command = (String) ((Map<?, ?>) request).get("execute");
-            String result = dispatch(command, new QmpArguments(arguments));
-            send("{\"return\": " + result + (hasId ? ", \"id\": " + JsonWriter.write(id) : "") + "}");
+            ObjectNode arguments = checkRequest(request);
+            command = request.get("execute").textValue();
+            JsonNode result = dispatch(command, new QmpArguments(arguments));
+            ObjectNode answer = QmpJson.object();
+            answer.set("return", result);
+            if (id != null) {
+                answer.set("id", id);
+            }
+            sendJson(answer);
         } catch (QmpError e) {
-            send(e.toJson(hasId, id));
-            return true;
+            sendJson(e.toJson(id));
+            return;
         }
-        if ("quit".equals(command)) {
-            send(event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}"));
+        if (command.equals("qmp_capabilities")) {
+            // After the answer, so that no event can precede it.
+            startEvents();
+        } else if (command.equals("quit")) {
+            ObjectNode data = QmpJson.object().put("guest", false).put("reason", "host-qmp-quit");
+            sendJson(event("SHUTDOWN", data));
             target.quit();
-            return false;
+            closeAfterWrites();
         }
-        return true;
     }
 
     /** QEMU's {@code qmp_dispatch} checks of the request object itself. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> checkRequest(Object request) {
-        if (!(request instanceof Map<?, ?> map)) {
+    private static ObjectNode checkRequest(JsonNode request) {
+        if (!request.isObject()) {
             throw QmpError.generic("QMP input must be a JSON object");
         }
-        for (Object key : map.keySet()) {
-            if (!REQUEST_MEMBERS.contains(key)) {
-                throw QmpError.generic("QMP input member '" + key + "' is unexpected");
+        for (Map.Entry<String, JsonNode> member : request.properties()) {
+            if (!REQUEST_MEMBERS.contains(member.getKey())) {
+                throw QmpError.generic("QMP input member '" + member.getKey() + "' is unexpected");
             }
         }
-        if (!map.containsKey("execute")) {
+        if (!request.has("execute")) {
             throw QmpError.generic("QMP input lacks member 'execute'");
         }
-        if (!(map.get("execute") instanceof String)) {
+        if (!request.get("execute").isTextual()) {
             throw QmpError.generic("QMP input member 'execute' must be a string");
         }
-        Object arguments = map.containsKey("arguments") ? map.get("arguments") : Map.of();
-        if (!(arguments instanceof Map<?, ?>)) {
+        JsonNode arguments = request.has("arguments") ? request.get("arguments") : QmpJson.object();
+        if (!arguments.isObject()) {
             throw QmpError.generic("QMP input member 'arguments' must be an object");
         }
-        return (Map<String, Object>) arguments;
+        return (ObjectNode) arguments;
     }
 
-    private String dispatch(String command, QmpArguments args) {
+    private JsonNode dispatch(String command, QmpArguments args) {
         if (command.equals("qmp_capabilities")) {
             return negotiate(args);
         }
@@ -152,70 +193,110 @@ final class QmpSession implements MonitorSession {
         }
         if (command.equals("quit")) {
             args.only(Set.of());
-            return "{}";
+            return QmpCommands.nothing();
         }
         return commands.execute(command, args);
     }
 
-    private String negotiate(QmpArguments args) {
+    private JsonNode negotiate(QmpArguments args) {
         if (negotiated) {
             throw new QmpError(QmpError.COMMAND_NOT_FOUND,
                     "Capabilities negotiation is already complete, command ignored");
         }
         args.only(Set.of("enable"));
         if (args.has("enable")) {
-            List<?> enable = args.list("enable");
+            ArrayNode enable = args.list("enable");
             if (!enable.isEmpty()) {
-                throw QmpError.generic("Capability '" + enable.getFirst() + "' not available");
+                JsonNode first = enable.get(0);
+                throw QmpError.generic("Capability '" + (first.isTextual() ? first.textValue() : QmpJson.write(first))
+                        + "' not available");
             }
         }
         negotiated = true;
-        events = target.statusChanges()
+        return QmpCommands.nothing();
+    }
+
+    /**
+     * Follows the target's status. Writes never block (Netty queues them), so the event is written on whatever
+     * thread the engine reports the change from; a client that stops reading costs memory, not progress.
+     */
+    private void startEvents() {
+        Disposable subscription = target.statusChanges()
                 .map(MigrationInfo::status)
                 .distinctUntilChanged()
-                .publishOn(Schedulers.boundedElastic())
-                .subscribe(status -> {
-                    try {
-                        send(event("MIGRATION", "{\"status\": " + JsonWriter.write(status.qmpName()) + "}"));
-                    } catch (IOException e) {
-                        close();
-                    }
-                }, error -> { });
-        if (closed.get()) {
-            // close() ran before the subscription existed: it could not dispose of it.
-            events.dispose();
-        }
-        return "{}";
-    }
-
-    /** QEMU's event shape, stamped with the wall clock in seconds and microseconds. */
-    private static String event(String name, String data) {
-        Instant now = Instant.now();
-        return "{\"timestamp\": {\"seconds\": " + now.getEpochSecond() + ", \"microseconds\": "
-                + now.getNano() / 1000 + "}, \"event\": " + JsonWriter.write(name) + ", \"data\": " + data + "}";
-    }
-
-    /** Writes one message; QEMU ends each with CRLF. */
-    private void send(String json) throws IOException {
-        byte[] bytes = (json + "\r\n").getBytes(StandardCharsets.UTF_8);
-        synchronized (out) {
-            out.write(bytes);
+                .subscribe(status -> sendJson(event("MIGRATION", QmpJson.object().put("status", status.qmpName()))),
+                        error -> { });
+        events = subscription;
+        if (isEnded()) {
+            // The session ended before the subscription existed, so ended() could not dispose of it.
+            subscription.dispose();
         }
     }
 
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    void ended() {
         Disposable subscription = events;
         if (subscription != null) {
             subscription.dispose();
         }
-        try {
-            channel.close();
-        } catch (IOException e) {
-            // Nothing more to release.
+    }
+
+    /** QEMU's event shape, stamped with the wall clock in seconds and microseconds. */
+    private static ObjectNode event(String name, ObjectNode data) {
+        Instant now = Instant.now();
+        ObjectNode event = QmpJson.object();
+        event.putObject("timestamp").put("seconds", now.getEpochSecond()).put("microseconds", now.getNano() / 1000);
+        event.put("event", name);
+        event.set("data", data);
+        return event;
+    }
+
+    /** Writes one message; QEMU ends each with CRLF. */
+    private void sendJson(JsonNode message) {
+        send(QmpJson.write(message) + "\r\n");
+    }
+
+    /**
+     * {@link JsonObjectDecoder} that names the byte it refused. It refuses a byte between objects that is
+     * neither whitespace nor {@code {} or {@code [}, and stops with its reader index on that byte; from then on
+     * it discards everything, which is why the session ends.
+     */
+    private static final class Framer extends JsonObjectDecoder {
+
+        Framer() {
+            super(MAX_REQUEST_BYTES);
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+            try {
+                super.decode(ctx, in, out);
+            } catch (CorruptedFrameException e) {
+                throw new StrayInput(in.getByte(in.readerIndex()));
+            }
+        }
+    }
+
+    /** A byte between requests that cannot start one. */
+    static final class StrayInput extends CorruptedFrameException {
+
+        private static final long serialVersionUID = 1L;
+
+        private final String text;
+
+        StrayInput(byte value) {
+            super("stray byte 0x" + Integer.toHexString(value & 0xff) + " between QMP requests");
+            int c = value & 0xff;
+            this.text = c >= 0x20 && c < 0x7f ? String.valueOf((char) c) : String.format("\\x%02x", c);
+        }
+
+        /**
+         * The byte as QEMU's message shows it.
+         *
+         * @return the character, or {@code \xNN} when not printable ASCII
+         */
+        String text() {
+            return text;
         }
     }
 }

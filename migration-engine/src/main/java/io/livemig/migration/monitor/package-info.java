@@ -17,6 +17,16 @@
  *   <li>Only the commands, capabilities and parameters livemig implements exist; others are unknown
  *       ({@code unknown command: 'x'}, {@code Invalid parameter 'x'}, {@code The command x has not been
  *       found}).</li>
+ *   <li>An HMP line may hold at most 64 KiB; a longer one is answered with an error and skipped, and the
+ *       session goes on.</li>
+ *   <li>A QMP request may hold at most 1 MiB (QEMU: 64 MiB). A larger one, or a byte between requests that
+ *       cannot start an object or array, is answered with QEMU's text ({@code JSON token size limit exceeded},
+ *       {@code JSON parse error, stray 'x'}) and then ends the session, where QEMU resynchronizes and goes on:
+ *       the framing counts braces and cannot find the next request after such input. Malformed JSON inside
+ *       braces is answered with QEMU's {@code JSON parse error, ...} texts and the session goes on.</li>
  * </ul>
+ *
+ * <p>The servers run on Netty (one event-loop thread per server unless a group is lent); each client's commands
+ * run in order on a virtual thread of that client's, since they may block for as long as a migration.
  */
 package io.livemig.migration.monitor;

@@ -1,15 +1,18 @@
 package io.livemig.migration.monitor;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -17,15 +20,19 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A test client for a {@link MonitorServer}: raw lines as the server wrote them (QMP's {@code \r\n} kept),
- * read on a thread of its own; QMP events are sorted from answers.
+ * read on a thread of its own; QMP events are sorted from answers. Reads and writes go straight to the
+ * blocking channel, which has separate read and write locks, so that a write never waits for a pending read.
  */
 final class MonitorClient implements AutoCloseable {
 
     /** Queued when the server closed the connection. */
     static final String EOF = "<eof>";
 
+    /** Reads answers as plain maps and lists, integers as Long. */
+    private static final JsonMapper JSON = JsonMapper.builder().enable(DeserializationFeature.USE_LONG_FOR_INTS)
+            .build();
+
     private final SocketChannel channel;
-    private final OutputStream out;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
     private final BlockingQueue<String> events = new LinkedBlockingQueue<>();
 
@@ -35,35 +42,34 @@ final class MonitorClient implements AutoCloseable {
                 : new InetSocketAddress(parsed.host(), parsed.port());
         channel = SocketChannel.open(parsed.isUnix() ? StandardProtocolFamily.UNIX : StandardProtocolFamily.INET);
         channel.connect(target);
-        out = ChannelStreams.output(channel);
-        InputStream in = ChannelStreams.input(channel);
-        Thread.ofPlatform().daemon().name("monitor-test-client").start(() -> read(in));
+        Thread.ofPlatform().daemon().name("monitor-test-client").start(this::read);
     }
 
     static Path unixPath(String address) {
         return MonitorAddress.parse(address).unixPath();
     }
 
-    private void read(InputStream in) {
-        StringBuilder line = new StringBuilder();
+    private void read() {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(8192);
         try {
-            int b;
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            while ((b = in.read()) >= 0) {
-                bytes.write(b);
-                if (b == '\n') {
-                    line.append(bytes.toString(StandardCharsets.UTF_8));
-                    bytes.reset();
-                    String text = line.toString();
-                    line.setLength(0);
-                    (text.startsWith("{\"timestamp\"") ? events : answers).add(text);
+            while (channel.read(buffer.clear()) >= 0) {
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    byte b = buffer.get();
+                    line.write(b);
+                    if (b == '\n') {
+                        String text = line.toString(StandardCharsets.UTF_8);
+                        line.reset();
+                        (text.startsWith("{\"timestamp\"") ? events : answers).add(text);
+                    }
                 }
             }
-            if (bytes.size() > 0) {
-                answers.add(bytes.toString(StandardCharsets.UTF_8));
+            if (line.size() > 0) {
+                answers.add(line.toString(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
-            // Closed by the test.
+            // Closed by the test, or reset by the server.
         }
         answers.add(EOF);
         events.add(EOF);
@@ -71,7 +77,20 @@ final class MonitorClient implements AutoCloseable {
 
     /** Sends text as is. */
     void send(String text) throws IOException {
-        out.write(text.getBytes(StandardCharsets.UTF_8));
+        send(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends bytes as they are. */
+    void send(byte[] bytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
+    }
+
+    /** Ends this client's output, as a script piping commands in does at its end; answers still arrive. */
+    void shutdownOutput() throws IOException {
+        channel.shutdownOutput();
     }
 
     /** The next non-event line, raw (with its line ending). */
@@ -81,6 +100,11 @@ final class MonitorClient implements AutoCloseable {
             throw new AssertionError("no answer");
         }
         return line;
+    }
+
+    /** The next non-event line if one arrives within the wait, else null. */
+    String pollRaw(Duration wait) throws InterruptedException {
+        return answers.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** The next QMP answer, checked to end with CRLF as QEMU's, without it. */
@@ -104,7 +128,7 @@ final class MonitorClient implements AutoCloseable {
     /** The answer's {@code return} value, read as JSON. */
     Object returned(String request) throws IOException, InterruptedException {
         String answer = execute(request);
-        Object parsed = JsonReader.parse(answer);
+        Object parsed = JSON.readValue(answer, Object.class);
         if (!(parsed instanceof Map<?, ?> map) || !map.containsKey("return")) {
             throw new AssertionError("not a return: " + answer);
         }

@@ -33,7 +33,7 @@ class QmpServerTest {
 
     /** QEMU's error answer. */
     static String error(String errorClass, String desc) {
-        return "{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": " + JsonWriter.write(desc) + "}}";
+        return "{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": " + QmpJson.write(QmpJson.text(desc)) + "}}";
     }
 
     private MonitorClient negotiated(MonitorServer on) throws Exception {
@@ -111,6 +111,15 @@ class QmpServerTest {
                 Arguments.of("[1, 2]", "GenericError", "QMP input must be a JSON object"),
                 Arguments.of("{\"execute\" \"x\"}", "GenericError", "JSON parse error, missing : in object pair"),
                 Arguments.of("{\"execute\": nope}", "GenericError", "JSON parse error, invalid keyword 'nope'"),
+                Arguments.of("{\"execute\": \"query-migrate\", \"execute\": \"quit\"}", "GenericError",
+                        "JSON parse error, duplicate key"),
+                Arguments.of("{execute: \"quit\"}", "GenericError", "JSON parse error, key is not a string in object"),
+                Arguments.of("{\"execute\": \"quit\" \"id\": 1}", "GenericError",
+                        "JSON parse error, expected separator in dict"),
+                Arguments.of("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\":"
+                        + " 18446744073709551616}}", "GenericError", "Parameter 'max-bandwidth' expects size"),
+                Arguments.of("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 1.5}}",
+                        "GenericError", "Parameter 'max-bandwidth' expects size"),
                 Arguments.of("{\"execute\": \"migrate-set-capabilities\", \"arguments\": {\"capabilities\":"
                         + " [{\"capability\": \"foo\", \"state\": true}]}}", "GenericError",
                         "Parameter 'capabilities[0].capability' does not accept value 'foo'"),
@@ -141,9 +150,67 @@ class QmpServerTest {
     void answersBadRequestsWithQemusClassAndText(String request, String errorClass, String desc) throws Exception {
         try (MonitorClient client = negotiated(server)) {
             assertThat(client.execute(request)).isEqualTo("{\"error\": {\"class\": \"" + errorClass + "\", \"desc\": "
-                    + JsonWriter.write(desc) + "}}");
+                    + QmpJson.write(QmpJson.text(desc)) + "}}");
             // The session goes on after an error.
             assertThat(client.execute("{\"execute\": \"query-migrate\"}")).isEqualTo(OK);
+        }
+    }
+
+    @Test
+    void answersMalformedJsonWithQemusTextAndServesTheNextRequest() throws Exception {
+        try (MonitorClient client = negotiated(server)) {
+            // A malformed request and a good one in one write: the framing finds both, the parser refuses one.
+            client.send("{\"execute\": \"query-migrate\", \"id\": 1 \"x\": 2}\n{\"execute\": \"query-migrate\","
+                    + " \"id\": 2}\n");
+            assertThat(client.next()).isEqualTo(error("GenericError", "JSON parse error, expected separator in dict"));
+            assertThat(client.next()).isEqualTo("{\"return\": {}, \"id\": 2}");
+        }
+    }
+
+    @Test
+    void servesARequestOfExactlyTheSizeLimit() throws Exception {
+        try (MonitorClient client = negotiated(server)) {
+            String head = "{\"execute\": \"query-migrate\", \"id\": \"";
+            String id = "x".repeat(QmpSession.MAX_REQUEST_BYTES - head.length() - 2);
+            client.send(head + id + "\"}");
+            assertThat(client.next()).isEqualTo("{\"return\": {}, \"id\": \"" + id + "\"}");
+        }
+    }
+
+    @Test
+    void answersARequestOverTheSizeLimitWithQemusTextThenCloses() throws Exception {
+        try (MonitorClient client = negotiated(server)) {
+            // The request before it is answered first; nothing after it is read.
+            client.send("{\"execute\": \"query-migrate\", \"id\": 1}{\"execute\": \"query-migrate\", \"id\": \""
+                    + "x".repeat(QmpSession.MAX_REQUEST_BYTES) + "\"}{\"execute\": \"quit\"}");
+            assertThat(client.next()).isEqualTo("{\"return\": {}, \"id\": 1}");
+            assertThat(client.next()).isEqualTo(error("GenericError", "JSON token size limit exceeded"));
+            assertThat(client.next()).isEqualTo(MonitorClient.EOF);
+        }
+        assertThat(pair.sourceQuits).hasValue(0);
+    }
+
+    @Test
+    void answersAStrayByteBetweenRequestsWithQemusTextThenCloses() throws Exception {
+        try (MonitorClient client = negotiated(server)) {
+            client.send("{\"execute\": \"query-migrate\", \"id\": 1} x {\"execute\": \"quit\"}");
+            assertThat(client.next()).isEqualTo("{\"return\": {}, \"id\": 1}");
+            assertThat(client.next()).isEqualTo(error("GenericError", "JSON parse error, stray 'x'"));
+            assertThat(client.next()).isEqualTo(MonitorClient.EOF);
+        }
+        assertThat(pair.sourceQuits).hasValue(0);
+    }
+
+    @Test
+    void aClientThatEndsItsOutputGetsEveryAnswerBeforeTheClose() throws Exception {
+        try (MonitorClient client = new MonitorClient(server.address())) {
+            assertThat(client.next()).isEqualTo(GREETING);
+            client.send("{\"execute\": \"qmp_capabilities\"}{\"execute\": \"query-status\", \"id\": 1}");
+            client.shutdownOutput();
+            assertThat(client.next()).isEqualTo(OK);
+            assertThat(client.next()).isEqualTo("{\"return\": {\"status\": \"running\", \"singlestep\": false,"
+                    + " \"running\": true}, \"id\": 1}");
+            assertThat(client.next()).isEqualTo(MonitorClient.EOF);
         }
     }
 
