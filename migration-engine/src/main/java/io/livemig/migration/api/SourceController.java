@@ -33,6 +33,9 @@ public final class SourceController implements AutoCloseable {
     /** QEMU's message when {@code migrate} is issued during a migration. */
     public static final String IN_PROGRESS = "There's a migration process in progress";
 
+    /** QEMU's {@code migrate-continue} text when the migration is not in the state named, before the status. */
+    public static final String NOT_IN_EXPECTED_STATE = "Migration not in expected state: ";
+
     private final RamBlocks blocks;
     private final MigrationRuntime runtime;
     private final boolean ownsRuntime;
@@ -304,7 +307,7 @@ public final class SourceController implements AutoCloseable {
     public void continueMigration(MigrationStatus state) {
         SourceMigration migration = running.get();
         if (migration == null) {
-            throw new IllegalStateException(SourceMigration.NOT_IN_EXPECTED_STATE + info().status().qmpName());
+            throw new IllegalStateException(NOT_IN_EXPECTED_STATE + info().status().qmpName());
         }
         migration.continueFrom(state);
     }

@@ -43,9 +43,6 @@ public final class SourceMigration {
     /** How often the live statistics are sampled while data moves (QEMU: every 100 ms). */
     static final Duration LIVE_STATS_PERIOD = Duration.ofMillis(250);
 
-    /** QEMU's {@code migrate-continue} text when the migration is in another state. */
-    static final String NOT_IN_EXPECTED_STATE = "Migration not in expected state: ";
-
     /** The lifecycle of this object (QEMU's status is the tracker's; this guards the transitions). */
     enum Phase {
         /** Created; {@link #start()} not yet called. */
@@ -209,7 +206,7 @@ public final class SourceMigration {
     public void continueFrom(MigrationStatus state) {
         MigrationStatus now = tracker.status();
         if (now != state || now != MigrationStatus.PRE_SWITCHOVER) {
-            throw new IllegalStateException(NOT_IN_EXPECTED_STATE + now.qmpName());
+            throw new IllegalStateException(SourceController.NOT_IN_EXPECTED_STATE + now.qmpName());
         }
         continueSignal.tryEmitEmpty();
     }

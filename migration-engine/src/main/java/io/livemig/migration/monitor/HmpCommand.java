@@ -6,6 +6,7 @@ import java.util.StringJoiner;
 enum HmpCommand {
     MIGRATE("migrate", null, "[-d] uri", "migrate to URI (using -d to not wait for completion)"),
     MIGRATE_CANCEL("migrate_cancel", null, "", "cancel the current VM migration"),
+    MIGRATE_CONTINUE("migrate_continue", null, "state", "Continue migration from the given paused state"),
     MIGRATE_INCOMING("migrate_incoming", null, "uri", "start an incoming migration listening on URI"),
     MIGRATE_SET_CAPABILITY("migrate_set_capability", null, "capability state",
             "enable or disable a migration capability (state: on|off)"),

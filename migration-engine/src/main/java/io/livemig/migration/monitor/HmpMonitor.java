@@ -20,7 +20,8 @@ import reactor.core.Disposable;
  * QEMU's human monitor (HMP) for migration: parses one command line at a time and renders its answer as
  * QEMU prints it.
  *
- * <p>Commands: {@code migrate [-d] URI}, {@code migrate_cancel}, {@code migrate_incoming URI},
+ * <p>Commands: {@code migrate [-d] URI}, {@code migrate_cancel}, {@code migrate_continue STATE},
+ * {@code migrate_incoming URI},
  * {@code migrate_set_capability NAME on|off}, {@code migrate_set_parameter NAME VALUE},
  * {@code info migrate|migrate_capabilities|migrate_parameters}, {@code help [CMD]}, {@code quit}.
  * Values are read as QEMU's {@code hmp_migrate_set_parameter} reads them ({@code max-bandwidth 40} is
@@ -135,6 +136,11 @@ public final class HmpMonitor {
             case MIGRATE_CANCEL -> {
                 arguments(command, args, 0);
                 target.cancel();
+                yield "";
+            }
+            case MIGRATE_CONTINUE -> {
+                arguments(command, args, 1);
+                target.continueMigration(io.livemig.migration.status.MigrationStatus.fromQmpName(args.getFirst()));
                 yield "";
             }
             case MIGRATE_INCOMING -> {

@@ -89,6 +89,17 @@ public interface MigrationTarget {
     void cancel();
 
     /**
+     * {@code migrate-continue STATE}: lets a migration paused in {@code pre-switchover} go on.
+     *
+     * @param state the state the caller expects
+     * @throws IllegalStateException "Migration not in expected state: STATUS"
+     */
+    default void continueMigration(io.livemig.migration.status.MigrationStatus state) {
+        throw new IllegalStateException(io.livemig.migration.api.SourceController.NOT_IN_EXPECTED_STATE
+                + io.livemig.migration.status.MigrationStatus.NONE.qmpName());
+    }
+
+    /**
      * {@code migrate-incoming URI}.
      *
      * @param uri where to listen

@@ -27,7 +27,7 @@ final class QmpCommands {
     /** Every command a session answers, for {@code query-commands}. */
     static final List<String> NAMES = List.of("qmp_capabilities", "query-commands", "query-version",
             "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
-            "migrate-set-capabilities", "migrate-set-parameters", "migrate", "migrate_cancel", "migrate-incoming",
+            "migrate-set-capabilities", "migrate-set-parameters", "migrate", "migrate_cancel", "migrate-continue", "migrate-incoming",
             "quit");
 
     private final MigrationTarget target;
@@ -80,6 +80,7 @@ final class QmpCommands {
                     target.cancel();
                     return nothing();
                 });
+                case "migrate-continue" -> continueMigration(args);
                 case "migrate-incoming" -> incoming(args);
                 default -> throw new QmpError(QmpError.COMMAND_NOT_FOUND, "The command " + command
                         + " has not been found");
@@ -90,6 +91,20 @@ final class QmpCommands {
             // The engine's refusals (IllegalStateException, IllegalArgumentException) carry QEMU's texts.
             throw QmpError.generic(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
         }
+    }
+
+    /** {@code migrate-continue {"state": "pre-switchover"}} (qapi/migration.json). */
+    private JsonNode continueMigration(QmpArguments args) {
+        args.only(Set.of("state"));
+        String name = args.string("state");
+        io.livemig.migration.status.MigrationStatus state;
+        try {
+            state = io.livemig.migration.status.MigrationStatus.fromQmpName(name);
+        } catch (IllegalArgumentException e) {
+            throw QmpError.generic("Parameter 'state' does not accept value '" + name + "'");
+        }
+        target.continueMigration(state);
+        return nothing();
     }
 
     private static JsonNode none(QmpArguments args, Supplier<JsonNode> command) {

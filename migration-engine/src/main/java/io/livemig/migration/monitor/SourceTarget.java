@@ -69,6 +69,11 @@ final class SourceTarget implements MigrationTarget {
     }
 
     @Override
+    public void continueMigration(io.livemig.migration.status.MigrationStatus state) {
+        controller.continueMigration(state);
+    }
+
+    @Override
     public void incoming(MigrationUri uri) {
         throw new IllegalStateException(NOT_INCOMING);
     }

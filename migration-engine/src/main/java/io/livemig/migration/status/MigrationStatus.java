@@ -39,6 +39,22 @@ public enum MigrationStatus {
     }
 
     /**
+     * Looks a status up by its QMP name.
+     *
+     * @param name e.g. {@code pre-switchover}
+     * @return the status
+     * @throws IllegalArgumentException "Invalid parameter 'NAME'" (QEMU's {@code qapi_enum_parse} text)
+     */
+    public static MigrationStatus fromQmpName(String name) {
+        for (MigrationStatus status : values()) {
+            if (status.qmpName.equals(name)) {
+                return status;
+            }
+        }
+        throw new IllegalArgumentException("Invalid parameter '" + name + "'");
+    }
+
+    /**
      * Whether a migration in this state is still running ({@code migrate} is refused meanwhile).
      *
      * @return true for setup, active, cancelling, pre-switchover and device

@@ -37,7 +37,8 @@ class HmpMonitorTest {
     void setsACapabilityAndListsThemAll() {
         assertThat(source.execute("migrate_set_capability x-verify on")).isEmpty();
         assertThat(source.execute("info migrate_capabilities"))
-                .isEqualTo("rdma-pin-all: off\nauto-converge: off\nx-verify: on\nevents: off");
+                .isEqualTo("rdma-pin-all: off\nauto-converge: off\nx-verify: on\nevents: off\n"
+                        + "pause-before-switchover: off");
         assertThat(pair.source.capabilities().isOn(MigrationCapability.X_VERIFY)).isTrue();
         assertThat(source.execute("migrate_set_capability x-verify off")).isEmpty();
         assertThat(pair.source.capabilities().isOn(MigrationCapability.X_VERIFY)).isFalse();
@@ -180,10 +181,22 @@ class HmpMonitorTest {
     }
 
     @Test
+    void migrateContinueTakesAStateAndAnswersWithQemusTexts() {
+        assertThat(source.execute("migrate_continue pre-switchover"))
+                .isEqualTo("Error: Migration not in expected state: none");
+        assertThat(source.execute("migrate_continue paused")).isEqualTo("Error: Invalid parameter 'paused'");
+        assertThat(source.execute("migrate_continue")).isEqualTo("migrate_continue: string expected\n"
+                + "Try \"help migrate_continue\" for more information");
+        assertThat(destination.execute("migrate_continue pre-switchover"))
+                .isEqualTo("Error: Migration not in expected state: none");
+    }
+
+    @Test
     void helpListsEveryCommandWithOneLine() {
         assertThat(source.execute("help")).isEqualTo("""
                 migrate [-d] uri -- migrate to URI (using -d to not wait for completion)
                 migrate_cancel -- cancel the current VM migration
+                migrate_continue state -- Continue migration from the given paused state
                 migrate_incoming uri -- start an incoming migration listening on URI
                 migrate_set_capability capability state -- enable or disable a migration capability (state: on|off)
                 migrate_set_parameter parameter value -- set a migration parameter (max-bandwidth in MiB/s unless \
@@ -263,7 +276,7 @@ class HmpMonitorTest {
             source.serve(new BufferedReader(new StringReader("info migrate_capabilities\n")), out);
         }
         assertThat(bytes.toString(StandardCharsets.UTF_8)).startsWith("(livemig) rdma-pin-all: off\n")
-                .endsWith("events: off\n(livemig) ");
+                .endsWith("pause-before-switchover: off\n(livemig) ");
         assertThat(pair.sourceQuits).hasValue(0);
     }
 }

@@ -223,7 +223,12 @@ class QmpServerTest {
             assertThat(client.execute("{\"execute\": \"query-migrate-capabilities\"}")).isEqualTo("{\"return\": ["
                     + "{\"capability\": \"rdma-pin-all\", \"state\": false}, {\"capability\": \"auto-converge\","
                     + " \"state\": true}, {\"capability\": \"x-verify\", \"state\": true}, {\"capability\": \"events\","
-                    + " \"state\": false}]}");
+                    + " \"state\": false}, {\"capability\": \"pause-before-switchover\", \"state\": false}]}");
+            assertThat(client.execute("{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \"pre-switchover\"}}"))
+                    .isEqualTo("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Migration not in expected state: none\"}}");
+            assertThat(client.execute("{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \"paused\"}}"))
+                    .isEqualTo("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'state' does not accept"
+                            + " value 'paused'\"}}");
             assertThat(pair.source.capabilities().isOn(MigrationCapability.AUTO_CONVERGE)).isTrue();
 
             assertThat(client.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\":"
