@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -269,10 +268,10 @@ public final class SourcePipeline {
             dirty = syncAll(tracker);
         }
         io(writer::beginRamRound);
-        long started = options.timer().now(TimeUnit.NANOSECONDS);
+        long started = tracker.nanoTime();
         long transferredBefore = tracker.snapshot().ram().transferred();
         return sendRound(dirty, tracker).map(stats -> {
-            long nanos = Math.max(1, options.timer().now(TimeUnit.NANOSECONDS) - started);
+            long nanos = Math.max(1, tracker.nanoTime() - started);
             long sent = tracker.snapshot().ram().transferred() - transferredBefore;
             long dirtyBytes = dirtyPages() * RamBlock.PAGE_SIZE;
             MigrationParameters parameters = options.parameters().get();

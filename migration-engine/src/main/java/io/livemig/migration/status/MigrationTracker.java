@@ -101,6 +101,15 @@ public final class MigrationTracker {
     }
 
     /**
+     * The tracker's clock: monotonic nanoseconds (virtual time in tests), what round durations are measured on.
+     *
+     * @return nanoseconds
+     */
+    public long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    /**
      * Starts the downtime now: the application is being paused for switchover (QEMU's
      * {@code downtime_start}, taken before the VM stops).
      */
