@@ -381,6 +381,34 @@ class LivePrecopyTest {
         }
     }
 
+    @Test
+    void aSourceAndADestinationShareOneRuntimeThatOutlivesThem() throws Exception {
+        try (MigrationRuntime runtime = MigrationRuntime.builder().devices(devices).eventLoopGroup(group)
+                .timeout(TIMEOUT).build();
+                RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 4 * MIB)))) {
+            fillRandom(blocks.get(0).memory(), 8);
+            for (int round = 0; round < 2; round++) {
+                try (DestinationController destination = DestinationController.builder().runtime(runtime)
+                        .memoryLimit(1L << 30).build();
+                        SourceController source = SourceController.builder(blocks).runtime(runtime).build()) {
+                    assertThat(source.runtime()).isSameAs(runtime).isSameAs(destination.runtime());
+                    source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+                    InetSocketAddress address = destination.listen(ANY);
+                    assertThat(source.migrate(uri(address)).blockLast(TIMEOUT).status())
+                            .isEqualTo(MigrationStatus.COMPLETED);
+                    try (RamBlocks received = destination.completion().block(TIMEOUT).blocks()) {
+                        assertThat(received.get(0).memory().mismatch(blocks.get(0).memory())).isEqualTo(-1);
+                    }
+                }
+                // Closing the controllers left the shared runtime's loops running for the next pair.
+                assertThat(group.isShuttingDown()).isFalse();
+            }
+            runtime.close();
+            runtime.close();
+            assertThat(group.isShuttingDown()).as("a lent group is not the runtime's to stop").isFalse();
+        }
+    }
+
     /** Sums what the engine reports. */
     private static final class CountingRecorder implements io.livemig.migration.observe.MigrationRecorder {
         final java.util.concurrent.atomic.AtomicLong writtenBytes = new java.util.concurrent.atomic.AtomicLong();
