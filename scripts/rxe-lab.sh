@@ -15,10 +15,13 @@
 #   --no-build         use the classes and target/lab/ as they are
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
-#   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package with its
-#                      conformance suite, and the channel tests over the verbs provider):
+#   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
+#                      suite and the channel tests over it):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
-#                      --select-class io.livemig.transport.rdma.channel.VerbsRdmaChannel...Test (each)
+#                      --select-class CLASS for each class parameterized over transport-rdma's TestProvider
+#                      (io.livemig.transport.rdma.verbs.*ConformanceTest, io.livemig.transport.rdma.channel.
+#                      RdmaChannel*Test): each runs once per provider, and rxe-test.sh's JVM options
+#                      ($LIVEMIG_VERBS_PROPS) hold -Dlivemig.test.providers=verbs, which keeps the verbs runs only
 # Environment: LAB_DIR (default ../shared/lab/rxe from the project root), and the lab's own knobs; LAB_SMP
 # defaults to 1 here (with two vCPUs, QEMU's multi-threaded TCG once crashed the JVM with SIGILL in JIT code).
 set -euo pipefail
@@ -42,7 +45,7 @@ while [ $# -gt 0 ]; do
         --timeout-scale) TIMEOUT_SCALE=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --engine) ENGINE=1; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -51,8 +54,11 @@ if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
 fi
 if [ ${#SELECTORS[@]} -eq 0 ]; then
     SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
-    for test in "$ROOT"/transport-rdma/src/test/java/io/livemig/transport/rdma/channel/VerbsRdmaChannel*Test.java; do
-        SELECTORS+=(--select-class "io.livemig.transport.rdma.channel.$(basename "$test" .java)")
+    # The @ParameterizedClass classes over TestProvider (their source uses it as the @MethodSource).
+    for test in $(cd "$ROOT/transport-rdma/src/test/java" && grep -rlE '^@MethodSource\("io\.livemig\.transport\.rdma\.TestProvider#' . \
+            | sort); do
+        test=${test#./}
+        SELECTORS+=(--select-class "$(echo "${test%.java}" | tr / .)")
     done
 fi
 
