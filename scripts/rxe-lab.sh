@@ -12,6 +12,8 @@
 #   --ack-timeout N    QP ACK timeout exponent (default 18; the lab runs under TCG emulation, which is slow)
 #   --timeout-scale N  multiply the channel tests' waits (default 5): under emulation, with the build's paranoid
 #                      Netty leak detection, the 100 000-message ordering test alone takes over a minute
+#   --test-timeout D   JUnit's default timeout per test (default: the build's, livemig.test.timeout in pom.xml,
+#                      5 m; the slowest lab tests take 50-75 s, the whole boot has LAB_TIMEOUT, 900 s)
 #   --no-build         use the classes and target/lab/ as they are
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
@@ -33,6 +35,7 @@ BENCH=
 BENCH_SECONDS=
 ACK_TIMEOUT=18
 TIMEOUT_SCALE=5
+TEST_TIMEOUT=
 BUILD=1
 ENGINE=0
 SELECTORS=()
@@ -43,9 +46,10 @@ while [ $# -gt 0 ]; do
         --bench-seconds) BENCH_SECONDS="--bench-seconds $2"; shift 2 ;;
         --ack-timeout) ACK_TIMEOUT=$2; shift 2 ;;
         --timeout-scale) TIMEOUT_SCALE=$2; shift 2 ;;
+        --test-timeout) TEST_TIMEOUT=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --engine) ENGINE=1; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -99,9 +103,13 @@ JARS=$(printf '%s:' "$LAB"/lib/*.jar)
 CP=$CP:${JARS%:}
 JVM_ARGS="$(sed -n 's:.*<livemig.test.jvmArgs>\(.*\)</livemig.test.jvmArgs>.*:\1:p' pom.xml) \
 -Dlivemig.test.timeoutScale=$TIMEOUT_SCALE"
+# The console launcher does not read Surefire's configurationParameters: the ones the tests rely on, given again.
+TEST_TIMEOUT=${TEST_TIMEOUT:-$(sed -n 's:.*<livemig.test.timeout>\(.*\)</livemig.test.timeout>.*:\1:p' pom.xml)}
 printf -v SELECTED '%q ' "${SELECTORS[@]}"
 RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.ConsoleLauncher execute \
---config junit.jupiter.extensions.autodetection.enabled=true --disable-banner --details=tree $SELECTED"
+--config junit.jupiter.extensions.autodetection.enabled=true \
+--config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
+--config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
 export LAB_SMP=${LAB_SMP:-1}
 exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
