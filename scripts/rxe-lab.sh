@@ -12,13 +12,18 @@
 #   --ack-timeout N    QP ACK timeout exponent (default 18; the lab runs under TCG emulation, which is slow)
 #   --timeout-scale N  multiply the channel tests' waits (default 5): under emulation, with the build's paranoid
 #                      Netty leak detection, the 100 000-message ordering test alone takes over a minute
+#   --test-timeout D   JUnit's default timeout per test (default: the build's, livemig.test.timeout in pom.xml,
+#                      5 m; the slowest lab tests take 50-75 s, the whole boot has LAB_TIMEOUT, 900 s)
 #   --no-build         use the classes and target/lab/ as they are
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
-#   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package with its
-#                      conformance suite, and the channel tests over the verbs provider):
+#   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
+#                      suite and the channel tests over it):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
-#                      --select-class io.livemig.transport.rdma.channel.VerbsRdmaChannel...Test (each)
+#                      --select-class CLASS for each class parameterized over transport-rdma's TestProvider
+#                      (io.livemig.transport.rdma.verbs.*ConformanceTest, io.livemig.transport.rdma.channel.
+#                      RdmaChannel*Test): each runs once per provider, and rxe-test.sh's JVM options
+#                      ($LIVEMIG_VERBS_PROPS) hold -Dlivemig.test.providers=verbs, which keeps the verbs runs only
 # Environment: LAB_DIR (default ../shared/lab/rxe from the project root), and the lab's own knobs; LAB_SMP
 # defaults to 1 here (with two vCPUs, QEMU's multi-threaded TCG once crashed the JVM with SIGILL in JIT code).
 set -euo pipefail
@@ -30,6 +35,7 @@ BENCH=
 BENCH_SECONDS=
 ACK_TIMEOUT=18
 TIMEOUT_SCALE=5
+TEST_TIMEOUT=
 BUILD=1
 ENGINE=0
 SELECTORS=()
@@ -40,9 +46,10 @@ while [ $# -gt 0 ]; do
         --bench-seconds) BENCH_SECONDS="--bench-seconds $2"; shift 2 ;;
         --ack-timeout) ACK_TIMEOUT=$2; shift 2 ;;
         --timeout-scale) TIMEOUT_SCALE=$2; shift 2 ;;
+        --test-timeout) TEST_TIMEOUT=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --engine) ENGINE=1; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -51,8 +58,11 @@ if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
 fi
 if [ ${#SELECTORS[@]} -eq 0 ]; then
     SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
-    for test in "$ROOT"/transport-rdma/src/test/java/io/livemig/transport/rdma/channel/VerbsRdmaChannel*Test.java; do
-        SELECTORS+=(--select-class "io.livemig.transport.rdma.channel.$(basename "$test" .java)")
+    # The @ParameterizedClass classes over TestProvider (their source uses it as the @MethodSource).
+    for test in $(cd "$ROOT/transport-rdma/src/test/java" && grep -rlE '^@MethodSource\("io\.livemig\.transport\.rdma\.TestProvider#' . \
+            | sort); do
+        test=${test#./}
+        SELECTORS+=(--select-class "$(echo "${test%.java}" | tr / .)")
     done
 fi
 
@@ -93,9 +103,13 @@ JARS=$(printf '%s:' "$LAB"/lib/*.jar)
 CP=$CP:${JARS%:}
 JVM_ARGS="$(sed -n 's:.*<livemig.test.jvmArgs>\(.*\)</livemig.test.jvmArgs>.*:\1:p' pom.xml) \
 -Dlivemig.test.timeoutScale=$TIMEOUT_SCALE"
+# The console launcher does not read Surefire's configurationParameters: the ones the tests rely on, given again.
+TEST_TIMEOUT=${TEST_TIMEOUT:-$(sed -n 's:.*<livemig.test.timeout>\(.*\)</livemig.test.timeout>.*:\1:p' pom.xml)}
 printf -v SELECTED '%q ' "${SELECTORS[@]}"
 RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.ConsoleLauncher execute \
---config junit.jupiter.extensions.autodetection.enabled=true --disable-banner --details=tree $SELECTED"
+--config junit.jupiter.extensions.autodetection.enabled=true \
+--config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
+--config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
 export LAB_SMP=${LAB_SMP:-1}
 exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \

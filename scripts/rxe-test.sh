@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Runs the verbs provider's tests (the provider conformance suite, the gate and the ABI checks of package
-# io.livemig.transport.rdma.verbs.rdmacore, and the Netty channel tests over the verbs provider,
-# io.livemig.transport.rdma.channel.VerbsRdmaChannel*Test) against Soft-RoCE on this Linux host, then removes what it
-# created.
+# Runs the verbs provider's tests (the gate and the ABI checks of package io.livemig.transport.rdma.verbs.rdmacore,
+# the provider conformance suite io.livemig.transport.rdma.verbs.*ConformanceTest, and the Netty channel tests
+# io.livemig.transport.rdma.channel.RdmaChannel*Test, over the verbs provider) against Soft-RoCE on this Linux host,
+# then removes what it created.
+#
+# The conformance and channel tests are @ParameterizedClass classes with one invocation per provider (in-jvm,
+# soft-tcp, verbs; see transport-rdma's TestProvider): this script selects every class parameterized over
+# TestProvider by name, and -Dlivemig.test.providers=verbs (in the JVM options below, which --run gets too) keeps
+# only their verbs invocations.
 #
 # It creates a dummy network device with a private address, puts an rxe device on it
 # (rdma link add ... type rxe), runs the tests through the Maven wrapper on that device, and on exit deletes the
@@ -41,7 +46,7 @@ while [ $# -gt 0 ]; do
         --bench-seconds) BENCH_SECONDS=$2; shift 2 ;;
         --run) RUN=$2; shift 2 ;;
         --) shift; MAVEN_ARGS=("$@"); break ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -79,7 +84,8 @@ for _ in $(seq 50); do
 done
 ulimit -l unlimited
 
-PROPS=(-Dlivemig.verbs.device="$RXE" -Dlivemig.verbs.testAddress="$ADDR" -Dlivemig.verbs.ackTimeout="$ACK_TIMEOUT")
+PROPS=(-Dlivemig.verbs.device="$RXE" -Dlivemig.verbs.testAddress="$ADDR" -Dlivemig.verbs.ackTimeout="$ACK_TIMEOUT"
+    -Dlivemig.test.providers=verbs)
 export LIVEMIG_VERBS_PROPS="${PROPS[*]}"
 echo "rxe-test.sh: $RXE on $NETDEV ($IP) is up; tests run with $LIVEMIG_VERBS_PROPS"
 cd "$ROOT"
@@ -88,8 +94,10 @@ STATUS=0
 if [ -n "$RUN" ]; then
     bash -c "$RUN" || STATUS=$?
 else
-    ./mvnw -B -pl transport-rdma test \
-        -Dtest='io.livemig.transport.rdma.verbs.rdmacore.**,io.livemig.transport.rdma.channel.VerbsRdmaChannel*Test' \
+    # The classes parameterized over TestProvider, by name (their source uses it as the @MethodSource).
+    SUITES=$(grep -rlE '^@MethodSource\("io\.livemig\.transport\.rdma\.TestProvider#' transport-rdma/src/test/java \
+        | sed 's:^transport-rdma/src/test/java/::; s:\.java$::; s:/:.:g' | sort | paste -sd, -)
+    ./mvnw -B -pl transport-rdma test -Dtest="io.livemig.transport.rdma.verbs.rdmacore.**,$SUITES" \
         -Dsurefire.failIfNoSpecifiedTests=false "${PROPS[@]}" "${MAVEN_ARGS[@]}" || STATUS=$?
 fi
 

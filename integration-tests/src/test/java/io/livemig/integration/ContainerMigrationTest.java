@@ -4,34 +4,134 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
+import com.github.dockerjava.api.model.Ulimit;
 import io.livemig.testing.QmpClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.Network;
 import org.testcontainers.containers.wait.strategy.Wait;
 import org.testcontainers.images.builder.ImageFromDockerfile;
-import org.testcontainers.junit.jupiter.Testcontainers;
 
 /**
  * The livemig image across containers: a destination and a source container on a user-defined network
- * (separate network namespaces and addresses, the soft provider's TCP fabric between them), driven through
- * each container's QMP socket as an operator's script would drive QEMU. Memory equality is checked with
- * digests of the file-backed RAM blocks ({@code --ram-file}) on both sides, and the destination's
- * {@code x-verify} verdict.
+ * (separate network namespaces and addresses), driven through each container's QMP socket as an operator's
+ * script would drive QEMU. Memory equality is checked with digests of the file-backed RAM blocks
+ * ({@code --ram-file}) on both sides, and the destination's {@code x-verify} verdict.
+ *
+ * <p>Every test runs once per {@link Provider}: {@code [soft]}, the soft provider's TCP fabric between the
+ * containers, and {@code [rxe]}, the verbs provider over Soft-RoCE. A test skips, saying why, where Docker, the base
+ * image, the livemig jar or (for {@code [rxe]}) the host's rdma_rxe is missing; checked before each test, so that
+ * every test of every provider is counted.
  */
-@Testcontainers(disabledWithoutDocker = true)
+@ParameterizedClass(name = "[{0}]")
+@EnumSource(ContainerMigrationTest.Provider.class)
 class ContainerMigrationTest {
+
+    /** How both containers move the pages. */
+    enum Provider {
+        /** The soft provider: its TCP fabric between the containers' network namespaces. */
+        SOFT("soft"),
+        /**
+         * The verbs provider over Soft-RoCE: each container is privileged, makes an rxe link on its own
+         * {@code eth0} (docker/rxe-entrypoint.sh) and migrates with {@code --provider verbs}, so the pages cross
+         * the Docker network as RoCEv2 packets (UDP 4791) through the kernel's RDMA stack. Runs only where the
+         * Docker host has rdma_rxe; the build machines do not (their kernel lacks the module), so there it
+         * reports the reason and skips.
+         */
+        RXE("verbs") {
+            @Override
+            void assumeAvailable() {
+                Assumptions.assumeTrue(hostHasRdmaRxe(), "the Docker host has no rdma_rxe: /sys/module/rdma_rxe is "
+                        + "absent and no rdma_rxe module is under /lib/modules/<release> (on an rxe-enabled host: "
+                        + "modprobe rdma_rxe)");
+            }
+
+            @Override
+            void prepare(GenericContainer<?> container) {
+                // As docker/compose.rxe.yaml: privileged for `rdma link add`, memlock unlimited because registration
+                // pins the RAM, and the host's modules so the entrypoint can load rdma_rxe, ib_uverbs and rdma_ucm.
+                container.withPrivilegedMode(true)
+                        .withFileSystemBind("/lib/modules", "/lib/modules", BindMode.READ_ONLY)
+                        .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig()
+                                .withUlimits(List.of(new Ulimit("memlock", -1L, -1L))));
+            }
+
+            @Override
+            List<String> cutRule() {
+                // RoCEv2 carries the pages and the connection manager's messages over UDP port 4791.
+                return List.of("OUTPUT", "-p", "udp", "--dport", "4791", "-j", "DROP");
+            }
+        };
+
+        /** The {@code --provider} both ends get. */
+        final String cliName;
+
+        Provider(String cliName) {
+            this.cliName = cliName;
+        }
+
+        /** Skips the test, saying why, where this host cannot run the provider: nothing for the soft provider. */
+        void assumeAvailable() {
+        }
+
+        /**
+         * What a container needs beyond the image for the provider: nothing for the soft provider.
+         *
+         * @param container a destination or source before it starts
+         */
+        void prepare(GenericContainer<?> container) {
+        }
+
+        /**
+         * The iptables rule (after {@code iptables -A}) that cuts the migration's traffic inside the source.
+         *
+         * @return for the soft provider, the TCP connection to the destination's migration port
+         */
+        List<String> cutRule() {
+            return List.of("OUTPUT", "-p", "tcp", "--dport", "29200", "-j", "DROP");
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /**
+     * Whether this host's kernel has Soft-RoCE loaded or loadable.
+     *
+     * @return true when rdma_rxe is loaded or its module file exists
+     */
+    static boolean hostHasRdmaRxe() {
+        if (Files.isDirectory(Path.of("/sys/module/rdma_rxe"))) {
+            return true;
+        }
+        Path modules = Path.of("/lib/modules", System.getProperty("os.version"));
+        if (!Files.isDirectory(modules)) {
+            return false;
+        }
+        try (Stream<Path> files = Files.walk(modules)) {
+            return files.anyMatch(file -> file.getFileName().toString().startsWith("rdma_rxe.ko"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
 
     /** The offline base docker/build-base.sh makes (docker/ci-setup.sh runs it). */
     private static final String BASE_IMAGE = System.getProperty("livemig.it.baseImage", "livemig/base:debian-jdk25");
@@ -43,12 +143,15 @@ class ContainerMigrationTest {
 
     private static ImageFromDockerfile image;
 
+    @Parameter
+    Provider provider;
     private Network network;
     private final List<GenericContainer<?>> started = new java.util.ArrayList<>();
     private final java.util.Map<GenericContainer<?>, Path> ramDirs = new java.util.HashMap<>();
 
-    @BeforeAll
-    static void buildImage() {
+    /** Skips the test unless Docker, the base image and the jar are there; the first time, describes the image. */
+    private static synchronized void requireImage() {
+        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(), "Docker is not available");
         try {
             DockerClientFactory.instance().client().inspectImageCmd(BASE_IMAGE).exec();
         } catch (NotFoundException e) {
@@ -58,16 +161,23 @@ class ContainerMigrationTest {
         Path root = Path.of("").toAbsolutePath().getParent();
         Path jar = root.resolve("cli/target/livemig.jar");
         Assumptions.assumeTrue(Files.isRegularFile(jar), "cli/target/livemig.jar is not built");
-        // The context holds only what the Dockerfile copies (as .dockerignore says); fixed tag, so that reruns reuse it.
-        image = new ImageFromDockerfile("livemig:it", false)
-                .withFileFromPath("docker", root.resolve("docker"))
-                .withFileFromPath("cli/target/livemig.jar", jar)
-                .withDockerfilePath("docker/Dockerfile")
-                .withBuildArg("BASE_IMAGE", BASE_IMAGE);
+        if (image == null) {
+            // The context holds only what the Dockerfile copies (as .dockerignore says); fixed tag, so that reruns
+            // reuse it.
+            image = new ImageFromDockerfile("livemig:it", false)
+                    .withFileFromPath("docker", root.resolve("docker"))
+                    .withFileFromPath("cli/target/livemig.jar", jar)
+                    .withDockerfilePath("docker/Dockerfile")
+                    .withBuildArg("BASE_IMAGE", BASE_IMAGE);
+        }
     }
 
+    // Per test rather than per class (a skipped @BeforeAll would hide a parameterized class's tests from the
+    // counts), so that every skipped test reports the reason.
     @BeforeEach
     void createNetwork() {
+        provider.assumeAvailable();
+        requireImage();
         network = Network.newNetwork();
     }
 
@@ -87,7 +197,9 @@ class ContainerMigrationTest {
             System.out.println("---- log of " + container.getNetworkAliases() + "\n" + container.getLogs());
             container.stop();
         }
-        network.close();
+        if (network != null) {
+            network.close();
+        }
         for (Path dir : ramDirs.values()) {
             Files.deleteIfExists(dir.resolve("pc.ram"));
             Files.deleteIfExists(dir);
@@ -98,42 +210,16 @@ class ContainerMigrationTest {
         // It exits once the migration completed (0) or failed, printing the final 'info migrate'.
         GenericContainer<?> container = withRamDir(new GenericContainer<>(image).withNetwork(network)
                 .withNetworkAliases(alias)
-                .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", provider(), "--verify",
-                        "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE,
-                        "--progress", "lines")
+                .withCommand("destination", "--incoming", "rdma:0.0.0.0:29200", "--provider", provider.cliName,
+                        "--verify", "--qmp", "tcp:0.0.0.0:" + QMP_PORT, "--ram", "256M", "--ram-file",
+                        "pc.ram=" + RAM_FILE, "--progress", "lines")
                 // Ready once the migration port listens (the QMP socket opens before it).
                 .withExposedPorts(QMP_PORT).waitingFor(Wait.forLogMessage(".*listening on rdma:.*\\n", 1)
                         .withStartupTimeout(TIMEOUT)));
-        prepare(container);
+        provider.prepare(container);
         container.start();
         started.add(container);
         return container;
-    }
-
-    /**
-     * The RDMA provider both ends use.
-     *
-     * @return {@code soft}: the TCP fabric between the containers' network namespaces
-     */
-    String provider() {
-        return "soft";
-    }
-
-    /**
-     * What a container needs beyond the image for {@link #provider()}: nothing for the soft provider.
-     *
-     * @param container a destination or source before it starts
-     */
-    void prepare(GenericContainer<?> container) {
-    }
-
-    /**
-     * The iptables rule (after {@code iptables -A}) that cuts the migration's traffic inside the source.
-     *
-     * @return the TCP connection to the destination's migration port
-     */
-    List<String> cutRule() {
-        return List.of("OUTPUT", "-p", "tcp", "--dport", "29200", "-j", "DROP");
     }
 
     private GenericContainer<?> source() throws IOException {
@@ -141,11 +227,11 @@ class ContainerMigrationTest {
                 .withNetworkAliases("source")
                 .withCommand("source", "--ram", "256M", "--ram-file", "pc.ram=" + RAM_FILE, "--fill", "random",
                         "--workload", "stress", "--vm-bytes", "128M", "--vm-keep", "--vm-rate", "32m",
-                        "--provider", provider(), "--timeout", "15", "--qmp", "tcp:0.0.0.0:" + QMP_PORT,
+                        "--provider", provider.cliName, "--timeout", "15", "--qmp", "tcp:0.0.0.0:" + QMP_PORT,
                         "--progress", "lines")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withCapAdd(Capability.NET_ADMIN))
                 .withExposedPorts(QMP_PORT).waitingFor(Wait.forListeningPort().withStartupTimeout(TIMEOUT)));
-        prepare(container);
+        provider.prepare(container);
         container.start();
         started.add(container);
         return container;
@@ -273,7 +359,7 @@ class ContainerMigrationTest {
             waitForTransfer(src);
             // Drop everything towards the destination's migration traffic, as a failed link would.
             List<String> command = new java.util.ArrayList<>(List.of("iptables", "-A"));
-            command.addAll(cutRule());
+            command.addAll(provider.cutRule());
             Container.ExecResult cut = source.execInContainer(command.toArray(String[]::new));
             assertThat(cut.getExitCode()).as(cut.getStderr()).isZero();
             assertThat(waitForEnd(src)).isEqualTo("failed");

@@ -32,8 +32,22 @@ public final class LivemigTestExtension implements AfterAllCallback, TestWatcher
 
     @Override
     public void testAborted(ExtensionContext context, Throwable cause) {
-        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
-                + ": " + reason(cause));
+        System.out.println("SKIPPED " + testName(context) + ": " + reason(cause));
+    }
+
+    /**
+     * The class and the test, and for a test of a {@code @ParameterizedClass} the invocation between them, as in
+     * {@code RdmaChannelEchoTest[verbs].echoesManyMessagesWrittenBeforeOneFlush()}: which variant skipped.
+     */
+    private static String testName(ExtensionContext context) {
+        String invocation = context.getParent().filter(LivemigTestExtension::isClassTemplateInvocation)
+                .map(ExtensionContext::getDisplayName).orElse("");
+        return context.getRequiredTestClass().getSimpleName() + invocation + "." + context.getDisplayName();
+    }
+
+    private static boolean isClassTemplateInvocation(ExtensionContext context) {
+        String uniqueId = context.getUniqueId();
+        return uniqueId.substring(uniqueId.lastIndexOf("/[") + 1).startsWith("[class-template-invocation:");
     }
 
     /** An assumption that fails in {@code @BeforeAll} skips the whole class: say so, then let JUnit skip it. */
@@ -54,7 +68,6 @@ public final class LivemigTestExtension implements AfterAllCallback, TestWatcher
 
     @Override
     public void testDisabled(ExtensionContext context, Optional<String> reason) {
-        System.out.println("SKIPPED " + context.getRequiredTestClass().getSimpleName() + "." + context.getDisplayName()
-                + ": " + reason.orElse("disabled"));
+        System.out.println("SKIPPED " + testName(context) + ": " + reason.orElse("disabled"));
     }
 }

@@ -6,10 +6,15 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.testkit.engine.EngineTestKit;
+import org.junit.platform.testkit.engine.EventStatistics;
 
 /** A skipped test says why on the console, where CI logs show it. */
 class SkipReasonTest {
@@ -24,6 +29,13 @@ class SkipReasonTest {
     void printsTheReasonATestIsDisabled() {
         String output = runCapturingStdout(NeedsRdma.class);
         assertThat(output).contains("SKIPPED NeedsRdma.disabledForNow(): needs root");
+    }
+
+    @Test
+    void namesTheInvocationOfAParameterizedClassThatSkipped() {
+        String output = runCapturingStdout(NeedsProvider.class, stats -> stats.aborted(1).succeeded(1));
+        assertThat(output).contains("SKIPPED NeedsProvider[verbs].connects(): no verbs provider here")
+                .doesNotContain("NeedsProvider[soft]");
     }
 
     @Test
@@ -46,6 +58,10 @@ class SkipReasonTest {
     }
 
     private static String runCapturingStdout(Class<?> testClass) {
+        return runCapturingStdout(testClass, stats -> stats.skipped(1).aborted(1).succeeded(0));
+    }
+
+    private static String runCapturingStdout(Class<?> testClass, Consumer<EventStatistics> expected) {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -55,7 +71,7 @@ class SkipReasonTest {
                     .selectors(selectClass(testClass))
                     .execute()
                     .testEvents()
-                    .assertStatistics(stats -> stats.skipped(1).aborted(1).succeeded(0));
+                    .assertStatistics(expected);
         } finally {
             System.setOut(original);
         }
@@ -72,6 +88,20 @@ class SkipReasonTest {
 
         @Test
         void runsAContainer() {
+        }
+    }
+
+    /** A test class run once per provider, where one provider is absent; run only through EngineTestKit. */
+    @ParameterizedClass(name = "[{0}]")
+    @ValueSource(strings = {"soft", "verbs"})
+    static class NeedsProvider {
+
+        @Parameter
+        String provider;
+
+        @Test
+        void connects() {
+            Assumptions.assumeTrue(provider.equals("soft"), "no " + provider + " provider here");
         }
     }
 

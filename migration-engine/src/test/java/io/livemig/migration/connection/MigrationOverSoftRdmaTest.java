@@ -34,20 +34,28 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Whole live migrations over the soft RDMA provider, through the Netty RDMA channel: capabilities in CM
- * private data, the control channel as plain SENDs, pages as one-sided RDMA WRITEs. Both fabrics, both
- * registration modes; a workload writes during the migration; the destination must equal the source at
- * the pause, byte for byte.
+ * private data, the control channel as plain SENDs, pages as one-sided RDMA WRITEs. Both registration modes;
+ * a workload writes during the migration; the destination must equal the source at the pause, byte for byte.
+ * Every test runs on both fabrics, {@code [soft-tcp]} and {@code [in-jvm]}.
  */
+@ParameterizedClass(name = "[{0}]")
+@ValueSource(strings = {"soft-tcp", "in-jvm"})
 class MigrationOverSoftRdmaTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final long MIB = 1 << 20;
 
+    /** The soft provider's fabric of this invocation: {@code soft-tcp} or {@code in-jvm}. */
+    @Parameter
+    String fabricName;
     private EventLoopGroup group;
     private InJvmFabric fabric;
 
@@ -63,14 +71,15 @@ class MigrationOverSoftRdmaTest {
         fabric.close();
     }
 
-    private RdmaDeviceFactory devices(String fabricName) {
-        return fabricName.equals("tcp") ? RdmaDeviceFactory.named("soft") : () -> new SoftVerbsProvider().open(fabric);
+    private RdmaDeviceFactory devices() {
+        return fabricName.equals("soft-tcp") ? RdmaDeviceFactory.named("soft")
+                : () -> new SoftVerbsProvider().open(fabric);
     }
 
-    @ParameterizedTest(name = "{0} fabric, pinAll={1}")
-    @CsvSource({"tcp, false", "tcp, true", "jvm, false", "jvm, true"})
-    void liveMigrationArrivesByteForByte(String fabricName, boolean pinAll) throws Exception {
-        RdmaDeviceFactory devices = devices(fabricName);
+    @ParameterizedTest(name = "pinAll={0}")
+    @ValueSource(booleans = {false, true})
+    void liveMigrationArrivesByteForByte(boolean pinAll) throws Exception {
+        RdmaDeviceFactory devices = devices();
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 8 * MIB),
                 new BlockListEntry("zeros", 2 * MIB), new BlockListEntry("odd", 3 * MIB + 5 * 4096),
                 new BlockListEntry("big", (2L << 30) + MIB)));
@@ -151,10 +160,9 @@ class MigrationOverSoftRdmaTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} fabric")
-    @CsvSource({"tcp", "jvm"})
-    void aSourceSpeakingAnotherProtocolVersionIsRejectedAtConnect(String fabricName) throws Exception {
-        RdmaDeviceFactory devices = devices(fabricName);
+    @Test
+    void aSourceSpeakingAnotherProtocolVersionIsRejectedAtConnect() throws Exception {
+        RdmaDeviceFactory devices = devices();
         try (DestinationServer server = DestinationServer.listen(group, devices,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             io.netty.bootstrap.Bootstrap bootstrap = new io.netty.bootstrap.Bootstrap().group(group)
@@ -170,10 +178,9 @@ class MigrationOverSoftRdmaTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} fabric")
-    @CsvSource({"tcp", "jvm"})
-    void anErrorFromTheDestinationMidRoundFailsTheSourceCleanly(String fabricName) throws Exception {
-        RdmaDeviceFactory devices = devices(fabricName);
+    @Test
+    void anErrorFromTheDestinationMidRoundFailsTheSourceCleanly() throws Exception {
+        RdmaDeviceFactory devices = devices();
         try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 16 * MIB)));
                 DestinationServer server = DestinationServer.listen(group, devices,
                         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -205,10 +212,9 @@ class MigrationOverSoftRdmaTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} fabric")
-    @CsvSource({"tcp", "jvm"})
-    void aSourceThatSendsWithoutAReadyCreditFailsTheDestinationCleanly(String fabricName) throws Exception {
-        RdmaDeviceFactory devices = devices(fabricName);
+    @Test
+    void aSourceThatSendsWithoutAReadyCreditFailsTheDestinationCleanly() throws Exception {
+        RdmaDeviceFactory devices = devices();
         try (DestinationServer server = DestinationServer.listen(group, devices,
                 new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             java.util.concurrent.CompletableFuture<DestinationConnection> accepted = server.connections().next()

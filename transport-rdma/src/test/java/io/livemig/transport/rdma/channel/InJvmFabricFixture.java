@@ -6,23 +6,27 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /** The soft provider's in-JVM fabric: one fabric per test, every device of the test on it. */
-final class InJvmFabricFixture {
+final class InJvmFabricFixture implements ChannelFixture {
 
     private final InJvmFabric fabric = new InJvmFabric();
 
-    RdmaDeviceFactory devices() {
+    @Override
+    public RdmaDeviceFactory devices() {
         return () -> new SoftVerbsProvider().open(fabric);
     }
 
-    static InetSocketAddress listenAddress() {
+    @Override
+    public InetSocketAddress listenAddress() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     }
 
-    static InetSocketAddress addressNobodyListensOn() {
+    @Override
+    public InetSocketAddress addressNobodyListensOn() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 1);
     }
 
-    void close() {
+    @Override
+    public void close() {
         fabric.close();
     }
 }

@@ -10,13 +10,17 @@ import io.netty.channel.WriteBufferWaterMark;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A reader that takes one message per millisecond, with {@code autoRead} off and a receive window of four slots,
  * against a writer that may not survive a single receiver-not-ready NAK (RNR retry count 0): credits hold the writer
  * back, its writability toggles, and every message arrives.
  */
-abstract class RdmaChannelBackpressureTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelBackpressureTest extends RdmaChannelTestBase {
 
     private static final int COUNT = 300;
     private static final int SIZE = 4096;

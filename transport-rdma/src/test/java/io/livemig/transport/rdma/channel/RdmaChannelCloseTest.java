@@ -18,13 +18,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Close with work requests in flight, from any thread, and event-loop shutdown with open channels: every promise
  * ends, pending ones with {@link ClosedChannelException}, and (checked by the fixture) no descriptor or thread
  * outlives the test.
  */
-abstract class RdmaChannelCloseTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelCloseTest extends RdmaChannelTestBase {
 
     /** A server whose children never read, so the client's SENDs pile up in flight and in its outbound buffer. */
     private RdmaServerChannel stalledServer(CompletableFuture<Void> childInactive) throws Exception {

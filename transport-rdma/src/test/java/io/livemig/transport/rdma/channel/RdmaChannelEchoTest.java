@@ -6,9 +6,13 @@ import io.netty.buffer.Unpooled;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Echo through a server: SEND payloads of every size class, split across receive slots and put back together. */
-abstract class RdmaChannelEchoTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelEchoTest extends RdmaChannelTestBase {
 
     @Test
     void echoesMessagesFromOneByteTo512KiB() throws Exception {

@@ -22,13 +22,17 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * RDMA WRITE and READ through the channel against a region the peer registered and advertised in a SEND. The peer
  * checks the written bytes as soon as the SEND written after the WRITE arrives: RC delivers that SEND only after the
  * WRITE's bytes are placed. A {@code ByteBuf} over memory registered on the channel is sent from there without a copy.
  */
-abstract class RdmaChannelOneSidedTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelOneSidedTest extends RdmaChannelTestBase {
 
     private static final int REGION_SIZE = 1 << 20;
 

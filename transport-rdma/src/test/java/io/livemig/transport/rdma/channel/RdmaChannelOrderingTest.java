@@ -9,9 +9,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Many small SENDs arrive once each and in order, with the writer paced by writability. */
-abstract class RdmaChannelOrderingTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelOrderingTest extends RdmaChannelTestBase {
 
     private static final int COUNT = 100_000;
 

@@ -12,9 +12,13 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The acceptor sees the connect request's private data and answers accept or reject, each with private data. */
-abstract class RdmaChannelPrivateDataTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selected")
+class RdmaChannelPrivateDataTest extends RdmaChannelTestBase {
 
     private static final byte[] PASSWORD = "let me in".getBytes(US_ASCII);
     private static final byte[] WELCOME = "welcome".getBytes(US_ASCII);

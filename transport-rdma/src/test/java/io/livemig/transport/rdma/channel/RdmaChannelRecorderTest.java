@@ -11,13 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * What channels and their loops report to a {@link TransportRecorder}: every completion by opcode and status, the
  * send queue and posted receives as levels that return to zero when the channels are gone, and loop iterations that
- * poll and that block.
+ * poll and that block. On the soft provider's two fabrics (not on the verbs provider).
  */
-abstract class RdmaChannelRecorderTest extends RdmaChannelTestBase {
+@ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)
+@MethodSource("io.livemig.transport.rdma.TestProvider#selectedSoft")
+class RdmaChannelRecorderTest extends RdmaChannelTestBase {
 
     private static final int MESSAGES = 20;
     private static final int RECEIVE_WINDOW = 8;

@@ -2,6 +2,7 @@ package io.livemig.transport.rdma.channel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.livemig.transport.rdma.TestProvider;
 import io.livemig.transport.rdma.observe.TransportRecorder;
 import io.livemig.transport.rdma.unix.FileDescriptors;
 import io.netty.bootstrap.Bootstrap;
@@ -28,12 +29,19 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.Parameter;
 
 /**
- * Fixture of the channel tests, in the style of Netty's transport test permutations: a subclass says how to open
- * devices (a soft fabric, or the verbs provider on an RDMA device) and where to listen; every test then runs on
- * that. After each test the event loops are shut down and the test fails if a file descriptor or a thread (event
- * loop or provider) outlived it.
+ * Fixture of the channel tests, which run on every provider, as Netty's transport test permutations do: each test
+ * class is a {@code @ParameterizedClass} over {@link TestProvider} (a soft fabric, or the verbs provider on an RDMA
+ * device), declared with {@code @ParameterizedClass(name = "[{0}]", allowZeroInvocations = true)} and the
+ * {@code @MethodSource} {@code TestProvider#selected} (the rxe scripts find the classes to run over the verbs
+ * provider by that line).
+ *
+ * <p>The provider is injected into {@link #provider}; its {@link ChannelFixture} says how to open devices and where
+ * to listen. Zero invocations are allowed because {@code -Dlivemig.test.providers} may select none of a class's
+ * providers. After each test the event loops are shut down and the test fails if a file descriptor or a thread
+ * (event loop or provider) outlived it.
  */
 abstract class RdmaChannelTestBase {
 
@@ -49,6 +57,10 @@ abstract class RdmaChannelTestBase {
         AsynchronousCloseWarmUp.run();
     }
 
+    /** The provider of this invocation of the class. */
+    @Parameter
+    TestProvider provider;
+    private ChannelFixture fixture;
     EventLoopGroup group;
     private final List<Channel> channels = new ArrayList<>();
     private int fdsBefore;
@@ -77,31 +89,31 @@ abstract class RdmaChannelTestBase {
         return now;
     }
 
-    /** How channels open devices in this permutation. */
-    abstract RdmaDeviceFactory devices();
+    /** How channels open devices on this invocation's provider. */
+    RdmaDeviceFactory devices() {
+        return fixture.devices();
+    }
 
     /** Where servers listen (port 0). */
-    abstract InetSocketAddress listenAddress();
+    InetSocketAddress listenAddress() {
+        return fixture.listenAddress();
+    }
 
     /** An address where nobody listens, so a connect fails. */
-    abstract InetSocketAddress addressNobodyListensOn() throws IOException;
+    InetSocketAddress addressNobodyListensOn() throws IOException {
+        return fixture.addressNobodyListensOn();
+    }
 
     /** Where the loops (and so the channels) report; a test of the recorder overrides it. */
     TransportRecorder recorder() {
         return TransportRecorder.NOOP;
     }
 
-    /** Closes what the permutation shares (a fabric) after every loop is gone. */
-    void closeFixture() {
-    }
-
-    /** Skips the test, saying why, when the permutation's provider cannot run here; before anything is counted. */
-    void assumeAvailable() {
-    }
-
     @BeforeEach
     final void openLoops() throws Exception {
-        assumeAvailable();
+        fixture = ChannelFixture.of(provider);
+        // Skips the test, with the provider's reason, when it cannot run here; before anything is counted.
+        fixture.assumeAvailable();
         awaitTrue(() -> providerThreads().isEmpty() && threads(LOOP_THREAD_PREFIX).isEmpty(),
                 "threads of earlier tests to end");
         fdsBefore = FileDescriptors.openFileDescriptorCount();
@@ -113,13 +125,16 @@ abstract class RdmaChannelTestBase {
     @AfterEach
     final void closeLoopsAndCheckForLeaks() throws Exception {
         if (group == null) {
+            if (fixture != null) {
+                fixture.close();
+            }
             return; // skipped before anything was opened
         }
         for (Channel channel : channels) {
             channel.close();
         }
         assertThat(group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
-        closeFixture();
+        fixture.close();
         awaitTrue(() -> threads(LOOP_THREAD_PREFIX).isEmpty(), "event-loop threads to end: "
                 + threads(LOOP_THREAD_PREFIX));
         awaitTrue(() -> providerThreads().isEmpty(), () -> "provider threads to end: " + providerThreads());

@@ -6,21 +6,21 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 
 /** The soft provider's TCP fabric, found through the ServiceLoader: each device brings its own fabric. */
-final class TcpFabricFixture {
+final class TcpFabricFixture implements ChannelFixture {
 
-    private TcpFabricFixture() {
-    }
-
-    static RdmaDeviceFactory devices() {
+    @Override
+    public RdmaDeviceFactory devices() {
         return RdmaDeviceFactory.named("soft");
     }
 
-    static InetSocketAddress listenAddress() {
+    @Override
+    public InetSocketAddress listenAddress() {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
     }
 
     /** A loopback port that was free a moment ago: a connect to it is refused. */
-    static InetSocketAddress addressNobodyListensOn() throws IOException {
+    @Override
+    public InetSocketAddress addressNobodyListensOn() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return new InetSocketAddress(InetAddress.getLoopbackAddress(), socket.getLocalPort());
         }

@@ -10,19 +10,19 @@ import java.net.InetSocketAddress;
  * The verbs provider (rdma-core) on the RDMA device its own tests use: Soft-RoCE in the lab and in
  * {@code scripts/rxe-test.sh}, any RDMA NIC elsewhere. Without one every test skips with the provider's reason.
  */
-final class VerbsDeviceFixture {
+final class VerbsDeviceFixture implements ChannelFixture {
 
     private static boolean warmedUp;
 
-    private VerbsDeviceFixture() {
-    }
-
-    /** Skips the test unless the provider can run here; the first time, warms it up. */
-    static synchronized void assumeAvailable() {
-        RdmaCoreFixtures.assumeAvailable();
-        if (!warmedUp) {
-            warmUp();
-            warmedUp = true;
+    /** Skips the test unless the provider can run here (its gate is probed once); the first time, warms it up. */
+    @Override
+    public void assumeAvailable() {
+        synchronized (VerbsDeviceFixture.class) {
+            RdmaCoreFixtures.assumeAvailable();
+            if (!warmedUp) {
+                warmUp();
+                warmedUp = true;
+            }
         }
     }
 
@@ -38,15 +38,18 @@ final class VerbsDeviceFixture {
         }
     }
 
-    static RdmaDeviceFactory devices() {
+    @Override
+    public RdmaDeviceFactory devices() {
         return RdmaCoreFixtures::open;
     }
 
-    static InetSocketAddress listenAddress() {
+    @Override
+    public InetSocketAddress listenAddress() {
         return RdmaCoreFixtures.listenAddress();
     }
 
-    static InetSocketAddress addressNobodyListensOn() throws VerbsException {
+    @Override
+    public InetSocketAddress addressNobodyListensOn() throws VerbsException {
         return RdmaCoreFixtures.addressNobodyListensOn();
     }
 }

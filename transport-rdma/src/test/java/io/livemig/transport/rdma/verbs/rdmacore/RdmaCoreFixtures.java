@@ -51,8 +51,11 @@ public final class RdmaCoreFixtures {
             KnownDeviation.RECEIVE_OVERFLOW_NAKED_AS_REM_OP_ERR,
             KnownDeviation.RECEIVES_POSTED_IN_ERROR_FLUSHED_ON_NEXT_MOVE_TO_ERROR);
 
+    /** The name prefix of every thread the verbs provider starts (one per open device). */
+    public static final String THREAD_PREFIX = DeviceThread.NAME_PREFIX;
+
     /** The conformance suite's view of the verbs provider: gated, on the RDMA device's addresses. */
-    static final ProviderFixture FIXTURE = new ProviderFixture() {
+    public static final ProviderFixture FIXTURE = new ProviderFixture() {
         @Override
         public void assumeAvailable() {
             RdmaCoreFixtures.assumeAvailable();

@@ -11,10 +11,13 @@ import java.net.ServerSocket;
 import java.time.Duration;
 
 /** The soft provider's fixtures for the conformance suite: its TCP fabric and its in-JVM fabric. */
-final class SoftFixtures {
+public final class SoftFixtures {
+
+    /** The name prefix of every thread the soft provider starts. */
+    public static final String THREAD_PREFIX = SoftThreads.PREFIX;
 
     /** The TCP fabric, found through the ServiceLoader: each device brings its own fabric. */
-    static final ProviderFixture TCP = new ProviderFixture() {
+    public static final ProviderFixture TCP = new ProviderFixture() {
         @Override
         public DeviceContext openDevice() throws VerbsException {
             return Verbs.provider("soft").open();
@@ -39,7 +42,7 @@ final class SoftFixtures {
      *
      * @return the fixture
      */
-    static InJvm inJvm() {
+    public static InJvm inJvm() {
         return new InJvm(new InJvmFabric());
     }
 
@@ -69,7 +72,7 @@ final class SoftFixtures {
      *
      * @param fabric the fabric, for fault injection
      */
-    record InJvm(InJvmFabric fabric) implements ProviderFixture {
+    public record InJvm(InJvmFabric fabric) implements ProviderFixture {
 
         @Override
         public DeviceContext openDevice() throws VerbsException {
