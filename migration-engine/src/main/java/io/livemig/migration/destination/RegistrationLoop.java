@@ -23,8 +23,11 @@ import reactor.core.scheduler.Scheduler;
  * {@link #handle}. The loop itself is the destination's Flux of incoming messages, one READY per message
  * handled; this class is what one message does. Every request is checked against the block table before
  * memory is touched; anything out of place is a {@link ProtocolException} (the caller answers it with
- * ERROR). Registering memory (pinning) may take long: it runs on the given worker, never on the event
- * loop.
+ * ERROR). Pin-all's whole-block registrations (gigabytes) run on the given worker, never on the event
+ * loop. A REGISTER REQUEST's chunks (at most 4096 regions of 1 MiB) are registered where the request is
+ * handled, as QEMU's load thread does: handing each request to another thread cost dynamic mode about
+ * 10 % of its throughput (two-process benchmark, 2 GiB, medians of 5: 0.77-0.94 of raw TCP with the hop,
+ * 0.99 without, 0.94-1.02 before this design).
  */
 public final class RegistrationLoop {
 
@@ -137,6 +140,7 @@ public final class RegistrationLoop {
                 ControlMessage.ramBlocksResult(table.remoteBlocks(registrations::blockRkey)))));
     }
 
+    /** Registers a request's chunks here (see the class comment for why not on the worker) and answers. */
     private Mono<Void> register(List<RegisterRequest> requests) {
         long started = System.nanoTime();
         return Mono.fromCallable(() -> {
@@ -146,7 +150,6 @@ public final class RegistrationLoop {
                     }
                     return results;
                 })
-                .subscribeOn(worker)
                 .flatMap(results -> control.respond(ControlMessage.registerResult(results)))
                 .doOnSuccess(v -> recorder.registration(MigrationRecorder.Side.DESTINATION, requests.size(),
                         System.nanoTime() - started));
