@@ -402,11 +402,7 @@ public final class SourcePipeline {
 
     /** The stream written so far, each message against a READY, each READY within the timeout. */
     private Mono<Void> flushStream() {
-        return file.messages()
-                .concatMap(data -> within(control.send(ControlMessage.qemuFile(data)),
-                        "sending the migration stream"), 1)
-                .doOnDiscard(io.netty.buffer.ByteBuf.class, io.netty.util.ReferenceCounted::release)
-                .then();
+        return file.flush(send -> within(send, "sending the migration stream"));
     }
 
     private <T> Mono<T> within(Mono<T> step, String what) {

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.ReferenceCounted;
 import java.io.DataOutputStream;
+import java.util.function.UnaryOperator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
@@ -89,10 +90,22 @@ public final class QemuFileOutput implements AutoCloseable {
      * @return completes when the last message's SEND completed
      */
     public Mono<Void> flush() {
+        return flush(UnaryOperator.identity());
+    }
+
+    /**
+     * Sends everything written so far, one QEMU FILE message per READY, each send shaped by {@code eachSend}
+     * (a deadline on its READY, for instance).
+     *
+     * @param eachSend applied to each message's send
+     * @return completes when the last message's SEND completed
+     */
+    public Mono<Void> flush(UnaryOperator<Mono<Void>> eachSend) {
         return messages()
                 .concatMap(data -> {
                     int size = data.readableBytes();
-                    return control.send(ControlMessage.qemuFile(data)).doOnSuccess(v -> bytesSent += size);
+                    return eachSend.apply(control.send(ControlMessage.qemuFile(data)))
+                            .doOnSuccess(v -> bytesSent += size);
                 }, 1)
                 .doOnDiscard(ByteBuf.class, ReferenceCounted::release)
                 .then();

@@ -150,7 +150,8 @@ public final class MigrationDestination {
                     .then(Mono.defer(load::finish))
                     .doFinally(signal -> load.close())
                     .onErrorResume(error -> {
-                        Throwable cause = error instanceof UncheckedIOException unchecked ? unchecked.getCause() : error;
+                        Throwable cause = error instanceof UncheckedIOException unchecked
+                                ? unchecked.getCause() : error;
                         return Deadlines.within(control.abort(cause), timeout, timer, "sending ERROR")
                                 .onErrorResume(ignored -> Mono.empty())
                                 .then(Mono.fromRunnable(load::discard))
