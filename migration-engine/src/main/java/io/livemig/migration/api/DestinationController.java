@@ -8,7 +8,6 @@ import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
-import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;

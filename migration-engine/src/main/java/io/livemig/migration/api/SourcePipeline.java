@@ -334,7 +334,7 @@ public final class SourcePipeline {
     private Mono<RoundStats> sendRound(List<DirtyPages> dirty, MigrationTracker tracker) {
         // The HOOK must be the last bytes the destination holds before its registration loop runs.
         return flushStream()
-                .then(Mono.defer(() -> sender.send(dirty, () -> false, tracker::written)))
+                .then(Mono.defer(() -> sender.send(dirty, tracker::written)))
                 .flatMap(stats -> {
                     rounds.add(stats);
                     tracker.duplicatePages(stats.duplicatePages());

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.LinkedHashMap;
-import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import io.livemig.migration.observe.MigrationRecorder;
 import java.util.concurrent.atomic.AtomicLong;
@@ -155,30 +154,19 @@ public final class RoundSender implements AutoCloseable {
      * @return the round's statistics, once every write has completed
      */
     public Mono<RoundStats> send(List<DirtyPages> dirty) {
-        return send(dirty, () -> false);
+        return send(dirty, bytes -> { });
     }
 
     /**
-     * Sends a round, stopping early when {@code cancelled} turns true: no further write is started, and
-     * the returned {@code Mono} still waits for the writes in flight (the HCA may be reading their memory).
+     * Sends a round, reporting each completed write. Cancelling the subscription stops it where it is: no
+     * further write is posted, and the writes already posted stay tracked until their completion
+     * ({@link #drained()}).
      *
      * @param dirty one snapshot per block, in block order
-     * @param cancelled polled before each write is prepared
-     * @return the round's statistics, once every started write has completed
-     */
-    public Mono<RoundStats> send(List<DirtyPages> dirty, BooleanSupplier cancelled) {
-        return send(dirty, cancelled, bytes -> { });
-    }
-
-    /**
-     * Sends a round, reporting each completed write.
-     *
-     * @param dirty one snapshot per block, in block order
-     * @param cancelled polled before each write is prepared
      * @param written told the length of each write once it completed
-     * @return the round's statistics, once every started write has completed
+     * @return the round's statistics, once every write has completed
      */
-    public Mono<RoundStats> send(List<DirtyPages> dirty, BooleanSupplier cancelled, LongConsumer written) {
+    public Mono<RoundStats> send(List<DirtyPages> dirty, LongConsumer written) {
         if (dirty.size() != blocks.size()) {
             return Mono.error(new IllegalArgumentException(dirty.size() + " dirty sets for " + blocks.size()
                     + " blocks"));
@@ -194,7 +182,6 @@ public final class RoundSender implements AutoCloseable {
                     WriteMerger.forEachWrite(index, dirty.get(index), list::add);
                     return list;
                 })
-                .takeWhile(write -> !cancelled.getAsBoolean())
                 .transform(this::batches)
                 // Batches are decided (COMPRESS or WRITE, chunks registered) one at a time, up to
                 // REGISTER_AHEAD batches ahead of the writes, so a registration round trip overlaps earlier writes.
