@@ -229,7 +229,8 @@ public final class SourcePipeline {
                 })
                 .flatMap(table -> {
                     sender = new RoundSender(blocks, table, control, data, options.pinAll(), options.maxOutstanding(),
-                            limiter, options.recorder(), options.registrationBatch());
+                            limiter, options.recorder(), options.registrationBatch())
+                            .writeTimeout(options.timeout(), options.timer());
                     if (!options.pinAll()) {
                         return Mono.empty();
                     }

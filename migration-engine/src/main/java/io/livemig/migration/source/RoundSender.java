@@ -73,6 +73,9 @@ public final class RoundSender implements AutoCloseable {
     private final BandwidthLimiter limiter;
     private final MigrationRecorder recorder;
     private final int registrationBatch;
+    /** How long a posted write may take to complete before the link is taken for dead (null: no limit). */
+    private java.time.Duration writeTimeout;
+    private reactor.core.scheduler.Scheduler timer;
     /** False once the destination answered a multi-record REGISTER REQUEST with one result (QEMU). */
     private boolean batchedResults = true;
     /**
@@ -128,6 +131,22 @@ public final class RoundSender implements AutoCloseable {
         for (RamBlock block : blocks) {
             remoteKeys.add(new RemoteKeyCache(block.usedLength()));
         }
+    }
+
+    /**
+     * Bounds each write's completion: a write that has not completed after {@code timeout} fails the round
+     * with an {@link IOException}. Over a link cut without a reset (no RST, no flush) nothing else would
+     * end the wait; the bound is per write, not per round, because a round at a low max-bandwidth may
+     * rightly take far longer than any one step.
+     *
+     * @param timeout the bound
+     * @param timer its clock
+     * @return this
+     */
+    public RoundSender writeTimeout(java.time.Duration timeout, reactor.core.scheduler.Scheduler timer) {
+        this.writeTimeout = timeout;
+        this.timer = timer;
+        return this;
     }
 
     /**
@@ -361,8 +380,15 @@ public final class RoundSender implements AutoCloseable {
             recorder.rdmaWritePosted(write.length());
             // Subscribed here, not by the round: cancelling the round must not forget a write the HCA still
             // executes. The round waits on the cached result; drained() waits on every posted write.
-            Mono<Void> completion = data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
-                    table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey())
+            Mono<Void> written = data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
+                    table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey());
+            if (writeTimeout != null) {
+                long millis = writeTimeout.toMillis();
+                written = written.timeout(writeTimeout, timer).onErrorMap(java.util.concurrent.TimeoutException.class,
+                        e -> new IOException("an RDMA WRITE of " + write.length() + " bytes did not complete within "
+                                + millis + " ms (the link or the destination is gone)", e));
+            }
+            Mono<Void> completion = written
                     .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted))
                     .cache();
             inFlight.add(completion);

@@ -276,4 +276,44 @@ class SourcePipelineVirtualTimeTest {
         assertThat(control.failure()).isInstanceOf(CancellationException.class).hasMessage("migration cancelled");
         assertThat(source.get(0).memory().toArray(ValueLayout.JAVA_BYTE)).isEqualTo(before);
     }
+
+    @Test
+    void aWriteThatNeverCompletesFailsTheMigrationAfterTheTimeoutWithError() {
+        // A link cut without a reset: the write is posted and its completion never comes.
+        io.livemig.migration.source.RdmaDataPath cut = new io.livemig.migration.source.RdmaDataPath() {
+            @Override
+            public MemoryRegion register(java.lang.foreign.MemorySegment memory, java.util.Set<AccessFlag> access) {
+                return fabric.register(memory, access);
+            }
+
+            @Override
+            public Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey) {
+                return Mono.never();
+            }
+        };
+        SourceOptions options = new SourceOptions(false, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, parameters::get,
+                false, false, time, MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH);
+        MigrationTracker tracker = new MigrationTracker(() -> time.now(java.util.concurrent.TimeUnit.NANOSECONDS));
+        tracker.start(source.totalBytes());
+        SourcePipeline pipeline = new SourcePipeline(control, cut, source, options);
+        StepVerifier.withVirtualTime(() -> pipeline.run(new Workload() { }, tracker, new SourcePipeline.Events() { }),
+                        () -> time, Long.MAX_VALUE)
+                .then(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        grant();
+                    }
+                    assertThat(pipeline.writesInFlight()).isPositive();
+                })
+                .thenAwait(TIMEOUT.minusMillis(1))
+                .then(() -> assertThat(sent()).isEmpty())
+                .thenAwait(Duration.ofMillis(1))
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(java.io.IOException.class)
+                        .hasMessage("an RDMA WRITE of 1048576 bytes did not complete within 30000 ms (the link or the"
+                                + " destination is gone)"))
+                .verify();
+        List<ControlMessage> after = sent();
+        assertThat(after).extracting(ControlMessage::type).containsExactly(ControlType.ERROR);
+        after.forEach(ControlMessage::release);
+        assertThat(pipeline.writesInFlight()).isZero();
+    }
 }
