@@ -37,6 +37,10 @@ public record DestinationConnection(RdmaChannel channel, DestinationControl cont
      * @return completes when the channel is closed
      */
     public reactor.core.publisher.Mono<Void> closing() {
-        return reactor.core.publisher.Mono.create(sink -> channel.close().addListener(f -> sink.success()));
+        // Bounded as the blocking close() is: over a link cut without a reset the flush of posted requests
+        // may never come, and a failed migration must still end.
+        return reactor.core.publisher.Mono.<Void>create(sink -> channel.close().addListener(f -> sink.success()))
+                .timeout(java.time.Duration.ofSeconds(10), reactor.core.scheduler.Schedulers.parallel())
+                .onErrorResume(java.util.concurrent.TimeoutException.class, e -> reactor.core.publisher.Mono.empty());
     }
 }

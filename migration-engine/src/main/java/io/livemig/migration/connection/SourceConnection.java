@@ -141,12 +141,17 @@ public final class SourceConnection implements AutoCloseable {
     }
 
     /**
-     * Disconnects without blocking (idempotent): work requests still posted are flushed.
+     * Disconnects without blocking (idempotent): work requests still posted are flushed; completes after at
+     * most 10 s, as {@link #close()} waits at most that long.
      *
      * @return completes when the channel is closed
      */
     public Mono<Void> closing() {
-        return Mono.create(sink -> channel.close().addListener(f -> sink.success()));
+        // Bounded as the blocking close() is: over a link cut without a reset the flush of posted requests
+        // may never come, and a failed migration must still end.
+        return reactor.core.publisher.Mono.<Void>create(sink -> channel.close().addListener(f -> sink.success()))
+                .timeout(java.time.Duration.ofSeconds(10), reactor.core.scheduler.Schedulers.parallel())
+                .onErrorResume(java.util.concurrent.TimeoutException.class, e -> reactor.core.publisher.Mono.empty());
     }
 
     /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */

@@ -287,8 +287,9 @@ public final class RoundSender implements AutoCloseable {
             if (decided.compressed().contains(write)) {
                 duplicatePages.addAndGet(write.length() / RamBlock.PAGE_SIZE);
                 recorder.compressed(MigrationRecorder.Side.SOURCE, write.length());
-                return control.send(ControlMessage.compress(Compress.zero(write.blockIndex(),
-                        table.wireAddress(write.blockIndex(), write.offset()), write.length()))).then(Mono.empty());
+                return bounded(control.send(ControlMessage.compress(Compress.zero(write.blockIndex(),
+                        table.wireAddress(write.blockIndex(), write.offset()), write.length()))), "a COMPRESS")
+                        .then(Mono.empty());
             }
             return prepareRegistered(write);
         });
@@ -327,7 +328,8 @@ public final class RoundSender implements AutoCloseable {
             return Flux.fromIterable(requests).concatMap(r -> register(List.of(r), registrations), 1).then();
         }
         long started = System.nanoTime();
-        return control.exchange(ControlMessage.registerRequest(requests.stream().map(Needed::request).toList()))
+        return bounded(control.exchange(ControlMessage.registerRequest(requests.stream().map(Needed::request)
+                        .toList())), "a REGISTER REQUEST")
                 .map(result -> {
                     try {
                         return List.copyOf(result.registerResults());
@@ -350,6 +352,17 @@ public final class RoundSender implements AutoCloseable {
                     batchedResults = false;
                     return register(requests.subList(results.size(), requests.size()), registrations);
                 });
+    }
+
+    /** Bounds a control step of the round by the write timeout, when one is set. */
+    private <T> Mono<T> bounded(Mono<T> step, String what) {
+        if (writeTimeout == null) {
+            return step;
+        }
+        long millis = writeTimeout.toMillis();
+        return step.timeout(writeTimeout, timer).onErrorMap(java.util.concurrent.TimeoutException.class,
+                e -> new IOException(what + " was not answered within " + millis + " ms (the link or the destination"
+                        + " is gone)", e));
     }
 
     /** A chunk to register: where it is, and its request record. */
