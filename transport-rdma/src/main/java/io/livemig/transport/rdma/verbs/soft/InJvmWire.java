@@ -124,6 +124,11 @@ final class InJvmWire implements Wire {
         fabric.enqueueFirst(() -> shutDown("link failed"));
     }
 
+    /** Nothing to release: a payload is pinned only while the delivery thread places it. */
+    @Override
+    public void retriesExhausted() {
+    }
+
     private void shutDown(String reason) {
         down = true;
         peer.down = true;

@@ -196,6 +196,9 @@ final class RcRequester {
             return;
         }
         if (retriesLeft == 0) {
+            // The path is dead: the wire lets go of the payloads it may still be reading before the completions
+            // tell the application that these requests are finished.
+            qp.retriesExhausted();
             fail(outstanding.peek(), WcStatus.RETRY_EXC_ERR);
             return;
         }

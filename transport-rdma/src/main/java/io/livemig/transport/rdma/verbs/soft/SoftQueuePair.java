@@ -292,6 +292,17 @@ final class SoftQueuePair implements QueuePair {
         }
     }
 
+    /** The requester exhausted its retries: the wire gives up a dead path (see {@link Wire#retriesExhausted()}). */
+    void retriesExhausted() {
+        Wire current;
+        synchronized (this) {
+            current = wire;
+        }
+        if (current != null) {
+            current.retriesExhausted();
+        }
+    }
+
     /** Runs a task under this queue pair's monitor after a delay, unless the queue pair is in ERR by then. */
     ScheduledFuture<?> schedule(Duration delay, Runnable task) {
         return device.schedule(delay, () -> {

@@ -66,6 +66,18 @@ final class TcpWire implements Wire {
         closeChannel();
     }
 
+    /**
+     * The requester gave up: abort. Over a link cut without a reset (a dropped route, a firewall), the writer thread
+     * sits in a socket write that TCP keeps retrying for many minutes, holding the pin of the region it gathers from;
+     * that region's deregistration would wait as long, and the application could never release memory whose
+     * requests already completed in error. Closing the socket ends that write; the reader then reports the wire
+     * down, as a real port reports a dead path.
+     */
+    @Override
+    public void retriesExhausted() {
+        abort();
+    }
+
     @Override
     public InetSocketAddress localAddress() {
         return localAddress;

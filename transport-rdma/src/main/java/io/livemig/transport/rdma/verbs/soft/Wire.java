@@ -30,6 +30,14 @@ interface Wire {
     /** Closes at once, dropping what is queued: a link failure as far as the peer can tell; idempotent. */
     void abort();
 
+    /**
+     * A requester on this wire exhausted its retries: the path is dead. The requests it flushed must no longer touch
+     * their memory (IB spec 10.8.3.3: a flushed work request is finished), so a wire that may still be reading a
+     * payload for the network gives the link up ({@link #abort()}); one that holds no payload outside its delivery
+     * does nothing.
+     */
+    void retriesExhausted();
+
     /** The local address. */
     InetSocketAddress localAddress();
 

@@ -152,6 +152,18 @@ public abstract class VerbsConformanceBase {
         assertThat(completion.status()).as("status of work request %d", completion.wrId()).isEqualTo(specified);
     }
 
+    /**
+     * Where the client connects to reach a server listening on {@code listening}: the listener itself, or a test's
+     * relay in front of it (a link the test can cut).
+     *
+     * @param listening the server's bound address
+     * @return the address the client resolves
+     * @throws VerbsException when the relay cannot be set up
+     */
+    protected InetSocketAddress dialAddress(InetSocketAddress listening) throws VerbsException {
+        return listening;
+    }
+
     /** A connected pair of queue pairs, with the events of the handshake. */
     protected record Connection(Side client, Side server, CmId listenId, CmEvent connectRequest,
                                 CmEvent clientEstablished, CmEvent serverEstablished) {
@@ -186,7 +198,7 @@ public abstract class VerbsConformanceBase {
         CmId listenId = server.events().createId();
         listenId.listen(listenAddress(), 8);
         client.id = client.events().createId();
-        client.id.resolveAddress(listenId.localAddress(), Duration.ofSeconds(2));
+        client.id.resolveAddress(dialAddress(listenId.localAddress()), Duration.ofSeconds(2));
         awaitEvent(client, CmEventType.ADDR_RESOLVED);
         client.id.resolveRoute(Duration.ofSeconds(2));
         awaitEvent(client, CmEventType.ROUTE_RESOLVED);
