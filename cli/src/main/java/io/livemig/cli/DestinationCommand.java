@@ -61,7 +61,10 @@ final class DestinationCommand implements Callable<Integer> {
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
         CompletableFuture<Void> quit = new CompletableFuture<>();
+        Runnable stop = () -> quit.complete(null);
+        livemig.termination.onSignal(stop);
         try (Resources resources = new Resources()) {
+            // Closing the controller stops an incoming migration and waits for it before its event loops go.
             DestinationController controller = resources.add(DestinationController.builder()
                     .devices(devices)
                     .memoryLimit(ram)
@@ -70,9 +73,9 @@ final class DestinationCommand implements Callable<Integer> {
                     .timeout(endpoint.timeout())
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
-            MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
+            MigrationTarget target = MigrationTarget.destination(controller, stop);
             // The monitors open before the migration port, so that a client that waits for the port finds them.
-            endpoint.startReporting(resources, io, progress, "destination", target, () -> quit.complete(null));
+            endpoint.startReporting(resources, io, progress, "destination", target, stop);
             InetSocketAddress bound;
             try {
                 bound = controller.listen(incoming);
@@ -81,10 +84,13 @@ final class DestinationCommand implements Callable<Integer> {
             }
             io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
             io.out().flush();
+            endpoint.serveStdio();
             CompletableFuture<IncomingMigration> completion = controller.completion().toFuture();
-            CompletableFuture.anyOf(completion, quit).join();
+            // Waits for either without throwing: a failed completion is reported by finish.
+            CompletableFuture.anyOf(completion, quit).handle((done, error) -> null).join();
             if (!completion.isDone()) {
-                io.err().println("livemig destination: quit before a migration completed");
+                io.err().println("livemig destination: " + (livemig.termination.signalled() ? "terminated" : "quit")
+                        + " before a migration completed");
                 return Livemig.FAILURE;
             }
             return finish(io, completion);
@@ -97,9 +103,10 @@ final class DestinationCommand implements Callable<Integer> {
             migration = completion.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            String why = cause instanceof MigrationFailedException failed && failed.info().errorDesc() != null
-                    ? failed.info().errorDesc() : String.valueOf(cause.getMessage());
-            io.err().println("livemig destination: migration " + MigrationStatus.FAILED + ": " + why);
+            String why = !(cause instanceof MigrationFailedException failed) ? Livemig.describe(cause)
+                    : failed.info().errorDesc() != null ? failed.info().errorDesc()
+                    : Livemig.describe(failed.getCause() != null ? failed.getCause() : failed);
+            Livemig.fail(io.err(), "livemig destination: migration " + MigrationStatus.FAILED + ": " + why, cause);
             return Livemig.FAILURE;
         }
         try (var blocks = migration.blocks()) {

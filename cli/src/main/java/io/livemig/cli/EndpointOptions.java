@@ -51,6 +51,9 @@ final class EndpointOptions {
                     + "(only the final report).")
     String progress;
 
+    /** The {@code --monitor stdio} reader, until {@link #serveStdio()} starts it. */
+    private Thread stdio;
+
     /**
      * Opens nothing: checks that the provider is available now, so that a missing device is one clear line
      * at start-up rather than a failed migration later.
@@ -94,11 +97,15 @@ final class EndpointOptions {
     }
 
     /**
-     * The progress mode: as given, else a bar on a terminal and lines otherwise.
+     * The progress mode: as given, else a bar on a terminal and lines otherwise; none with {@code --monitor
+     * stdio}.
      *
      * @return the mode
      */
     ProgressPrinter.Mode progressMode() {
+        if (progress == null && stdioMonitor()) {
+            return ProgressPrinter.Mode.NONE; // standard output is the HMP session
+        }
         return progressMode(progress);
     }
 
@@ -141,7 +148,9 @@ final class EndpointOptions {
 
     /**
      * Shows the migration's progress (ending with the {@code info migrate} report) and starts the monitors asked
-     * for, as {@link #startMonitors} does.
+     * for, as {@link #startMonitors} does. With {@code --monitor stdio} standard output is the HMP session:
+     * progress goes to standard error, only when {@code --progress} asks for it, and without the final report
+     * ({@code info migrate} in the session shows it).
      *
      * @param resources closes the printer and the servers
      * @param io the terminal
@@ -152,15 +161,20 @@ final class EndpointOptions {
      */
     void startReporting(Resources resources, Terminal io, ProgressPrinter.Mode progress, String side,
             MigrationTarget target, Runnable onQuit) {
-        HmpMonitor report = new HmpMonitor(target);
-        resources.add(new ProgressPrinter(progress, io.out(), side, target::info, target.statusChanges(),
-                () -> report.execute("info migrate")));
+        if (!stdioMonitor()) {
+            HmpMonitor report = new HmpMonitor(target);
+            resources.add(new ProgressPrinter(progress, io.out(), side, target::info, target.statusChanges(),
+                    () -> report.execute("info migrate")));
+        } else if (this.progress != null && progress != ProgressPrinter.Mode.NONE) {
+            resources.add(new ProgressPrinter(progress, io.err(), side, target::info, target.statusChanges(), null));
+        }
         startMonitors(resources, io, target, onQuit);
     }
 
     /**
      * Starts the monitors asked for: QMP on {@code --qmp}, HMP on {@code --monitor}. On standard input, the end
-     * of input quits, as it does for QEMU's {@code -monitor stdio}.
+     * of input quits, as it does for QEMU's {@code -monitor stdio}; reading starts with {@link #serveStdio()},
+     * once the command printed its start-up lines, so that the first prompt follows them.
      *
      * @param resources closes the servers
      * @param io the terminal
@@ -175,11 +189,15 @@ final class EndpointOptions {
         if (monitor == null) {
             return;
         }
-        if (monitor.equals("stdio")) {
+        if (stdioMonitor()) {
             HmpMonitor hmp = new HmpMonitor(target);
-            Thread.ofPlatform().name("livemig-monitor-stdio").daemon().start(() -> {
+            // QEMU's readline echoes what it reads; a terminal echoes typed lines itself, a pipe does not.
+            java.io.Console console = System.console();
+            boolean echo = console == null || !console.isTerminal();
+            stdio = Thread.ofPlatform().name("livemig-monitor-stdio").daemon().unstarted(() -> {
                 try {
-                    hmp.serve(new BufferedReader(new InputStreamReader(io.in(), StandardCharsets.UTF_8)), io.out());
+                    hmp.serve(new BufferedReader(new InputStreamReader(io.in(), StandardCharsets.UTF_8)), io.out(),
+                            echo);
                 } catch (IOException e) {
                     io.err().println("livemig: reading the monitor from standard input failed: " + e.getMessage());
                 } finally {
@@ -190,6 +208,19 @@ final class EndpointOptions {
             MonitorServer server = resources.add(listen("HMP", monitor, () -> MonitorServer.hmp(monitor, target)));
             io.out().println("HMP on " + server.address());
         }
+    }
+
+    /** Starts reading {@code --monitor stdio}, if asked for, after the command's last start-up line. */
+    void serveStdio() {
+        Thread reader = stdio;
+        stdio = null;
+        if (reader != null) {
+            reader.start();
+        }
+    }
+
+    private boolean stdioMonitor() {
+        return "stdio".equals(monitor);
     }
 
     private static MonitorServer listen(String kind, String address, java.util.function.Supplier<MonitorServer> open) {

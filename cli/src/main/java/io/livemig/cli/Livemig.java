@@ -25,10 +25,16 @@ public final class Livemig implements Callable<Integer> {
     /** Exit status of a usage error. */
     static final int USAGE = 2;
 
-    final Terminal io;
+    /** The environment variable that adds the stack trace of a failure to its one line. */
+    static final String DEBUG_VARIABLE = "LIVEMIG_DEBUG";
 
-    private Livemig(Terminal io) {
+    final Terminal io;
+    /** What SIGTERM does: the command's quit, registered by the commands that wait. */
+    final Termination termination;
+
+    private Livemig(Terminal io, Termination termination) {
         this.io = io;
+        this.termination = termination;
     }
 
     /**
@@ -37,7 +43,9 @@ public final class Livemig implements Callable<Integer> {
      * @param args command-line arguments
      */
     public static void main(String[] args) {
-        System.exit(run(args, System.in, System.out, System.err));
+        Diagnostics.install(System.err, debug());
+        Termination termination = Termination.install(System.err);
+        termination.exit(run(args, System.in, System.out, System.err, termination));
     }
 
     /**
@@ -62,7 +70,12 @@ public final class Livemig implements Callable<Integer> {
      * @return 0 success, 1 failure, 2 usage error
      */
     static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
-        CommandLine cli = new CommandLine(new Livemig(new Terminal(in, out, err)));
+        return run(args, in, out, err, Termination.none());
+    }
+
+    private static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
+            Termination termination) {
+        CommandLine cli = new CommandLine(new Livemig(new Terminal(in, out, err), termination));
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         cli.setParameterExceptionHandler((e, arguments) -> {
@@ -75,10 +88,7 @@ public final class Livemig implements Callable<Integer> {
                 err.println(name + ": " + e.getMessage() + " (see '" + name + " --help')");
                 return USAGE;
             }
-            err.println(command.getCommandSpec().qualifiedName() + ": " + describe(e));
-            if (System.getenv("LIVEMIG_DEBUG") != null) {
-                e.printStackTrace(err);
-            }
+            fail(err, command.getCommandSpec().qualifiedName() + ": " + describe(e), e);
             return FAILURE;
         });
         return cli.execute(args);
@@ -95,18 +105,50 @@ public final class Livemig implements Callable<Integer> {
         return name + ": " + message + " (see '" + name + " --help')";
     }
 
-    private static String describe(Throwable e) {
-        if (e instanceof CommandFailure) {
-            return e.getMessage();
+    /**
+     * Whether {@value #DEBUG_VARIABLE} asks for stack traces: set to anything but empty or {@code 0}.
+     *
+     * @return true to print stack traces
+     */
+    static boolean debug() {
+        String value = System.getenv(DEBUG_VARIABLE);
+        return value != null && !value.isEmpty() && !value.equals("0");
+    }
+
+    /**
+     * Reports a failure: one line, and with {@value #DEBUG_VARIABLE} the stack trace of its cause.
+     *
+     * @param err standard error
+     * @param line the whole line, command name included
+     * @param cause what failed, or null
+     */
+    static void fail(PrintStream err, String line, Throwable cause) {
+        err.println(line);
+        if (cause != null && debug()) {
+            cause.printStackTrace(err);
         }
-        // The innermost message usually says the most (an IOException under an UncheckedIOException).
-        String message = e.getMessage();
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause.getMessage() != null && message == null) {
-                message = cause.getMessage();
-            }
+        err.flush();
+    }
+
+    /**
+     * The line that explains a failure: its own message, else its first cause's, never a class name.
+     * Wrappers whose message is only their cause's {@code toString()} ({@code new RuntimeException(cause)},
+     * {@code CompletionException}, {@code UncheckedIOException(cause)}) are looked through.
+     *
+     * @param e the failure
+     * @return one line
+     */
+    static String describe(Throwable e) {
+        Throwable failure = e;
+        while (failure.getCause() != null && (failure.getMessage() == null
+                || failure.getMessage().equals(failure.getCause().toString()))) {
+            failure = failure.getCause();
         }
-        return message != null ? message.replace('\n', ' ') : e.getClass().getName();
+        String message = failure.getMessage();
+        if (message == null || message.isBlank()) {
+            return "failed without an explanation (set " + DEBUG_VARIABLE + "=1 for the stack trace)";
+        }
+        return message.replace('\n', ' ');
     }
 
     /** Without a command: the usage, on standard error, as a usage error. */

@@ -62,7 +62,8 @@ final class ProgressPrinter implements AutoCloseable {
      * @param side {@code source} or {@code destination}, the prefix of each line
      * @param info {@code query-migrate}
      * @param statusChanges the end's status changes
-     * @param report the final report, rendered when a migration ends
+     * @param report the final report, rendered when a migration ends; null for none (the HMP session on the
+     *        same terminal shows it when asked)
      */
     ProgressPrinter(Mode mode, PrintStream out, String side, Supplier<MigrationInfo> info,
             Flux<MigrationInfo> statusChanges, Supplier<String> report) {
@@ -94,7 +95,9 @@ final class ProgressPrinter implements AutoCloseable {
         }
         if (status.isFinished()) {
             endBar();
-            out.println(report.get());
+            if (report != null) {
+                out.println(report.get());
+            }
             out.flush();
         } else if (mode == Mode.BAR) {
             drawBar(snapshot);

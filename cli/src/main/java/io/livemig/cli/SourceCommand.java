@@ -102,7 +102,9 @@ final class SourceCommand implements Callable<Integer> {
             default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
         };
         MigrationParameters parameters = parameters();
+        // quit, the end of --monitor stdio, or SIGTERM (registered now: a signal during the fill counts too).
         CountDownLatch quit = new CountDownLatch(1);
+        livemig.termination.onSignal(quit::countDown);
         try (Resources resources = new Resources()) {
             RamBlocks ramBlocks = resources.add(allocate(layout));
             long started = System.nanoTime();
@@ -113,6 +115,8 @@ final class SourceCommand implements Callable<Integer> {
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
                     stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
+            // Closing the controller cancels a running migration and waits for it to terminate before its event
+            // loops go: a quit during a migration ends without work submitted to a terminated loop.
             SourceController controller = resources.add(SourceController.builder(ramBlocks)
                     .devices(devices)
                     .workload(writer)
@@ -123,8 +127,13 @@ final class SourceCommand implements Callable<Integer> {
             controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
             controller.setCapability(MigrationCapability.AUTO_CONVERGE, autoConverge);
             controller.setParameters(parameters);
-            MigrationTarget target = MigrationTarget.source(controller, quit::countDown);
-            endpoint.startReporting(resources, io, progress, "source", target, quit::countDown);
+            Runnable stop = migrate == null ? quit::countDown : () -> {
+                quit.countDown();
+                controller.cancel();
+            };
+            livemig.termination.onSignal(stop);
+            MigrationTarget target = MigrationTarget.source(controller, stop);
+            endpoint.startReporting(resources, io, progress, "source", target, stop);
             if (stress) {
                 writer.start();
                 io.out().println("workload: stress rewriting " + ByteSize.format(Math.min(ramBlocks.totalBytes(),
@@ -132,17 +141,32 @@ final class SourceCommand implements Callable<Integer> {
                         + "/s" : " as fast as it can"));
             }
             io.out().flush();
+            endpoint.serveStdio();
             if (migrate != null) {
-                return migrateNow(io, controller);
+                return migrateNow(io, controller, quit);
             }
-            awaitQuit(quit);
+            quit.await();
             return 0;
         }
     }
 
-    private int migrateNow(Terminal io, SourceController controller) {
+    /**
+     * {@code --migrate}: 0 once completed, 1 once failed or cancelled ({@code migrate_cancel}, {@code quit},
+     * SIGTERM), after one line saying so.
+     */
+    private int migrateNow(Terminal io, SourceController controller, CountDownLatch quit) {
+        if (quit.getCount() == 0) {
+            io.err().println("livemig source: " + (livemig.termination.signalled() ? "terminated" : "quit")
+                    + " before migrating");
+            return Livemig.FAILURE;
+        }
         try {
-            controller.migrate(migrate).blockLast();
+            controller.migrate(migrate).doOnSubscribe(subscribed -> {
+                // A quit between the check above and the start: the stop's cancel found nothing to cancel.
+                if (quit.getCount() == 0) {
+                    controller.cancel();
+                }
+            }).blockLast();
             return 0;
         } catch (RuntimeException e) {
             MigrationFailedException failed = e instanceof MigrationFailedException f ? f
@@ -151,35 +175,10 @@ final class SourceCommand implements Callable<Integer> {
                 throw e;
             }
             // The progress printer has shown the final report; this is the line for scripts and logs.
-            io.err().println("livemig source: migration " + failed.info().status() + ": " + failed.info().errorDesc());
+            String why = failed.info().errorDesc();
+            Livemig.fail(io.err(), "livemig source: migration " + failed.info().status()
+                    + (why != null ? ": " + why : ""), failed.getCause());
             return Livemig.FAILURE;
-        }
-    }
-
-    /**
-     * Waits for {@code quit}, the end of the monitor's input or SIGTERM; the hook lets the main thread close
-     * the controller (cancelling a running migration) before the JVM goes.
-     */
-    private static void awaitQuit(CountDownLatch quit) throws InterruptedException {
-        CountDownLatch closed = new CountDownLatch(1);
-        Thread hook = Thread.ofPlatform().unstarted(() -> {
-            quit.countDown();
-            try {
-                closed.await(5, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            quit.await();
-        } finally {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // The hook runs now; it waits for us below.
-            }
-            closed.countDown();
         }
     }
 

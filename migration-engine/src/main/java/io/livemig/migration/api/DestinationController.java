@@ -32,6 +32,9 @@ public final class DestinationController implements AutoCloseable {
     /** QEMU's text when {@code migrate-incoming} is issued twice. */
     public static final String ALREADY_INCOMING = "The incoming migration has already been started";
 
+    /** The {@code error-desc} of an incoming migration stopped by {@link #close()}. */
+    public static final String CLOSED = "the destination was closed during the migration";
+
     private final MigrationRuntime runtime;
     private final boolean ownsRuntime;
     private final RamBlocks provided;
@@ -290,10 +293,25 @@ public final class DestinationController implements AutoCloseable {
         }
     }
 
-    /** Stops listening and releases the event loops if this controller created them (idempotent). */
+    /**
+     * Stops listening, stops a running incoming migration (it fails with {@link #CLOSED}, sends ERROR to the
+     * source and releases what it held) and waits for it, at most the timeout, then releases the event loops
+     * if this controller created them (idempotent).
+     */
     @Override
     public void close() {
         closeServer();
+        DestinationMigration incoming = migration;
+        if (incoming != null) {
+            // Stopped and waited for before the event loops go: its pipeline still runs on them, and a task
+            // submitted to a terminated loop fails with RejectedExecutionException.
+            incoming.abort(new IOException(CLOSED));
+            try {
+                completion.asMono().onErrorResume(error -> Mono.empty()).block(runtime.timeout());
+            } catch (IllegalStateException timedOut) {
+                // The abort is bounded by the timeout itself; past it, the runtime's close goes on regardless.
+            }
+        }
         completion.tryEmitError(new IllegalStateException("the destination was closed before a migration completed"));
         statusSubscribers.forEach(FluxSink::complete);
         if (ownsRuntime) {

@@ -7,6 +7,7 @@ import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
 import io.livemig.migration.status.MigrationTracker;
+import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -32,6 +33,9 @@ public final class DestinationMigration {
         TERMINATED
     }
 
+    /** The {@code error-desc} when the connection closed before the end of the stream without an ERROR. */
+    static final String SOURCE_CLOSED = "the source closed the connection before the end of the migration";
+
     private static final AtomicReferenceFieldUpdater<DestinationMigration, Phase> PHASE =
             AtomicReferenceFieldUpdater.newUpdater(DestinationMigration.class, Phase.class, "phase");
 
@@ -42,6 +46,8 @@ public final class DestinationMigration {
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
     private final Object emitLock = new Object();
+    /** Emits the reason when the owner stops this migration before its end ({@link #abort}). */
+    private final Sinks.One<Throwable> abort = Sinks.one();
     private volatile Phase phase = Phase.CREATED;
     private long startedNanos;
 
@@ -69,7 +75,7 @@ public final class DestinationMigration {
                     ? MigrationRecorder.Mode.PIN_ALL : MigrationRecorder.Mode.DYNAMIC);
             publish();
             return Mono.usingWhen(Mono.just(connection),
-                    c -> destinationFor.apply(c).run(this::status),
+                    c -> destinationFor.apply(c).abortWhen(abort.asMono()).run(this::status),
                     DestinationConnection::closing,
                     (c, error) -> c.closing(),
                     DestinationConnection::closing)
@@ -79,6 +85,16 @@ public final class DestinationMigration {
                         return new MigrationFailedException(tracker.snapshot(), error);
                     });
         });
+    }
+
+    /**
+     * Stops this migration before its end, as a failure with {@code reason}: ERROR goes to the source and what
+     * it held is released; {@link #run}'s Mono then fails. Safe from any thread; nothing after the end.
+     *
+     * @param reason why, the migration's {@code error-desc}
+     */
+    void abort(Throwable reason) {
+        abort.tryEmitValue(reason);
     }
 
     /**
@@ -110,7 +126,7 @@ public final class DestinationMigration {
         if (status == MigrationStatus.COMPLETED) {
             tracker.status(status);
         } else {
-            tracker.finish(status, cause.getMessage());
+            tracker.finish(status, errorDesc(cause));
         }
         recorder.migrationEnded(MigrationRecorder.Side.DESTINATION, status == MigrationStatus.COMPLETED
                 ? MigrationRecorder.Outcome.COMPLETED : MigrationRecorder.Outcome.FAILED,
@@ -123,6 +139,21 @@ public final class DestinationMigration {
                 progress.tryEmitError(new MigrationFailedException(tracker.snapshot(), cause));
             }
         }
+    }
+
+    /**
+     * The {@code error-desc} of a failure. A connection that closed under the load fails it with a
+     * {@link ClosedChannelException}, which has no message: it says that the source went away (it was killed,
+     * or its host or link failed: a source that fails or is cancelled sends ERROR first).
+     */
+    static String errorDesc(Throwable cause) {
+        if (cause.getMessage() != null) {
+            return cause.getMessage();
+        }
+        if (cause instanceof ClosedChannelException) {
+            return SOURCE_CLOSED;
+        }
+        return cause.getClass().getSimpleName();
     }
 
     private void publish() {

@@ -54,6 +54,7 @@ public final class MigrationDestination {
     private MigrationRecorder recorder = MigrationRecorder.NOOP;
     private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
     private boolean preallocate;
+    private Mono<? extends Throwable> abort = Mono.never();
 
     /**
      * Creates the destination of one migration.
@@ -123,6 +124,19 @@ public final class MigrationDestination {
     }
 
     /**
+     * Sets what stops the migration before its end (before {@link #run(Consumer)}): when {@code abort} emits a
+     * reason, the run stops reading the source, fails as on any error (ERROR to the source, registrations
+     * released, allocated blocks freed) and ends with that reason.
+     *
+     * @param abort emits the reason to stop; never by default
+     * @return this
+     */
+    public MigrationDestination abortWhen(Mono<? extends Throwable> abort) {
+        this.abort = Objects.requireNonNull(abort, "abort");
+        return this;
+    }
+
+    /**
      * The migration, to its end, reporting its status: {@code active} when the first round begins. When
      * the source sent {@code x-verify} checksums, the memory is checked against them after the final round,
      * and a difference fails the migration naming the block and offset. Subscribe once.
@@ -143,11 +157,13 @@ public final class MigrationDestination {
                 }
             });
             // The deadline runs from each READY to the source's answer, not while this side works.
-            return control.incoming(timeout, timer)
+            Mono<IncomingMigration> received = control.incoming(timeout, timer)
                     .doOnDiscard(ControlMessage.class, ControlMessage::release)
                     .concatMap(load::handle, 0)
                     .takeUntil(finished -> finished)
-                    .then(Mono.defer(load::finish))
+                    .then(Mono.defer(load::finish));
+            // Raced as a whole Mono, not merged into the messages: a merge would prefetch, and demand is READY.
+            return Mono.firstWithSignal(received, abort.flatMap(Mono::<IncomingMigration>error))
                     .doFinally(signal -> load.close())
                     .onErrorResume(error -> {
                         Throwable cause = error instanceof UncheckedIOException unchecked

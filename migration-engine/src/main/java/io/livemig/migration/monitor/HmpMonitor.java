@@ -100,12 +100,33 @@ public final class HmpMonitor {
      * @throws IOException if reading fails
      */
     public void serve(BufferedReader in, PrintStream out) throws IOException {
+        serve(in, out, false);
+    }
+
+    /**
+     * {@link #serve(BufferedReader, PrintStream)}, echoing each line read after its prompt when {@code echo} is
+     * set, as QEMU's readline does: commands piped in then read in the transcript as they would on a
+     * terminal ({@code (livemig) info migrate}), not as prompts run together ({@code (livemig) (livemig) ...}).
+     *
+     * @param in command lines
+     * @param out answers
+     * @param echo whether to print each line read (true when the input is not a terminal, which echoes itself)
+     * @throws IOException if reading fails
+     */
+    public void serve(BufferedReader in, PrintStream out, boolean echo) throws IOException {
         while (true) {
             out.print(PROMPT);
             out.flush();
             String line = in.readLine();
             if (line == null) {
+                if (echo) {
+                    out.println(); // the last prompt's line ends, as a terminal's would after Ctrl-D
+                    out.flush();
+                }
                 return;
+            }
+            if (echo) {
+                out.println(line);
             }
             String answer = execute(line);
             if (!answer.isEmpty()) {
