@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -21,18 +22,27 @@ final class LivemigProcess implements AutoCloseable {
     private final Process process;
     private final StringBuffer output = new StringBuffer();
     private final Thread reader;
+    /** Standard error when it is kept apart from the output ({@link #startApart}); empty otherwise. */
+    private final StringBuffer errors = new StringBuffer();
+    private final Thread errorReader;
 
     private LivemigProcess(Process process) {
         this.process = process;
-        this.reader = Thread.ofPlatform().daemon().start(() -> {
-            try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                    StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = in.readLine()) != null) {
-                    output.append(line).append('\n');
+        this.reader = collect(process.getInputStream(), output);
+        this.errorReader = collect(process.getErrorStream(), errors);
+    }
+
+    private static Thread collect(java.io.InputStream stream, StringBuffer into) {
+        return Thread.ofPlatform().daemon().start(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                // By character, not by line: a prompt waits for input without a line end.
+                char[] buffer = new char[4096];
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    into.append(buffer, 0, n);
                 }
             } catch (IOException e) {
-                output.append("(reading the output failed: ").append(e).append(")\n");
+                into.append("(reading the output failed: ").append(e).append(")\n");
             }
         });
     }
@@ -45,11 +55,31 @@ final class LivemigProcess implements AutoCloseable {
      * @throws IOException if it cannot start
      */
     static LivemigProcess start(String... args) throws IOException {
+        return new LivemigProcess(builder(Map.of(), args).redirectErrorStream(true).start());
+    }
+
+    /**
+     * Starts {@code livemig ARGS...} with standard error kept apart ({@link #errors()}) and variables added to
+     * its environment.
+     *
+     * @param environment e.g. {@code LIVEMIG_DEBUG=1}
+     * @param args the command line
+     * @return the running process
+     * @throws IOException if it cannot start
+     */
+    static LivemigProcess startApart(Map<String, String> environment, String... args) throws IOException {
+        return new LivemigProcess(builder(environment, args).start());
+    }
+
+    private static ProcessBuilder builder(Map<String, String> environment, String... args) {
         List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
                 Livemig.class.getName()));
         command.addAll(List.of(args));
-        return new LivemigProcess(new ProcessBuilder(command).redirectErrorStream(true).start());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().remove(Livemig.DEBUG_VARIABLE);
+        builder.environment().putAll(environment);
+        return builder;
     }
 
     /**
@@ -100,6 +130,7 @@ final class LivemigProcess implements AutoCloseable {
             throw new AssertionError("still running after " + timeout + ":\n" + output);
         }
         reader.join(timeout.toMillis());
+        errorReader.join(timeout.toMillis());
         return process.exitValue();
     }
 
@@ -115,8 +146,36 @@ final class LivemigProcess implements AutoCloseable {
         in.flush();
     }
 
+    /** Ends the standard input, as Ctrl-D on a terminal does. */
+    void closeInput() throws IOException {
+        process.getOutputStream().close();
+    }
+
     /**
-     * Everything printed so far.
+     * Sends SIGTERM. Through the process's handle: {@link Process#destroy()} also closes the pipes, and what the
+     * process prints while it shuts down would be lost.
+     */
+    void terminate() {
+        process.toHandle().destroy();
+    }
+
+    /** Sends SIGKILL, as a crash or the OOM killer would, and waits for the process to go. */
+    void kill() throws InterruptedException {
+        process.toHandle().destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * What {@link #startApart} collected of standard error so far.
+     *
+     * @return standard error
+     */
+    String errors() {
+        return errors.toString();
+    }
+
+    /**
+     * Everything printed so far (with {@link #startApart}, standard output only).
      *
      * @return the output
      */
