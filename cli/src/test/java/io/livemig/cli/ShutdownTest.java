@@ -40,11 +40,6 @@ class ShutdownTest {
     }
 
     @Test
-    void aSourceMigratingExitsZeroOnTheEndOfItsInput() throws Exception {
-        stopAMigratingSource(LivemigProcess::closeInput);
-    }
-
-    @Test
     void aSourceMigratingExitsZeroOnSigterm() throws Exception {
         stopAMigratingSource(LivemigProcess::terminate);
     }
@@ -64,11 +59,29 @@ class ShutdownTest {
     }
 
     @Test
-    void quitRightAfterMigrateStopsTheMigrationInItsSetupAndExitsZero() throws Exception {
+    void aSourceWithMigrateExitsOneInOneLineOnSigterm() throws Exception {
+        int port = LivemigProcess.freePort();
+        try (LivemigProcess destination = destination(port);
+                LivemigProcess source = LivemigProcess.startApart(Map.of(), "source", "--ram", "16M",
+                        "--max-bandwidth", "4M", "--progress", "lines", "--migrate", "rdma:127.0.0.1:" + port)) {
+            source.awaitOutput(MID_ROUND, TIMEOUT);
+            source.terminate();
+            assertThat(source.awaitExit(TIMEOUT)).as(source.output() + source.errors()).isEqualTo(1);
+            assertThat(source.errors()).isEqualTo("livemig source: migration cancelled\n");
+            // --migrate's final report, once.
+            assertThat(source.output()).containsOnlyOnce("Migration status: cancelled\n");
+            assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
+            assertThat(destination.errors()).isEqualTo(PEER_FAILED);
+        }
+    }
+
+    @Test
+    void theEndOfInputRightAfterMigrateStopsTheMigrationInItsSetupAndExitsZero() throws Exception {
         int port = LivemigProcess.freePort();
         try (LivemigProcess destination = destination(port);
                 LivemigProcess source = LivemigProcess.startApart(Map.of(), SLOW_SOURCE)) {
-            source.send("migrate -d rdma:127.0.0.1:" + port + "\nquit");
+            source.send("migrate -d rdma:127.0.0.1:" + port);
+            source.closeInput();
             assertThat(source.awaitExit(TIMEOUT)).as(source.output() + source.errors()).isZero();
             assertQuiet(source);
             destination.terminate();
@@ -131,12 +144,11 @@ class ShutdownTest {
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
             assertThat(destination.errors()).isEqualTo("livemig destination: terminated before a migration "
                     + "completed\n");
-            // The destination sent ERROR and closed: the source's migration failed on whichever it saw first, and
-            // the source waits for more commands.
+            // The destination sent ERROR and closed: the source's migration failed on whichever it saw first (the
+            // source's reason is its own), and the source waits for more commands.
             awaitErrors(source, "source: failed");
             source.send("info migrate");
-            source.awaitOutput("Migration status: failed \\((peer sent ERROR: it failed or cancelled the migration"
-                    + "|the channel is closed)\\)\n", TIMEOUT);
+            source.awaitOutput("Migration status: failed \\(.+\\)\n", TIMEOUT);
             source.send("quit");
             assertThat(source.awaitExit(TIMEOUT)).as(source.output() + source.errors()).isZero();
             assertQuiet(source);
@@ -144,31 +156,21 @@ class ShutdownTest {
     }
 
     @Test
-    void aDestinationWhoseSourceVanishedNamesTheReasonInOneLine() throws Exception {
-        assertThat(destinationOfAKilledSource(Map.of()))
-                .isEqualTo("livemig destination: migration failed: the source closed the connection before the end "
-                        + "of the migration\n");
-    }
-
-    @Test
-    void livemigDebugAddsTheStackTraceOfTheFailure() throws Exception {
-        String errors = destinationOfAKilledSource(Map.of(Livemig.DEBUG_VARIABLE, "1"));
-        assertThat(errors).startsWith("livemig destination: migration failed: the source closed the connection "
-                + "before the end of the migration\nio.livemig.migration.api.MigrationFailedException: ");
-        assertThat(errors).contains("\tat io.livemig.migration.", "Caused by: java.nio.channels.ClosedChannelException");
-    }
-
-    private static String destinationOfAKilledSource(Map<String, String> environment) throws Exception {
+    void aDestinationWhoseSourceVanishedNamesTheReasonInOneLineAndLivemigDebugAddsTheStackTrace() throws Exception {
         int port = LivemigProcess.freePort();
-        try (LivemigProcess destination = LivemigProcess.startApart(environment, "destination", "--incoming",
-                "rdma:127.0.0.1:" + port, "--progress", "none");
+        try (LivemigProcess destination = LivemigProcess.startApart(Map.of(Livemig.DEBUG_VARIABLE, "1"),
+                "destination", "--incoming", "rdma:127.0.0.1:" + port, "--progress", "none");
                 LivemigProcess source = LivemigProcess.startApart(Map.of(), SLOW_SOURCE)) {
             destination.awaitOutput("listening on ", TIMEOUT);
             source.send("migrate -d rdma:127.0.0.1:" + port);
             awaitErrors(source, MID_ROUND);
             source.kill();
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            return destination.errors();
+            // The line as without LIVEMIG_DEBUG (the other tests' exact standard error), then the trace.
+            assertThat(destination.errors()).startsWith("livemig destination: migration failed: the source closed "
+                    + "the connection before the end of the migration\n"
+                    + "io.livemig.migration.api.MigrationFailedException: ")
+                    .contains("\tat io.livemig.migration.", "Caused by: java.nio.channels.ClosedChannelException");
         }
     }
 
