@@ -35,9 +35,11 @@ livemig_build() {
   echo "livemig: building $1 (first run or sources changed; the first build takes a minute or two) ..." >&2
   log=$(mktemp "${TMPDIR:-/tmp}/livemig-build.XXXXXX")
   started=$(date +%s)
-  # No pipefail in sh: Maven's status comes back through a file.
-  { (cd "$LIVEMIG_HOME" && ./mvnw -B -DskipTests -pl "$2" -am package 2>&1); echo "$?" > "$log.status"; } \
-    | livemig_build_progress "$log" "$started"
+  # No pipefail in sh: Maven's status comes back through a file (written under `set -e` too, hence the if).
+  {
+    if (cd "$LIVEMIG_HOME" && ./mvnw -B -DskipTests -pl "$2" -am package 2>&1); then s=0; else s=$?; fi
+    echo "$s" > "$log.status"
+  } | livemig_build_progress "$log" "$started"
   status=$(cat "$log.status")
   rm -f "$log.status"
   if [ "$status" != 0 ]; then

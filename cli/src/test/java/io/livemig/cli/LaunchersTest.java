@@ -78,6 +78,30 @@ class LaunchersTest {
     }
 
     @Test
+    void aFailedBuildShowsMavensErrorsAndExitsWithItsStatus() throws Exception {
+        Path home = Files.createDirectories(temp.resolve("home"));
+        executable(home.resolve("mvnw"), "#!/bin/sh\necho '[INFO] Building livemig command line 1.0 [1/1]'\n"
+                + "echo '[INFO] compiling'\necho '[ERROR] cli/src/main/java/X.java: boom'\nexit 3\n");
+        ProcessBuilder build = new ProcessBuilder("sh", "-c", "set -eu; LIVEMIG_HOME=$0; . \"$1/.mvn/build-jar.sh\"; "
+                + "livemig_build \"$0/cli.jar\" cli; echo not reached", home.toString(), ROOT.toString())
+                .directory(ROOT.toFile());
+        build.environment().put("TMPDIR", temp.toString());
+
+        Result result = run(build);
+
+        assertThat(result.status()).isEqualTo(3);
+        assertThat(result.out()).isEmpty();
+        List<String> err = result.err().lines().toList();
+        assertThat(err).hasSize(4);
+        assertThat(err.get(0)).isEqualTo("livemig: building " + home + "/cli.jar (first run or sources changed; "
+                + "the first build takes a minute or two) ...");
+        assertThat(err.get(1)).matches("livemig: \\[1/1] livemig command line \\(\\d+s\\)");
+        assertThat(err.get(2)).isEqualTo("[ERROR] cli/src/main/java/X.java: boom");
+        assertThat(err.get(3)).startsWith("livemig: the build failed (exit status 3); Maven's output is in " + temp
+                + "/livemig-build.");
+    }
+
+    @Test
     void documentationNeverRunsAPlainJava() throws IOException {
         // `java -...` at the start of a line, after a space, a backquote or a parenthesis: a command that would
         // run whatever `java` comes first on PATH.
