@@ -103,10 +103,11 @@ class GrafanaDashboardTests {
 
     @Test
     void theQueryReaderFindsMetricsAndLabels() {
-        Query query = Query.parse("sum by (side, mode) (rate(migration_registration_seconds_sum{instance=~\"$x\","
-                + "side!=\"a{b}\"}[$__rate_interval])) / on (side) group_left rdma_receive_credits offset 5m");
-        assertThat(query.metrics()).containsExactlyInAnyOrder("migration_registration_seconds_sum",
-                "rdma_receive_credits");
+        Query query = Query.parse("sum by (side, mode) (rate(livemig_migration_registration_seconds_sum{"
+                + "instance=~\"$x\",side!=\"a{b}\"}[$__rate_interval])) / on (side) group_left "
+                + "livemig_rdma_receive_credits offset 5m");
+        assertThat(query.metrics()).containsExactlyInAnyOrder("livemig_migration_registration_seconds_sum",
+                "livemig_rdma_receive_credits");
         assertThat(query.labels()).containsExactlyInAnyOrder("side", "mode", "instance");
     }
 

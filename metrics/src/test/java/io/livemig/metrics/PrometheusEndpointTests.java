@@ -64,16 +64,16 @@ class PrometheusEndpointTests {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue(PrometheusEndpoint.TEXT_FORMAT);
-        assertThat(response.body()).contains("# TYPE migration_rdma_write_data_bytes_total counter")
+        assertThat(response.body()).contains("# TYPE livemig_migration_rdma_write_data_bytes_total counter")
                 .doesNotContain("# EOF");
         Exposition scraped = Exposition.parse(response.body());
         for (LivemigMeters meter : LivemigMeters.values()) {
             assertThat(scraped.names()).containsAll(meter.prometheusNames());
         }
-        assertThat(scraped.value("migration_registration_seconds_count", "side", "source", "mode", "dynamic"))
+        assertThat(scraped.value("livemig_migration_registration_seconds_count", "side", "source", "mode", "dynamic"))
                 .isEqualTo(1.0);
-        assertThat(scraped.value("migration_ram_remaining_bytes")).isEqualTo(3.0 * Events.MIB);
-        assertThat(scraped.value("rdma_cq_completions_total", "opcode", "recv", "status", "wr_flush_err"))
+        assertThat(scraped.value("livemig_migration_ram_remaining_bytes")).isEqualTo(3.0 * Events.MIB);
+        assertThat(scraped.value("livemig_rdma_cq_completions_total", "opcode", "recv", "status", "wr_flush_err"))
                 .isEqualTo(1.0);
     }
 
@@ -85,12 +85,13 @@ class PrometheusEndpointTests {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue(PrometheusEndpoint.OPENMETRICS_FORMAT);
         // OpenMetrics names a counter's family without _total and ends with EOF.
-        assertThat(response.body()).contains("# TYPE migration_rdma_write_data_bytes counter").endsWith("# EOF\n");
+        assertThat(response.body()).contains("# TYPE livemig_migration_rdma_write_data_bytes counter")
+                .endsWith("# EOF\n");
         Exposition scraped = Exposition.parse(response.body());
         for (LivemigMeters meter : LivemigMeters.values()) {
             assertThat(scraped.names()).containsAll(meter.prometheusNames());
         }
-        assertThat(scraped.value("migration_outcomes_total", "side", "source", "outcome", "completed"))
+        assertThat(scraped.value("livemig_migration_outcomes_total", "side", "source", "outcome", "completed"))
                 .isEqualTo(1.0);
     }
 
@@ -113,13 +114,13 @@ class PrometheusEndpointTests {
             assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
             double[] written = new double[3];
             for (int i = 0; i < written.length; i++) {
-                long before = (long) registry.get("migration.rdma.writes").functionCounter().count();
-                while (registry.get("migration.rdma.writes").functionCounter().count() == before) {
+                long before = (long) registry.get("livemig.migration.rdma.writes").functionCounter().count();
+                while (registry.get("livemig.migration.rdma.writes").functionCounter().count() == before) {
                     Thread.onSpinWait();
                 }
                 Exposition scraped = Exposition.parse(get(PrometheusEndpoint.PATH, PROMETHEUS_ACCEPT).body());
-                written[i] = scraped.value("migration_rdma_write_data_bytes_total");
-                assertThat(scraped.value("migration_active_seconds_count", "side", "source")).isEqualTo(1.0);
+                written[i] = scraped.value("livemig_migration_rdma_write_data_bytes_total");
+                assertThat(scraped.value("livemig_migration_active_seconds_count", "side", "source")).isEqualTo(1.0);
             }
             assertThat(written[1]).isGreaterThan(written[0]);
             assertThat(written[2]).isGreaterThan(written[1]);
