@@ -2,6 +2,7 @@ package io.livemig.cli;
 
 import io.livemig.metrics.LivemigMetrics;
 import io.livemig.metrics.PrometheusEndpoint;
+import io.livemig.metrics.RuntimeMetrics;
 import io.livemig.migration.monitor.HmpMonitor;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.monitor.MonitorServer;
@@ -116,7 +117,8 @@ final class EndpointOptions {
     }
 
     /**
-     * Starts the Prometheus endpoint when {@code --metrics-port} is given.
+     * Starts the Prometheus endpoint when {@code --metrics-port} is given: livemig's meters and the JVM's and the
+     * process's.
      *
      * @param resources closes the endpoint
      * @param io where to say where it listens
@@ -130,6 +132,7 @@ final class EndpointOptions {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         resources.add(registry::close);
         metrics.bindTo(registry);
+        resources.add(new RuntimeMetrics()).bindTo(registry);
         try {
             PrometheusEndpoint endpoint = resources.add(PrometheusEndpoint.start(registry, metricsPort));
             io.out().println("metrics on http://0.0.0.0:" + endpoint.port() + PrometheusEndpoint.PATH);

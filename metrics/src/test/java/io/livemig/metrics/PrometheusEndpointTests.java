@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -158,6 +159,33 @@ class PrometheusEndpointTests {
         assertThatThrownBy(() -> PrometheusEndpoint.start(registry, endpoint.address()))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("cannot serve metrics on");
+    }
+
+    @Test
+    void closeAfterServesUntilClosedAndThenReleasesThePort() throws Exception {
+        Events.everyEvent(metrics);
+        CompletableFuture<Void> closed = endpoint.closeAfter(Duration.ofMinutes(10));
+
+        HttpResponse<String> response = get(PrometheusEndpoint.PATH, null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(Exposition.parse(response.body()).value("livemig_migration_outcomes_total", "side", "source",
+                "outcome", "completed")).isEqualTo(1.0);
+        assertThat(closed).isNotDone();
+        endpoint.close();
+        assertThat(closed).isCompleted();
+        assertThatThrownBy(() -> get(PrometheusEndpoint.PATH, null)).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void closeAfterClosesOnceTheLingerIsOver() throws Exception {
+        endpoint.closeAfter(Duration.ofMillis(50)).get(10, TimeUnit.SECONDS);
+
+        assertThatThrownBy(() -> get(PrometheusEndpoint.PATH, null)).isInstanceOf(ConnectException.class);
+        assertThat(endpoint.toString()).endsWith(", closed]");
+        assertThat(endpoint.closeAfter(Duration.ZERO)).isCompleted();
+        assertThatThrownBy(() -> endpoint.closeAfter(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("negative linger: PT-1S");
     }
 
     @Test
