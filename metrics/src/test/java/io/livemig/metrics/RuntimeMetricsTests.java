@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,15 +30,18 @@ class RuntimeMetricsTests {
 
         Exposition scraped = Exposition.parse(registry.scrape(PrometheusEndpoint.TEXT_FORMAT));
         assertThat(scraped.names()).contains(
-                "jvm_memory_used_bytes", "jvm_memory_max_bytes", "jvm_buffer_memory_used_bytes",
-                "jvm_gc_memory_allocated_bytes_total", "jvm_threads_live_threads", "jvm_classes_loaded_classes",
-                "system_cpu_count", "process_cpu_usage", "process_uptime_seconds", "process_start_time_seconds",
+                // The names docs/metrics.md gives.
+                "jvm_memory_used_bytes", "jvm_memory_committed_bytes", "jvm_memory_max_bytes",
+                "jvm_buffer_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total",
+                "jvm_gc_memory_promoted_bytes_total", "jvm_gc_live_data_size_bytes", "jvm_threads_live_threads",
+                "jvm_threads_states_threads", "jvm_classes_loaded_classes", "process_cpu_usage", "system_cpu_usage",
+                "system_cpu_count", "system_load_average_1m", "process_uptime_seconds", "process_start_time_seconds",
                 "process_files_open_files", "process_files_max_files",
                 "livemig_migration_outcomes_total");
         assertThat(scraped.value("jvm_memory_used_bytes", "area", "heap", "id", heapPool())).isPositive();
         assertThat(scraped.value("system_cpu_count")).isEqualTo(Runtime.getRuntime().availableProcessors());
         assertThat(scraped.value("jvm_threads_live_threads")).isEqualTo(Thread.getAllStackTraces().size(),
-                org.assertj.core.data.Offset.offset(10.0));
+                Offset.offset(10.0));
         assertThat(scraped.value("process_files_open_files")).isPositive();
     }
 
@@ -53,6 +57,8 @@ class RuntimeMetricsTests {
         }
         assertThat(registry.find("jvm.gc.pause").timers()).isNotEmpty()
                 .anySatisfy(timer -> assertThat(timer.count()).isPositive());
+        assertThat(Exposition.parse(registry.scrape(PrometheusEndpoint.TEXT_FORMAT)).names())
+                .contains("jvm_gc_pause_seconds_count", "jvm_gc_pause_seconds_sum", "jvm_gc_pause_seconds_max");
         runtime.close();
         runtime.close();
     }
