@@ -52,6 +52,12 @@ final class DestinationCommand implements Callable<Integer> {
     @Option(names = "--verify", description = "Require the source's x-verify checksums and check every chunk.")
     private boolean verify;
 
+    @Option(names = "--metrics-linger", paramLabel = "DURATION", defaultValue = "0",
+            converter = DurationConverter.class,
+            description = "With --metrics-port, go on serving the metrics this long after the migration ended (30, "
+                    + "30s, 500ms, 2m), so that scrapers see the final counters (default: ${DEFAULT-VALUE}).")
+    private java.time.Duration metricsLinger;
+
     @Mixin
     private EndpointOptions endpoint;
 
@@ -87,7 +93,9 @@ final class DestinationCommand implements Callable<Integer> {
                 io.err().println("livemig destination: quit before a migration completed");
                 return Livemig.FAILURE;
             }
-            return finish(io, completion);
+            int status = finish(io, completion);
+            endpoint.lingerMetrics(io, metricsLinger, quit);
+            return status;
         }
     }
 
