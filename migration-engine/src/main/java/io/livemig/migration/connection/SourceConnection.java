@@ -8,6 +8,7 @@ import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaConnectionRejectedException;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.livemig.transport.rdma.verbs.CmEvent;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -165,7 +166,12 @@ public final class SourceConnection implements AutoCloseable {
             if (rejected.nothingListening()) {
                 return new IOException("nothing is listening on " + where + " (is the destination running?)", cause);
             }
-            return new IOException("the destination at " + where + " refused the connection: "
+            if (rejected.reason() == CmEvent.REJECT_CONSUMER_DEFINED) {
+                // The destination's acceptor said no: livemig's does for capabilities it cannot read.
+                return new IOException("the destination at " + where + " refused the connection (reject reason "
+                        + rejected.reason() + ")", cause);
+            }
+            return new IOException("cannot connect to " + where + ": rejected: "
                     + RdmaConnectionRejectedException.describe(rejected.reason()), cause);
         }
         return new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause);

@@ -51,7 +51,8 @@ public final class RdmaConnectionRejectedException extends ConnectException {
      * table 112) and iWARP's refused connect; others by number.
      *
      * @param reason the status of a REJECTED event
-     * @return for example {@code "invalid service ID (reject reason 8)"}
+     * @return for example {@code "invalid service ID (reject reason 8)"}, or {@code "consumer reject (reject reason
+     *         28)"} for a reject by the peer's application
      */
     public static String describe(int reason) {
         String words = switch (reason) {
@@ -62,7 +63,7 @@ public final class RdmaConnectionRejectedException extends ConnectException {
             case CmEvent.REJECT_INVALID_SERVICE_ID -> "invalid service ID";
             case 10 -> "stale connection";
             case 26 -> "invalid MTU";
-            case CmEvent.REJECT_CONSUMER_DEFINED -> "refused by the peer's application";
+            case CmEvent.REJECT_CONSUMER_DEFINED -> "consumer reject";
             case -Errno.ECONNREFUSED -> "connection refused";
             default -> null;
         };
