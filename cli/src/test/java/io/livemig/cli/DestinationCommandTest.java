@@ -130,6 +130,19 @@ class DestinationCommandTest {
     }
 
     @Test
+    void aMonitorOnATakenPortSaysCannotServeOnce() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:0", "--qmp",
+                    "tcp:127.0.0.1:" + port);
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(destination.output()).isEqualTo("livemig destination: cannot serve QMP on tcp:127.0.0.1:"
+                    + port + ": address already in use" + System.lineSeparator());
+        }
+    }
+
+    @Test
     void failsWhenVerificationIsRequiredAndTheSourceSendsNoChecksums() throws Exception {
         int port = LivemigProcess.freePort();
         Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--verify",
