@@ -9,6 +9,7 @@ import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -64,8 +65,11 @@ final class DestinationCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
+        // Every option is checked before the monitors open and the port listens.
+        Duration timeout = endpoint.timeout();
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
+        RamFile.check(ramFiles);
         CompletableFuture<Void> quit = new CompletableFuture<>();
         try (Resources resources = new Resources()) {
             DestinationController controller = resources.add(DestinationController.builder()
@@ -73,7 +77,7 @@ final class DestinationCommand implements Callable<Integer> {
                     .memoryLimit(ram)
                     .blockAllocator(RamLayout.allocator(ramFiles))
                     .preallocate(memPrealloc)
-                    .timeout(endpoint.timeout())
+                    .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
             MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
@@ -83,7 +87,8 @@ final class DestinationCommand implements Callable<Integer> {
             try {
                 bound = controller.listen(incoming);
             } catch (IOException e) {
-                throw new CommandFailure("cannot listen on " + incoming + ": " + e.getMessage());
+                // The engine's message is the whole sentence: "cannot listen on rdma:HOST:PORT: REASON".
+                throw new CommandFailure(e.getMessage());
             }
             io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
             io.out().flush();

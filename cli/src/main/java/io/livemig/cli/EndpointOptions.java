@@ -220,7 +220,13 @@ final class EndpointOptions {
     private static MonitorServer listen(String kind, String address, java.util.function.Supplier<MonitorServer> open) {
         try {
             return open.get();
-        } catch (IllegalArgumentException | UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
+            // The server's message says "cannot listen on ADDRESS" too: the reason alone, said once.
+            String reason = java.util.Objects.requireNonNullElse(e.getCause().getMessage(), e.getMessage());
+            throw new CommandFailure("cannot serve " + kind + " on " + address + ": " + (reason.length() > 1
+                    && Character.isUpperCase(reason.charAt(0)) && Character.isLowerCase(reason.charAt(1))
+                    ? Character.toLowerCase(reason.charAt(0)) + reason.substring(1) : reason));
+        } catch (IllegalArgumentException e) {
             throw new CommandFailure("cannot serve " + kind + " on " + address + ": " + e.getMessage());
         } catch (UnsupportedOperationException e) {
             throw new CommandFailure(kind + " monitors are not available in this build");

@@ -159,7 +159,8 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             this.backlog = Math.max(1, backlog);
             listener = device.fabric().listen(address, this::onAccepted);
         } catch (IOException e) {
-            throw new VerbsException("rdma_bind_addr: cannot listen on " + address + ": " + e.getMessage(), e);
+            // The caller says what it could not do, and where; this says what failed, as rdma-core's errno would.
+            throw new VerbsException("rdma_bind_addr failed: " + e.getMessage(), e);
         }
         localAddress = listener.localAddress();
         state = CmState.LISTENING;
