@@ -17,6 +17,9 @@
 #   --no-build         use the classes and target/lab/ as they are
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
+#   --demo             instead of tests, run `livemig demo --provider verbs` on the lab's rxe0, dynamic and
+#                      --pin-all (--demo-ram SIZE, default 64M: rxe moves ~60 MB/s under emulation), on the address
+#                      the demo picks itself, and check each says "memory identical" and "verification passed"
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
@@ -38,6 +41,8 @@ TIMEOUT_SCALE=5
 TEST_TIMEOUT=
 BUILD=1
 ENGINE=0
+DEMO=0
+DEMO_RAM=64M
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -49,10 +54,34 @@ while [ $# -gt 0 ]; do
         --test-timeout) TEST_TIMEOUT=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --engine) ENGINE=1; shift ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        --demo) DEMO=1; shift ;;
+        --demo-ram) DEMO_RAM=$2; shift 2 ;;
+        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
+cd "$ROOT"
+export LAB_SMP=${LAB_SMP:-1}
+if [ "$DEMO" = 1 ]; then
+    # The launcher builds cli/target/livemig.jar here when it is stale (the guest has no network for Maven).
+    [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
+    # In the guest: the jar on the lab's JDK ($JAVA_HOME, 25+), the demo choosing its address itself (rxe0 is on
+    # lab0, $LAB_IP); each run's output is shown and then checked for its verdict lines.
+    DEMO_RUN='demo() {
+    local log=/tmp/demo.log
+    echo "== livemig demo --provider verbs --ram '"$DEMO_RAM"' --progress lines $*"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
+        -jar cli/target/livemig.jar demo --provider verbs --ram '"$DEMO_RAM"' --progress lines "$@" 2>&1 | tee $log
+    local status=${PIPESTATUS[0]}
+    for line in "on $LAB_IP with x-verify" "memory identical: " "verification passed"; do
+        grep -q "$line" $log || { echo "rxe-lab.sh: demo $*: no line with \"$line\" (exit status $status)"; return 1; }
+    done
+    [ "$status" = 0 ] || { echo "rxe-lab.sh: demo $*: exit status $status"; return 1; }
+    echo "rxe-lab.sh: demo $*: passed"
+}
+cd /host && demo && demo --pin-all'
+    exec "$LAB_DIR/run.sh" "$DEMO_RUN"
+fi
 if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
     SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
 fi
@@ -66,7 +95,6 @@ if [ ${#SELECTORS[@]} -eq 0 ]; then
     done
 fi
 
-cd "$ROOT"
 LAB=transport-rdma/target/lab
 if [ "$BUILD" = 1 ]; then  # offline (-o): the build has run here before
     ./mvnw -q -B -o -pl transport-rdma -am test-compile
@@ -111,6 +139,5 @@ RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.Con
 --config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
 --config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
-export LAB_SMP=${LAB_SMP:-1}
 exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
 $BENCH $BENCH_SECONDS --run '$RUN'"

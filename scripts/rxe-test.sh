@@ -121,6 +121,8 @@ perftest_write_bw() {
 }
 
 if [ "$BENCH" -gt 0 ]; then
+    # A JDK 25+ as ./mvnw finds it: the default `java` may be older.
+    . "$ROOT/.mvn/find-jdk.sh"
     # The test classpath: given (where Maven cannot run), or asked from Maven.
     CP=${LIVEMIG_TEST_CLASSPATH:-"transport-rdma/target/classes:transport-rdma/target/test-classes:$(./mvnw -q -B \
         -pl transport-rdma dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=/dev/stdout)"}
@@ -134,7 +136,7 @@ if [ "$BENCH" -gt 0 ]; then
         fi
         echo "== verbs provider WriteBandwidth 1048576 16 $BENCH_SECONDS 2 (size, depth, seconds, warm-up seconds)," \
             "run $run"
-        java --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
+        "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
             io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
         rxe_retransmissions
     done

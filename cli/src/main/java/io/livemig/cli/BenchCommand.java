@@ -48,6 +48,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "RDMA provider (default: ${DEFAULT-VALUE}).")
     private String provider;
 
+    @Option(names = "--address", paramLabel = "HOST",
+            description = "Address both ends listen and connect on (default: 127.0.0.1 for soft, else an IPv4 "
+                    + "address of the RDMA device's network interface).")
+    private String address;
+
     @Option(names = "--repeat", paramLabel = "N", defaultValue = "3",
             description = "Migrations per size and mode, in alternating order; the median is shown (default: "
                     + "${DEFAULT-VALUE}).")
@@ -65,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         PrintStream out = livemig.io.out();
         RdmaDeviceFactory devices = EndpointOptions.devices(provider);
+        String host = LocalAddress.choose(provider, address);
         // At least 1 GiB: a shorter stream measures the connection's start more than its rate.
         long baselineBytes = Math.max(1L << 30, sizes.stream().mapToLong(Long::longValue).max().orElse(0));
         double tcp = rawTcpMiBps(baselineBytes);
@@ -76,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
         // this the first row alone would carry those costs and the modes would not compare.
         long largest = sizes.stream().mapToLong(Long::longValue).max().orElse(32L << 20);
         for (String mode : modes) {
-            measure(devices, largest, mode);
+            measure(devices, host, largest, mode);
         }
         for (long size : sizes) {
             Map<String, List<LoopbackMigration.Result>> runs = new LinkedHashMap<>();
@@ -88,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
                     Collections.reverse(order);
                 }
                 for (String mode : order) {
-                    runs.get(mode).add(measure(devices, size, mode));
+                    runs.get(mode).add(measure(devices, host, size, mode));
                 }
             }
             for (String mode : modes) {
@@ -110,11 +116,11 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One migration of {@code size} bytes of random, idle RAM; the destination's blocks are freed. */
-    private static LoopbackMigration.Result measure(RdmaDeviceFactory devices, long size, String mode)
-            throws IOException {
+    private static LoopbackMigration.Result measure(RdmaDeviceFactory devices, String host, long size,
+            String mode) throws IOException {
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, size), List.of())) {
             RamFill.RANDOM.fill(blocks);
-            LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false)
+            LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false, host)
                     .migrate(blocks, new Workload() { }, LoopbackMigration.none());
             result.incoming().blocks().close();
             return result;

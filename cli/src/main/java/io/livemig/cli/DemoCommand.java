@@ -28,6 +28,11 @@ final class DemoCommand implements Callable<Integer> {
             description = "RDMA provider (default: ${DEFAULT-VALUE}).")
     private String provider;
 
+    @Option(names = "--address", paramLabel = "HOST",
+            description = "Address both ends listen and connect on (default: 127.0.0.1 for soft, else an IPv4 "
+                    + "address of the RDMA device's network interface).")
+    private String address;
+
     @Option(names = "--ram", paramLabel = "SIZE", defaultValue = "1G", converter = ByteSize.Converter.class,
             description = "RAM to migrate (default: ${DEFAULT-VALUE}).")
     private long ram;
@@ -44,6 +49,7 @@ final class DemoCommand implements Callable<Integer> {
         Terminal io = livemig.io;
         RdmaDeviceFactory devices = EndpointOptions.devices(provider);
         ProgressPrinter.Mode mode = EndpointOptions.progressMode(progress);
+        String host = LocalAddress.choose(provider, address);
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, ram), java.util.List.of())) {
             long started = System.nanoTime();
             RamFill.RANDOM.fill(blocks);
@@ -56,10 +62,10 @@ final class DemoCommand implements Callable<Integer> {
             LoopbackMigration.Result result;
             try (StressWorkload workload = new StressWorkload(blocks, vmBytes, rate)) {
                 workload.start();
-                io.out().printf(Locale.ROOT, "source: workload rewriting %s at %s/s; migrating over '%s' with "
-                        + "x-verify%s%n", ByteSize.format(vmBytes), ByteSize.format(rate), provider,
+                io.out().printf(Locale.ROOT, "source: workload rewriting %s at %s/s; migrating over '%s' on %s "
+                        + "with x-verify%s%n", ByteSize.format(vmBytes), ByteSize.format(rate), provider, host,
                         pinAll ? " and rdma-pin-all" : "");
-                result = new LoopbackMigration(devices, pinAll, true).migrate(blocks, workload,
+                result = new LoopbackMigration(devices, pinAll, true, host).migrate(blocks, workload,
                         LoopbackMigration.printer(mode, io.out(), source -> {
                             HmpMonitor monitor = new HmpMonitor(MigrationTarget.source(source, () -> { }));
                             return () -> monitor.execute("info migrate");

@@ -9,6 +9,7 @@ import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -52,14 +53,23 @@ final class DestinationCommand implements Callable<Integer> {
     @Option(names = "--verify", description = "Require the source's x-verify checksums and check every chunk.")
     private boolean verify;
 
+    @Option(names = "--metrics-linger", paramLabel = "DURATION", defaultValue = "0",
+            converter = DurationConverter.class,
+            description = "With --metrics-port, go on serving the metrics this long after the migration ended (30, "
+                    + "30s, 500ms, 2m), so that scrapers see the final counters (default: ${DEFAULT-VALUE}).")
+    private java.time.Duration metricsLinger;
+
     @Mixin
     private EndpointOptions endpoint;
 
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
+        // Every option is checked before the monitors open and the port listens.
+        Duration timeout = endpoint.timeout();
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
+        RamFile.check(ramFiles);
         CompletableFuture<Void> quit = new CompletableFuture<>();
         Runnable stop = () -> quit.complete(null);
         livemig.termination.onSignal(stop);
@@ -70,7 +80,7 @@ final class DestinationCommand implements Callable<Integer> {
                     .memoryLimit(ram)
                     .blockAllocator(RamLayout.allocator(ramFiles))
                     .preallocate(memPrealloc)
-                    .timeout(endpoint.timeout())
+                    .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
             MigrationTarget target = MigrationTarget.destination(controller, stop);
@@ -80,7 +90,8 @@ final class DestinationCommand implements Callable<Integer> {
             try {
                 bound = controller.listen(incoming);
             } catch (IOException e) {
-                throw new CommandFailure("cannot listen on " + incoming + ": " + e.getMessage());
+                // The engine's message is the whole sentence: "cannot listen on rdma:HOST:PORT: REASON".
+                throw new CommandFailure(e.getMessage());
             }
             io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
             io.out().flush();
@@ -93,7 +104,9 @@ final class DestinationCommand implements Callable<Integer> {
                         + " before a migration completed");
                 return Livemig.FAILURE;
             }
-            return finish(io, completion);
+            int status = finish(io, completion);
+            endpoint.lingerMetrics(io, metricsLinger, quit);
+            return status;
         }
     }
 

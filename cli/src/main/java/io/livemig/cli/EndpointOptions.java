@@ -2,6 +2,7 @@ package io.livemig.cli;
 
 import io.livemig.metrics.LivemigMetrics;
 import io.livemig.metrics.PrometheusEndpoint;
+import io.livemig.metrics.RuntimeMetrics;
 import io.livemig.migration.monitor.HmpMonitor;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.monitor.MonitorServer;
@@ -17,6 +18,7 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Option;
 
 /**
@@ -33,6 +35,9 @@ final class EndpointOptions {
     @Option(names = "--metrics-port", paramLabel = "PORT",
             description = "Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")
     Integer metricsPort;
+
+    /** The endpoint {@link #startMetrics} opened, for {@link #lingerMetrics}; null without {@code --metrics-port}. */
+    private PrometheusEndpoint metricsEndpoint;
 
     @Option(names = "--qmp", paramLabel = "unix:PATH|tcp:HOST:PORT",
             description = "Serve QMP (QEMU's JSON monitor) on a socket.")
@@ -123,7 +128,8 @@ final class EndpointOptions {
     }
 
     /**
-     * Starts the Prometheus endpoint when {@code --metrics-port} is given.
+     * Starts the Prometheus endpoint when {@code --metrics-port} is given: livemig's meters and the JVM's and the
+     * process's.
      *
      * @param resources closes the endpoint
      * @param io where to say where it listens
@@ -137,13 +143,32 @@ final class EndpointOptions {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         resources.add(registry::close);
         metrics.bindTo(registry);
+        resources.add(new RuntimeMetrics()).bindTo(registry);
         try {
-            PrometheusEndpoint endpoint = resources.add(PrometheusEndpoint.start(registry, metricsPort));
-            io.out().println("metrics on http://0.0.0.0:" + endpoint.port() + PrometheusEndpoint.PATH);
+            metricsEndpoint = resources.add(PrometheusEndpoint.start(registry, metricsPort));
+            io.out().println("metrics on http://0.0.0.0:" + metricsEndpoint.port() + PrometheusEndpoint.PATH);
         } catch (IOException e) {
             throw new CommandFailure("cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
         }
         return metrics;
+    }
+
+    /**
+     * Goes on serving the metrics for {@code linger} once the migration ended, so that scrapers see its final
+     * counters before the process exits: returns when the linger is over, or at once when {@code quit} completes
+     * first, when the linger is zero, or when no metrics are served.
+     *
+     * @param io where to say how long
+     * @param linger {@code --metrics-linger}
+     * @param quit completed by {@code quit} on a monitor
+     */
+    void lingerMetrics(Terminal io, Duration linger, CompletableFuture<?> quit) {
+        if (metricsEndpoint == null || linger.isZero() || quit.isDone()) {
+            return;
+        }
+        io.out().println("serving metrics for " + DurationConverter.format(linger) + " more");
+        io.out().flush();
+        CompletableFuture.anyOf(metricsEndpoint.closeAfter(linger), quit).join();
     }
 
     /**
@@ -226,7 +251,13 @@ final class EndpointOptions {
     private static MonitorServer listen(String kind, String address, java.util.function.Supplier<MonitorServer> open) {
         try {
             return open.get();
-        } catch (IllegalArgumentException | UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
+            // The server's message says "cannot listen on ADDRESS" too: the reason alone, said once.
+            String reason = java.util.Objects.requireNonNullElse(e.getCause().getMessage(), e.getMessage());
+            throw new CommandFailure("cannot serve " + kind + " on " + address + ": " + (reason.length() > 1
+                    && Character.isUpperCase(reason.charAt(0)) && Character.isLowerCase(reason.charAt(1))
+                    ? Character.toLowerCase(reason.charAt(0)) + reason.substring(1) : reason));
+        } catch (IllegalArgumentException e) {
             throw new CommandFailure("cannot serve " + kind + " on " + address + ": " + e.getMessage());
         } catch (UnsupportedOperationException e) {
             throw new CommandFailure(kind + " monitors are not available in this build");

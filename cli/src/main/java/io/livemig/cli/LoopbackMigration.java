@@ -19,15 +19,16 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Both ends of a migration in one process, on the loopback interface: what {@code demo} and {@code bench}
- * run. The source's RAM is the caller's; the destination's blocks are allocated as announced and returned in
- * the result, owned by the caller.
+ * Both ends of a migration in one process, on one local address ({@link LocalAddress}): what {@code demo} and
+ * {@code bench} run. The source's RAM is the caller's; the destination's blocks are allocated as announced and
+ * returned in the result, owned by the caller.
  *
  * @param devices the provider, both ends
  * @param pinAll the rdma-pin-all capability
  * @param verify the x-verify capability
+ * @param host the address the destination listens on and the source connects to
  */
-record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify) {
+record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host) {
 
     /**
      * What a loopback migration produced.
@@ -68,12 +69,12 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
             source.setCapability(MigrationCapability.X_VERIFY, verify);
             // Unlimited, not QEMU's 128 MiB/s default: on loopback the point is to see what the path does.
             source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
-            InetSocketAddress bound = destination.listen(new MigrationUri("127.0.0.1", 0));
+            InetSocketAddress bound = destination.listen(new MigrationUri(host, 0));
             var incoming = destination.completion().toFuture();
             long started = System.nanoTime();
             AutoCloseable shown = progress.apply(source);
             try {
-                source.migrate(new MigrationUri("127.0.0.1", bound.getPort())).blockLast();
+                source.migrate(new MigrationUri(host, bound.getPort())).blockLast();
                 IncomingMigration received = incoming.join();
                 return new Result(source.info(), received, System.nanoTime() - started);
             } finally {

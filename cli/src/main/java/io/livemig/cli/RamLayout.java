@@ -48,6 +48,25 @@ final class RamLayout {
     }
 
     /**
+     * Checks the {@code --ram-file} options against the layout before anything is allocated: each names one of
+     * its blocks, once, with a PATH that can be mapped ({@link RamFile#check}).
+     *
+     * @param layout names and sizes
+     * @param files the {@code --ram-file} mappings
+     * @throws UsageError for a block the layout lacks or one named twice
+     * @throws CommandFailure for a PATH that cannot be mapped
+     */
+    static void checkFiles(Map<String, Long> layout, List<RamFile> files) {
+        for (RamFile file : files) {
+            if (!layout.containsKey(file.block())) {
+                throw new UsageError("--ram-file names RAM block '" + file.block() + "', which is not one of "
+                        + layout.keySet());
+            }
+        }
+        RamFile.check(files);
+    }
+
+    /**
      * Makes the blocks one after another in the RAM address space; all or nothing.
      *
      * @param layout names and sizes
@@ -55,12 +74,6 @@ final class RamLayout {
      * @return the blocks, owned by the caller
      */
     static RamBlocks allocate(Map<String, Long> layout, List<RamFile> files) {
-        for (RamFile file : files) {
-            if (!layout.containsKey(file.block())) {
-                throw new IllegalArgumentException("--ram-file names RAM block '" + file.block()
-                        + "', which is not one of " + layout.keySet());
-            }
-        }
         BlockAllocator allocator = allocator(files);
         List<RamBlock> made = new ArrayList<>();
         boolean success = false;

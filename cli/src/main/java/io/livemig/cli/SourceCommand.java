@@ -8,6 +8,7 @@ import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -92,9 +93,12 @@ final class SourceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
+        // Every option is checked before the RAM is allocated and filled, which takes seconds for gigabytes.
+        Duration timeout = endpoint.timeout();
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
         Map<String, Long> layout = layout();
+        RamLayout.checkFiles(layout, ramFiles);
         RamFill ramFill = choice("--fill", fill, RamFill.class);
         boolean stress = switch (workload) {
             case "none" -> false;
@@ -120,7 +124,7 @@ final class SourceCommand implements Callable<Integer> {
             SourceController controller = resources.add(SourceController.builder(ramBlocks)
                     .devices(devices)
                     .workload(writer)
-                    .timeout(endpoint.timeout())
+                    .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .build());
             controller.setCapability(MigrationCapability.X_VERIFY, verify);
@@ -197,7 +201,7 @@ final class SourceCommand implements Callable<Integer> {
         try {
             return RamLayout.allocate(layout, ramFiles);
         } catch (IllegalArgumentException e) {
-            // A block name or size that cannot be (a size that is not whole pages, a --ram-file for no block).
+            // A block name or size that cannot be (a size that is not whole pages).
             throw new UsageError(e.getMessage());
         } catch (java.io.UncheckedIOException e) {
             throw new CommandFailure(e.getMessage());

@@ -68,6 +68,81 @@ class DestinationCommandTest {
     }
 
     @Test
+    void reportsWhatItSeesOfAMigrationWithoutRamCountersAndTheZeroPagesExactly() throws Exception {
+        int port = LivemigProcess.freePort();
+        Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--progress",
+                "none");
+        Running source;
+        try {
+            destination.awaitOutput("listening on");
+            source = Running.start("source", "--ram", "8M", "--fill", "zero", "--migrate", "rdma:127.0.0.1:" + port,
+                    "--progress", "none");
+            assertThat(source.status().get(30, TimeUnit.SECONDS)).as(source.output()).isZero();
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).as(destination.output()).isZero();
+        } finally {
+            destination.status().cancel(true);
+        }
+        // Every page of --fill zero goes as COMPRESS: the source counts them as duplicate, the destination as zero.
+        assertThat(source.output()).contains("\nduplicate: 2048 pages\n");
+        // QEMU's destination has no RAM statistics (RDMA WRITEs land unseen): the status and times, then what
+        // it received.
+        assertThat(destination.output()).matches("listening on rdma:127.0.0.1:" + port + "\n"
+                + "Migration status: completed\ntotal time: \\d+ ms\nsetup: \\d+ ms\n"
+                + "received 1 RAM block\\(s\\), 8.0 MiB, 2048 zero pages\n");
+    }
+
+    @Test
+    void refusesARamFileInADirectoryThatDoesNotExistBeforeListening() {
+        Path file = dir.resolve("missing").resolve("pc.ram");
+        Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:0", "--ram-file",
+                "pc.ram=" + file);
+        assertThat(destination.status().join()).isEqualTo(1);
+        assertThat(destination.output()).isEqualTo("livemig destination: --ram-file pc.ram=" + file + ": directory "
+                + file.getParent() + " does not exist" + System.lineSeparator());
+    }
+
+    @Test
+    void refusesATimeoutThatIsNotPositiveBeforeListening() {
+        Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:0", "--timeout", "0");
+        assertThat(destination.status().join()).isEqualTo(2);
+        assertThat(destination.output()).isEqualTo("livemig destination: --timeout must be a positive number of "
+                + "seconds, not 0 (see 'livemig destination --help')" + System.lineSeparator());
+    }
+
+    @Test
+    void aSecondDestinationOnTheSamePortSaysCannotListenOnce() throws Exception {
+        int port = LivemigProcess.freePort();
+        Running first = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--progress", "none");
+        try {
+            first.awaitOutput("listening on");
+            Running second = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port);
+            assertThat(second.status().get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(second.output()).isEqualTo("livemig destination: cannot listen on rdma:127.0.0.1:" + port
+                    + ": address already in use" + System.lineSeparator());
+            // The first one still listens, and ends as usual with a migration.
+            Running source = Running.start("source", "--ram", "4M", "--migrate", "rdma:127.0.0.1:" + port,
+                    "--progress", "none");
+            assertThat(source.status().get(30, TimeUnit.SECONDS)).as(source.output()).isZero();
+            assertThat(first.status().get(30, TimeUnit.SECONDS)).as(first.output()).isZero();
+        } finally {
+            first.status().cancel(true);
+        }
+    }
+
+    @Test
+    void aMonitorOnATakenPortSaysCannotServeOnce() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:0", "--qmp",
+                    "tcp:127.0.0.1:" + port);
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(destination.output()).isEqualTo("livemig destination: cannot serve QMP on tcp:127.0.0.1:"
+                    + port + ": address already in use" + System.lineSeparator());
+        }
+    }
+
+    @Test
     void failsWhenVerificationIsRequiredAndTheSourceSendsNoChecksums() throws Exception {
         int port = LivemigProcess.freePort();
         Running destination = Running.start("destination", "--incoming", "rdma:127.0.0.1:" + port, "--verify",

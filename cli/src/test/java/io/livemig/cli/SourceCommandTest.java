@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SourceCommandTest {
 
@@ -17,14 +19,66 @@ class SourceCommandTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
+    @TempDir
+    Path dir;
+
+    private String out() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String err() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
     @Test
     void aMigrationToNowhereFailsWithTheFinalReportAndOneErrorLine() throws Exception {
         int port = LivemigProcess.freePort();
         assertThat(run("source", "--ram", "4M", "--timeout", "5", "--progress", "none", "--migrate",
                 "rdma:127.0.0.1:" + port)).isEqualTo(1);
-        assertThat(out.toString(StandardCharsets.UTF_8)).contains("Migration status: failed");
-        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("livemig source: migration failed: ")
-                .contains("127.0.0.1:" + port).hasLineCount(1);
+        String why = "nothing is listening on 127.0.0.1:" + port + " (is the destination running?)";
+        assertThat(out()).contains("Migration status: failed (" + why + ")\n");
+        assertThat(err()).isEqualTo("livemig source: migration failed: " + why + System.lineSeparator());
+    }
+
+    @Test
+    void refusesARamFileInADirectoryThatDoesNotExistBeforeFillingTheRam() {
+        Path file = dir.resolve("missing").resolve("pc.ram");
+        assertThat(run("source", "--ram", "4M", "--ram-file", "pc.ram=" + file, "--migrate", "rdma:127.0.0.1:1"))
+                .isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --ram-file pc.ram=" + file + ": directory " + file.getParent()
+                + " does not exist" + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void refusesARamFileThatIsADirectory() {
+        assertThat(run("source", "--ram", "4M", "--ram-file", "pc.ram=" + dir, "--migrate", "rdma:127.0.0.1:1"))
+                .isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --ram-file pc.ram=" + dir + ": " + dir + " is a directory"
+                + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void refusesTwoRamFilesForOneBlock() {
+        assertThat(run("source", "--ram", "4M", "--ram-file", "pc.ram=" + dir.resolve("a"), "--ram-file",
+                "pc.ram=" + dir.resolve("b"), "--migrate", "rdma:127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: --ram-file names RAM block 'pc.ram' twice (see 'livemig source "
+                + "--help')" + System.lineSeparator());
+        assertThat(dir.resolve("a")).doesNotExist();
+    }
+
+    @Test
+    void refusesATimeoutThatIsNotPositiveBeforeFillingTheRam() {
+        assertThat(run("source", "--ram", "4M", "--timeout", "0", "--migrate", "rdma:127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: --timeout must be a positive number of seconds, not 0 (see "
+                + "'livemig source --help')" + System.lineSeparator());
+        assertThat(out()).isEmpty();
+        err.reset();
+        assertThat(run("source", "--ram", "4M", "--timeout", "-5", "--migrate", "rdma:127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: --timeout must be a positive number of seconds, not -5 (see "
+                + "'livemig source --help')" + System.lineSeparator());
+        assertThat(out()).isEmpty();
     }
 
     @Test

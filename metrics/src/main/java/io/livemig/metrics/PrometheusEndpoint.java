@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import reactor.core.publisher.Mono;
 import reactor.netty.DisposableServer;
@@ -46,6 +48,8 @@ public final class PrometheusEndpoint implements AutoCloseable {
     private final LoopResources loops;
     private final DisposableServer server;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Completed once {@link #close()} has released the server and the loop. */
+    private final CompletableFuture<Void> released = new CompletableFuture<>();
 
     private PrometheusEndpoint(LoopResources loops, DisposableServer server) {
         this.loops = loops;
@@ -176,6 +180,25 @@ public final class PrometheusEndpoint implements AutoCloseable {
         return (InetSocketAddress) server.address();
     }
 
+    /**
+     * Keeps serving for {@code linger}, then closes, without blocking the caller: the scrapes that come by after a
+     * process's work ended still find its final values, as {@code livemig destination --metrics-linger} does. A
+     * {@link #close()} before then closes at once.
+     *
+     * @param linger how long to go on serving; zero closes now
+     * @return completes once the endpoint is closed, whichever way
+     */
+    public CompletableFuture<Void> closeAfter(Duration linger) {
+        Objects.requireNonNull(linger, "linger");
+        if (linger.isNegative()) {
+            throw new IllegalArgumentException("negative linger: " + linger);
+        }
+        // The delayer's thread is a daemon: a process that exits earlier is not held up by this timer.
+        CompletableFuture.runAsync(this::close, CompletableFuture.delayedExecutor(linger.toNanos(),
+                TimeUnit.NANOSECONDS));
+        return released.copy();
+    }
+
     /** Stops serving and releases the port and the loop; idempotent. */
     @Override
     public void close() {
@@ -185,7 +208,11 @@ public final class PrometheusEndpoint implements AutoCloseable {
         try {
             server.disposeNow(TIMEOUT);
         } finally {
-            loops.disposeLater(Duration.ZERO, TIMEOUT).block(TIMEOUT);
+            try {
+                loops.disposeLater(Duration.ZERO, TIMEOUT).block(TIMEOUT);
+            } finally {
+                released.complete(null);
+            }
         }
     }
 

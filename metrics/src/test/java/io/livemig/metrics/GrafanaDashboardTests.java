@@ -4,13 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -20,8 +25,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code docker/grafana/livemig-dashboard.json} is well-formed, laid out, and queries only what livemig publishes:
- * every metric in every PromQL expression is a Prometheus name {@link LivemigMeters} documents, and every label is a
- * documented tag of it (or a label Prometheus adds at scrape time).
+ * every metric in every PromQL expression is a Prometheus name {@link LivemigMeters} documents, or one a scrape of
+ * {@link RuntimeMetrics} shows, and every label is a tag of it (or a label Prometheus adds at scrape time).
  */
 class GrafanaDashboardTests {
 
@@ -35,13 +40,44 @@ class GrafanaDashboardTests {
     private static final Pattern MATCHERS = Pattern.compile("\\{([^}]*)}");
     private static final Pattern GROUPING = Pattern.compile(
             "\\b(?:by|without|on|ignoring|group_left|group_right)\\s*\\(([^)]*)\\)");
+    private static final Pattern SERIES_LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"");
     private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\(\\s*([^,\\s]+)\\s*,\\s*(\\w+)\\s*\\)");
 
     private static JsonNode dashboard;
+    /** The JVM and process series a real scrape shows ({@link RuntimeMetrics}), with their label names. */
+    private static Map<String, Set<String>> runtime;
 
     @BeforeAll
     static void read() throws IOException {
         dashboard = new ObjectMapper().readTree(DASHBOARD.toFile());
+    }
+
+    @BeforeAll
+    static void scrapeTheRuntime() throws InterruptedException {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (RuntimeMetrics metrics = new RuntimeMetrics()) {
+            metrics.bindTo(registry);
+            // GC pause timers appear with the first collection the binder hears of.
+            System.gc();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (registry.find("jvm.gc.pause").timer() == null && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            runtime = new TreeMap<>();
+            for (String series : Exposition.parse(registry.scrape(PrometheusEndpoint.TEXT_FORMAT)).samples()
+                    .keySet()) {
+                int brace = series.indexOf('{');
+                Set<String> labels = runtime.computeIfAbsent(brace < 0 ? series : series.substring(0, brace),
+                        name -> new TreeSet<>());
+                Matcher label = SERIES_LABEL.matcher(brace < 0 ? "" : series.substring(brace));
+                while (label.find()) {
+                    labels.add(label.group(1));
+                }
+            }
+        } finally {
+            registry.close();
+        }
+        assertThat(runtime).containsKey("jvm_gc_pause_seconds_sum");
     }
 
     @Test
@@ -77,6 +113,7 @@ class GrafanaDashboardTests {
         for (LivemigMeters meter : LivemigMeters.values()) {
             published.addAll(meter.prometheusNames());
         }
+        published.addAll(runtime.keySet());
         List<String> expressions = expressions();
         assertThat(expressions).isNotEmpty();
         for (String expr : expressions) {
@@ -99,14 +136,16 @@ class GrafanaDashboardTests {
                         LivemigMeters.REGISTRATION, LivemigMeters.PINNED_MEMORY, LivemigMeters.OUTCOMES)
                 .forEach(meter -> assertThat(queried).as("a panel of %s", meter.getName())
                         .containsAnyElementsOf(meter.prometheusNames()));
+        assertThat(queried).contains("jvm_memory_used_bytes", "process_cpu_usage", "jvm_gc_pause_seconds_sum");
     }
 
     @Test
     void theQueryReaderFindsMetricsAndLabels() {
-        Query query = Query.parse("sum by (side, mode) (rate(migration_registration_seconds_sum{instance=~\"$x\","
-                + "side!=\"a{b}\"}[$__rate_interval])) / on (side) group_left rdma_receive_credits offset 5m");
-        assertThat(query.metrics()).containsExactlyInAnyOrder("migration_registration_seconds_sum",
-                "rdma_receive_credits");
+        Query query = Query.parse("sum by (side, mode) (rate(livemig_migration_registration_seconds_sum{"
+                + "instance=~\"$x\",side!=\"a{b}\"}[$__rate_interval])) / on (side) group_left "
+                + "livemig_rdma_receive_credits offset 5m");
+        assertThat(query.metrics()).containsExactlyInAnyOrder("livemig_migration_registration_seconds_sum",
+                "livemig_rdma_receive_credits");
         assertThat(query.labels()).containsExactlyInAnyOrder("side", "mode", "instance");
     }
 
@@ -116,7 +155,7 @@ class GrafanaDashboardTests {
                 return meter.tags().stream().map(MeterTag::asString).collect(Collectors.toSet());
             }
         }
-        return Set.of();
+        return runtime.getOrDefault(prometheusName, Set.of());
     }
 
     private static List<JsonNode> panels() {

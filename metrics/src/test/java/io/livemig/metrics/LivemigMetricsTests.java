@@ -73,15 +73,16 @@ class LivemigMetricsTests {
         metrics.migrationStarted(Side.DESTINATION, Mode.PIN_ALL);
         metrics.registration(Side.DESTINATION, 2, TimeUnit.MILLISECONDS.toNanos(1));
 
-        Timer source = registry.get("migration.registration").tags("side", "source", "mode", "dynamic").timer();
+        Timer source = registry.get("livemig.migration.registration").tags("side", "source", "mode", "dynamic").timer();
         assertThat(source.count()).isEqualTo(2);
         assertThat(source.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(6.0);
         assertThat(source.max(TimeUnit.MILLISECONDS)).isEqualTo(4.0);
-        assertThat(counter("migration.registered.chunks", "side", "source", "mode", "dynamic")).isEqualTo(4);
-        assertThat(registry.get("migration.registration").tags("side", "destination", "mode", "pin-all").timer()
+        assertThat(counter("livemig.migration.registered.chunks", "side", "source", "mode", "dynamic")).isEqualTo(4);
+        assertThat(registry.get("livemig.migration.registration").tags("side", "destination", "mode", "pin-all").timer()
                 .count()).isEqualTo(1);
-        assertThat(counter("migration.registered.chunks", "side", "destination", "mode", "pin-all")).isEqualTo(2);
-        assertThat(counter("migration.registered.chunks", "side", "source", "mode", "pin-all")).isZero();
+        assertThat(counter("livemig.migration.registered.chunks", "side", "destination", "mode", "pin-all"))
+                .isEqualTo(2);
+        assertThat(counter("livemig.migration.registered.chunks", "side", "source", "mode", "pin-all")).isZero();
     }
 
     @Test
@@ -94,12 +95,12 @@ class LivemigMetricsTests {
         metrics.pinnedBytes(Side.SOURCE, -Events.MIB);
         metrics.pinAllRegistration(Side.DESTINATION, 64 * Events.MIB, TimeUnit.MILLISECONDS.toNanos(7));
 
-        assertThat(counter("migration.rkey.cache.hits")).isEqualTo(2);
-        assertThat(counter("migration.unregistered.chunks", "side", "destination")).isEqualTo(5);
-        assertThat(counter("migration.unregistered.chunks", "side", "source")).isZero();
-        assertThat(gauge("migration.memory.pinned", "side", "source")).isEqualTo(2.0 * Events.MIB);
-        assertThat(gauge("migration.memory.pinned", "side", "destination")).isZero();
-        assertThat(registry.get("migration.pin.all.registration").tag("side", "destination").timer()
+        assertThat(counter("livemig.migration.rkey.cache.hits")).isEqualTo(2);
+        assertThat(counter("livemig.migration.unregistered.chunks", "side", "destination")).isEqualTo(5);
+        assertThat(counter("livemig.migration.unregistered.chunks", "side", "source")).isZero();
+        assertThat(gauge("livemig.migration.memory.pinned", "side", "source")).isEqualTo(2.0 * Events.MIB);
+        assertThat(gauge("livemig.migration.memory.pinned", "side", "destination")).isZero();
+        assertThat(registry.get("livemig.migration.pin.all.registration").tag("side", "destination").timer()
                 .totalTime(TimeUnit.MILLISECONDS)).isEqualTo(7.0);
     }
 
@@ -112,13 +113,13 @@ class LivemigMetricsTests {
         }
         metrics.rdmaWritePosted(4096);
 
-        assertThat(counter("migration.rdma.writes")).isEqualTo(4);
-        assertThat(counter("migration.rdma.write.data")).isEqualTo(3 * Events.MIB + 4096);
-        DistributionSummary sizes = registry.get("migration.rdma.write.size").summary();
+        assertThat(counter("livemig.migration.rdma.writes")).isEqualTo(4);
+        assertThat(counter("livemig.migration.rdma.write.data")).isEqualTo(3 * Events.MIB + 4096);
+        DistributionSummary sizes = registry.get("livemig.migration.rdma.write.size").summary();
         assertThat(sizes.count()).isEqualTo(4);
         assertThat(sizes.totalAmount()).isEqualTo(3.0 * Events.MIB + 4096);
         assertThat(sizes.max()).isEqualTo((double) Events.MIB);
-        Timer latency = registry.get("migration.rdma.write.latency").timer();
+        Timer latency = registry.get("livemig.migration.rdma.write.latency").timer();
         assertThat(latency.count()).isEqualTo(3);
         assertThat(latency.max(TimeUnit.MICROSECONDS)).isEqualTo(30.0);
     }
@@ -133,18 +134,18 @@ class LivemigMetricsTests {
         metrics.compressed(Side.SOURCE, 8192);
         metrics.qemuFileBytes(Side.DESTINATION, 984);
 
-        assertThat(counter("migration.control.messages", "side", "source", "type", "register_request", "direction",
-                "sent")).isEqualTo(2);
-        assertThat(counter("migration.control.data", "side", "source", "type", "register_request", "direction",
+        assertThat(counter("livemig.migration.control.messages", "side", "source", "type", "register_request",
+                "direction", "sent")).isEqualTo(2);
+        assertThat(counter("livemig.migration.control.data", "side", "source", "type", "register_request", "direction",
                 "sent")).isEqualTo(72);
-        assertThat(counter("migration.control.messages", "side", "source", "type", "register_result", "direction",
-                "received")).isEqualTo(1);
-        assertThat(counter("migration.control.data", "side", "destination", "type", "qemu_file", "direction",
+        assertThat(counter("livemig.migration.control.messages", "side", "source", "type", "register_result",
+                "direction", "received")).isEqualTo(1);
+        assertThat(counter("livemig.migration.control.data", "side", "destination", "type", "qemu_file", "direction",
                 "received")).isEqualTo(1000);
         // Tag sets appear with their first message only.
-        assertThat(registry.find("migration.control.messages").meters()).hasSize(3);
-        assertThat(counter("migration.compress.data", "side", "source")).isEqualTo(8192);
-        assertThat(counter("migration.qemu.file.data", "side", "destination")).isEqualTo(984);
+        assertThat(registry.find("livemig.migration.control.messages").meters()).hasSize(3);
+        assertThat(counter("livemig.migration.compress.data", "side", "source")).isEqualTo(8192);
+        assertThat(counter("livemig.migration.qemu.file.data", "side", "destination")).isEqualTo(984);
     }
 
     @Test
@@ -152,20 +153,21 @@ class LivemigMetricsTests {
         metrics.bindTo(registry);
         metrics.progress(Events.activeSnapshot());
 
-        assertThat(gauge("migration.ram.size")).isEqualTo(64.0 * Events.MIB);
-        assertThat(gauge("migration.ram.remaining")).isEqualTo(3.0 * Events.MIB);
-        assertThat(gauge("migration.dirty.rate")).isEqualTo(2500.0);
+        assertThat(gauge("livemig.migration.ram.size")).isEqualTo(64.0 * Events.MIB);
+        assertThat(gauge("livemig.migration.ram.remaining")).isEqualTo(3.0 * Events.MIB);
+        assertThat(gauge("livemig.migration.dirty.rate")).isEqualTo(2500.0);
         // 800 megabits per second.
-        assertThat(gauge("migration.throughput")).isEqualTo(100_000_000.0);
-        assertThat(registry.get("migration.expected.downtime").timeGauge().value(TimeUnit.MILLISECONDS))
+        assertThat(gauge("livemig.migration.throughput")).isEqualTo(100_000_000.0);
+        assertThat(registry.get("livemig.migration.expected.downtime").timeGauge().value(TimeUnit.MILLISECONDS))
                 .isEqualTo(300.0);
-        assertThat(gauge("migration.cpu.throttle")).isEqualTo(30.0);
-        assertThat(gauge("migration.dirty.syncs")).isEqualTo(4.0);
+        assertThat(gauge("livemig.migration.cpu.throttle")).isEqualTo(30.0);
+        assertThat(gauge("livemig.migration.dirty.syncs")).isEqualTo(4.0);
 
         metrics.progress(MigrationInfo.NONE);
-        assertThat(gauge("migration.ram.remaining")).isZero();
-        assertThat(gauge("migration.cpu.throttle")).isZero();
-        assertThat(registry.get("migration.expected.downtime").timeGauge().value(TimeUnit.MILLISECONDS)).isZero();
+        assertThat(gauge("livemig.migration.ram.remaining")).isZero();
+        assertThat(gauge("livemig.migration.cpu.throttle")).isZero();
+        assertThat(registry.get("livemig.migration.expected.downtime").timeGauge().value(TimeUnit.MILLISECONDS))
+                .isZero();
     }
 
     @Test
@@ -173,23 +175,26 @@ class LivemigMetricsTests {
         metrics.bindTo(registry);
         metrics.migrationStarted(Side.SOURCE, Mode.PIN_ALL);
         metrics.migrationStarted(Side.SOURCE, Mode.DYNAMIC);
-        assertThat(registry.get("migration.active").tag("side", "source").longTaskTimer().activeTasks()).isEqualTo(2);
+        assertThat(registry.get("livemig.migration.active").tag("side", "source").longTaskTimer().activeTasks())
+                .isEqualTo(2);
 
         metrics.migrationEnded(Side.SOURCE, Outcome.COMPLETED, TimeUnit.SECONDS.toNanos(3),
                 TimeUnit.MILLISECONDS.toNanos(40));
         metrics.migrationEnded(Side.SOURCE, Outcome.FAILED, TimeUnit.SECONDS.toNanos(1), -1);
 
-        assertThat(registry.get("migration.active").tag("side", "source").longTaskTimer().activeTasks()).isZero();
-        assertThat(registry.get("migration.duration").tags("side", "source", "outcome", "completed").timer()
+        assertThat(registry.get("livemig.migration.active").tag("side", "source").longTaskTimer().activeTasks())
+                .isZero();
+        assertThat(registry.get("livemig.migration.duration").tags("side", "source", "outcome", "completed").timer()
                 .totalTime(TimeUnit.SECONDS)).isEqualTo(3.0);
-        assertThat(registry.get("migration.duration").tags("side", "source", "outcome", "failed").timer().count())
+        assertThat(registry.get("livemig.migration.duration").tags("side", "source", "outcome", "failed").timer()
+                .count())
                 .isEqualTo(1);
-        Timer downtime = registry.get("migration.downtime").timer();
+        Timer downtime = registry.get("livemig.migration.downtime").timer();
         assertThat(downtime.count()).isEqualTo(1);
         assertThat(downtime.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(40.0);
-        assertThat(counter("migration.outcomes", "side", "source", "outcome", "completed")).isEqualTo(1);
-        assertThat(counter("migration.outcomes", "side", "source", "outcome", "failed")).isEqualTo(1);
-        assertThat(counter("migration.outcomes", "side", "destination", "outcome", "cancelled")).isZero();
+        assertThat(counter("livemig.migration.outcomes", "side", "source", "outcome", "completed")).isEqualTo(1);
+        assertThat(counter("livemig.migration.outcomes", "side", "source", "outcome", "failed")).isEqualTo(1);
+        assertThat(counter("livemig.migration.outcomes", "side", "destination", "outcome", "cancelled")).isZero();
     }
 
     @Test
@@ -207,13 +212,13 @@ class LivemigMetricsTests {
         metrics.eventLoopRun(false);
         metrics.eventLoopRun(true);
 
-        assertThat(gauge("rdma.send.queue.outstanding")).isEqualTo(2.0);
-        assertThat(gauge("rdma.receive.credits")).isEqualTo(60.0);
-        assertThat(counter("rdma.cq.completions", "opcode", "rdma_write", "status", "success")).isEqualTo(2);
-        assertThat(counter("rdma.cq.completions", "opcode", "recv", "status", "wr_flush_err")).isEqualTo(1);
-        assertThat(registry.find("rdma.cq.completions").meters()).hasSize(2);
-        assertThat(counter("rdma.eventloop.runs", "type", "poll")).isEqualTo(2);
-        assertThat(counter("rdma.eventloop.runs", "type", "block")).isEqualTo(1);
+        assertThat(gauge("livemig.rdma.send.queue.outstanding")).isEqualTo(2.0);
+        assertThat(gauge("livemig.rdma.receive.credits")).isEqualTo(60.0);
+        assertThat(counter("livemig.rdma.cq.completions", "opcode", "rdma_write", "status", "success")).isEqualTo(2);
+        assertThat(counter("livemig.rdma.cq.completions", "opcode", "recv", "status", "wr_flush_err")).isEqualTo(1);
+        assertThat(registry.find("livemig.rdma.cq.completions").meters()).hasSize(2);
+        assertThat(counter("livemig.rdma.eventloop.runs", "type", "poll")).isEqualTo(2);
+        assertThat(counter("livemig.rdma.eventloop.runs", "type", "block")).isEqualTo(1);
     }
 
     @Test
@@ -224,11 +229,11 @@ class LivemigMetricsTests {
         metrics.migrationEnded(Side.DESTINATION, Outcome.CANCELLED, 1, -1);
 
         metrics.bindTo(registry);
-        assertThat(counter("migration.rdma.write.data")).isEqualTo(Events.MIB);
-        assertThat(counter("migration.control.messages", "side", "source", "type", "compress", "direction", "sent"))
-                .isEqualTo(1);
-        assertThat(counter("rdma.cq.completions", "opcode", "send", "status", "success")).isEqualTo(1);
-        assertThat(counter("migration.outcomes", "side", "destination", "outcome", "cancelled")).isEqualTo(1);
+        assertThat(counter("livemig.migration.rdma.write.data")).isEqualTo(Events.MIB);
+        assertThat(counter("livemig.migration.control.messages", "side", "source", "type", "compress", "direction",
+                "sent")).isEqualTo(1);
+        assertThat(counter("livemig.rdma.cq.completions", "opcode", "send", "status", "success")).isEqualTo(1);
+        assertThat(counter("livemig.migration.outcomes", "side", "destination", "outcome", "cancelled")).isEqualTo(1);
     }
 
     @Test
@@ -254,8 +259,8 @@ class LivemigMetricsTests {
             Thread.sleep(10);
         }
         // Function counters read their adders through weak references; the binder's strong gauges keep them alive.
-        assertThat(counter("migration.rdma.write.data")).isEqualTo(Events.MIB);
-        assertThat(gauge("rdma.receive.credits")).isEqualTo(4.0);
+        assertThat(counter("livemig.migration.rdma.write.data")).isEqualTo(Events.MIB);
+        assertThat(gauge("livemig.rdma.receive.credits")).isEqualTo(4.0);
     }
 
     private static void bindAndForget(SimpleMeterRegistry registry) {
@@ -281,11 +286,12 @@ class LivemigMetricsTests {
         for (Thread thread : threads) {
             thread.join();
         }
-        assertThat(counter("migration.rdma.writes")).isEqualTo(40_000);
-        assertThat(counter("migration.control.messages", "side", "source", "type", "ready", "direction", "sent"))
+        assertThat(counter("livemig.migration.rdma.writes")).isEqualTo(40_000);
+        assertThat(counter("livemig.migration.control.messages", "side", "source", "type", "ready", "direction",
+                "sent")).isEqualTo(40_000);
+        assertThat(counter("livemig.rdma.cq.completions", "opcode", "rdma_write", "status", "success"))
                 .isEqualTo(40_000);
-        assertThat(counter("rdma.cq.completions", "opcode", "rdma_write", "status", "success")).isEqualTo(40_000);
-        assertThat(registry.get("migration.rdma.write.size").summary().count()).isEqualTo(40_000);
+        assertThat(registry.get("livemig.migration.rdma.write.size").summary().count()).isEqualTo(40_000);
     }
 
     private double counter(String name, String... tags) {

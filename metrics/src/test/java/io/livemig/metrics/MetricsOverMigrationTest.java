@@ -108,76 +108,80 @@ class MetricsOverMigrationTest {
         }
 
         // Bytes written = ram.normal-bytes; every WRITE posted completed, on the CQ too.
-        double writes = count(registry, "migration.rdma.writes");
-        assertThat(count(registry, "migration.rdma.write.data")).isEqualTo((double) done.ram().normalBytes());
-        assertThat(registry.get("migration.rdma.write.size").summary().count()).isEqualTo((long) writes);
-        assertThat(registry.get("migration.rdma.write.latency").timer().count()).isEqualTo((long) writes);
-        assertThat(count(registry, "rdma.cq.completions", "opcode", "rdma_write", "status", "success"))
+        double writes = count(registry, "livemig.migration.rdma.writes");
+        assertThat(count(registry, "livemig.migration.rdma.write.data")).isEqualTo((double) done.ram().normalBytes());
+        assertThat(registry.get("livemig.migration.rdma.write.size").summary().count()).isEqualTo((long) writes);
+        assertThat(registry.get("livemig.migration.rdma.write.latency").timer().count()).isEqualTo((long) writes);
+        assertThat(count(registry, "livemig.rdma.cq.completions", "opcode", "rdma_write", "status", "success"))
                 .isEqualTo(writes);
 
         // Chunks registered = REGISTER REQUESTs sent (and received); none in pin-all.
-        double requestsSent = count(registry, "migration.control.messages", "side", "source", "type",
+        double requestsSent = count(registry, "livemig.migration.control.messages", "side", "source", "type",
                 "register_request", "direction", "sent");
-        double requestsReceived = count(registry, "migration.control.messages", "side", "destination", "type",
+        double requestsReceived = count(registry, "livemig.migration.control.messages", "side", "destination", "type",
                 "register_request", "direction", "received");
         assertThat(requestsReceived).isEqualTo(requestsSent);
-        assertThat(timerCount(registry, "migration.registration", "side", "source")).isEqualTo((long) requestsSent);
-        assertThat(timerCount(registry, "migration.registration", "side", "destination"))
+        assertThat(timerCount(registry, "livemig.migration.registration", "side", "source"))
                 .isEqualTo((long) requestsSent);
-        assertThat(count(registry, "migration.registered.chunks", "side", "destination"))
-                .isEqualTo(count(registry, "migration.registered.chunks", "side", "source"));
+        assertThat(timerCount(registry, "livemig.migration.registration", "side", "destination"))
+                .isEqualTo((long) requestsSent);
+        assertThat(count(registry, "livemig.migration.registered.chunks", "side", "destination"))
+                .isEqualTo(count(registry, "livemig.migration.registered.chunks", "side", "source"));
         if (pinAll) {
             assertThat(requestsSent).isZero();
-            assertThat(timerCount(registry, "migration.pin.all.registration", "side", "source"))
+            assertThat(timerCount(registry, "livemig.migration.pin.all.registration", "side", "source"))
                     .isEqualTo(migration.blocks());
-            assertThat(timerCount(registry, "migration.pin.all.registration", "side", "destination"))
+            assertThat(timerCount(registry, "livemig.migration.pin.all.registration", "side", "destination"))
                     .isEqualTo(migration.blocks());
-            assertThat(count(registry, "migration.compress.data", "side", "source")).isZero();
+            assertThat(count(registry, "livemig.migration.compress.data", "side", "source")).isZero();
         } else {
             assertThat(requestsSent).isPositive();
-            assertThat(count(registry, "migration.registered.chunks", "side", "source", "mode", "dynamic"))
+            assertThat(count(registry, "livemig.migration.registered.chunks", "side", "source", "mode", "dynamic"))
                     .isGreaterThanOrEqualTo(requestsSent);
             // Later rounds rewrite chunks of pc.ram registered in the bulk round.
-            assertThat(count(registry, "migration.rkey.cache.hits")).isPositive();
+            assertThat(count(registry, "livemig.migration.rkey.cache.hits")).isPositive();
             // Zero pages sent as COMPRESS = ram.duplicate = zero pages the destination filled.
-            assertThat(count(registry, "migration.compress.data", "side", "source"))
+            assertThat(count(registry, "livemig.migration.compress.data", "side", "source"))
                     .isEqualTo(done.ram().duplicate() * 4096.0);
-            assertThat(count(registry, "migration.compress.data", "side", "destination"))
+            assertThat(count(registry, "livemig.migration.compress.data", "side", "destination"))
                     .isEqualTo(migration.incoming().zeroPages() * 4096.0);
         }
 
         // What one side sent, the other received, type by type; the QEMU FILE stream likewise.
         for (ControlType type : ControlType.values()) {
             String tag = MeterTag.value(type);
-            assertThat(count(registry, "migration.control.messages", "side", "destination", "type", tag,
+            assertThat(count(registry, "livemig.migration.control.messages", "side", "destination", "type", tag,
                     "direction", "received")).as("%s source to destination", type)
-                    .isEqualTo(count(registry, "migration.control.messages", "side", "source", "type", tag,
+                    .isEqualTo(count(registry, "livemig.migration.control.messages", "side", "source", "type", tag,
                             "direction", "sent"));
-            assertThat(count(registry, "migration.control.messages", "side", "source", "type", tag,
+            assertThat(count(registry, "livemig.migration.control.messages", "side", "source", "type", tag,
                     "direction", "received")).as("%s destination to source", type)
-                    .isEqualTo(count(registry, "migration.control.messages", "side", "destination", "type", tag,
+                    .isEqualTo(count(registry, "livemig.migration.control.messages", "side", "destination", "type", tag,
                             "direction", "sent"));
         }
-        assertThat(count(registry, "migration.qemu.file.data", "side", "source")).isPositive()
-                .isEqualTo(count(registry, "migration.qemu.file.data", "side", "destination"));
+        assertThat(count(registry, "livemig.migration.qemu.file.data", "side", "source")).isPositive()
+                .isEqualTo(count(registry, "livemig.migration.qemu.file.data", "side", "destination"));
 
         // One completed migration per side, timed; the downtime is query-migrate's.
         for (String side : List.of("source", "destination")) {
-            assertThat(count(registry, "migration.outcomes", "side", side, "outcome", "completed")).isEqualTo(1.0);
-            assertThat(timerCount(registry, "migration.duration", "side", side, "outcome", "completed")).isEqualTo(1);
-            assertThat(registry.get("migration.active").tag("side", side).longTaskTimer().activeTasks()).isZero();
+            assertThat(count(registry, "livemig.migration.outcomes", "side", side, "outcome", "completed"))
+                    .isEqualTo(1.0);
+            assertThat(timerCount(registry, "livemig.migration.duration", "side", side, "outcome", "completed"))
+                    .isEqualTo(1);
+            assertThat(registry.get("livemig.migration.active").tag("side", side).longTaskTimer().activeTasks())
+                    .isZero();
         }
-        assertThat(registry.get("migration.downtime").timer().totalTime(TimeUnit.MILLISECONDS))
+        assertThat(registry.get("livemig.migration.downtime").timer().totalTime(TimeUnit.MILLISECONDS))
                 .isEqualTo((double) done.downtime().orElseThrow());
-        assertThat(gauge(registry, "migration.ram.size")).isEqualTo((double) done.ram().total());
-        assertThat(gauge(registry, "migration.ram.remaining")).isEqualTo((double) done.ram().remaining());
-        assertThat(gauge(registry, "migration.dirty.syncs")).isEqualTo((double) done.ram().dirtySyncCount());
+        assertThat(gauge(registry, "livemig.migration.ram.size")).isEqualTo((double) done.ram().total());
+        assertThat(gauge(registry, "livemig.migration.ram.remaining")).isEqualTo((double) done.ram().remaining());
+        assertThat(gauge(registry, "livemig.migration.dirty.syncs")).isEqualTo((double) done.ram().dirtySyncCount());
 
         // The connections are closed: every work request completed or was accounted for.
         awaitIdleTransport(registry);
-        assertThat(gauge(registry, "rdma.send.queue.outstanding")).isZero();
-        assertThat(gauge(registry, "rdma.receive.credits")).isZero();
-        assertThat(count(registry, "rdma.eventloop.runs", "type", "poll")).isPositive();
+        assertThat(gauge(registry, "livemig.rdma.send.queue.outstanding")).isZero();
+        assertThat(gauge(registry, "livemig.rdma.receive.credits")).isZero();
+        assertThat(count(registry, "livemig.rdma.eventloop.runs", "type", "poll")).isPositive();
     }
 
     @Test
@@ -217,17 +221,17 @@ class MetricsOverMigrationTest {
         }
         List<Exposition> during = scrapes.stream()
                 .filter(s -> s.samples().getOrDefault(
-                        Exposition.series("migration_active_seconds_count", "side", "source"), 0.0) == 1.0)
+                        Exposition.series("livemig_migration_active_seconds_count", "side", "source"), 0.0) == 1.0)
                 .toList();
         assertThat(during).as("scrapes while the migration ran").hasSizeGreaterThanOrEqualTo(3);
-        List<Double> written = during.stream().map(s -> s.value("migration_rdma_write_data_bytes_total"))
+        List<Double> written = during.stream().map(s -> s.value("livemig_migration_rdma_write_data_bytes_total"))
                 .distinct().collect(Collectors.toList());
         assertThat(written).as("bytes written, scrape by scrape").hasSizeGreaterThanOrEqualTo(3).isSorted();
         // The progress gauges follow the rounds: the whole RAM is remaining while the bulk round runs, none at the end.
-        assertThat(during.getFirst().value("migration_ram_remaining_bytes")).isPositive();
-        assertThat(after.value("migration_ram_remaining_bytes")).isLessThan(
-                during.getFirst().value("migration_ram_remaining_bytes"));
-        assertThat(after.value("migration_active_seconds_count", "side", "source")).isZero();
+        assertThat(during.getFirst().value("livemig_migration_ram_remaining_bytes")).isPositive();
+        assertThat(after.value("livemig_migration_ram_remaining_bytes")).isLessThan(
+                during.getFirst().value("livemig_migration_ram_remaining_bytes"));
+        assertThat(after.value("livemig_migration_active_seconds_count", "side", "source")).isZero();
     }
 
     /** What a migration left: its last snapshot, the destination's result, the block count. */
@@ -301,7 +305,8 @@ class MetricsOverMigrationTest {
     /** The connections' last flush completions reach the loops shortly after the controllers return. */
     private static void awaitIdleTransport(MeterRegistry registry) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while ((gauge(registry, "rdma.send.queue.outstanding") != 0 || gauge(registry, "rdma.receive.credits") != 0)
+        while ((gauge(registry, "livemig.rdma.send.queue.outstanding") != 0 || gauge(registry,
+                "livemig.rdma.receive.credits") != 0)
                 && System.nanoTime() - deadline < 0) {
             Thread.sleep(10);
         }

@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -64,16 +65,16 @@ class PrometheusEndpointTests {
 
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue(PrometheusEndpoint.TEXT_FORMAT);
-        assertThat(response.body()).contains("# TYPE migration_rdma_write_data_bytes_total counter")
+        assertThat(response.body()).contains("# TYPE livemig_migration_rdma_write_data_bytes_total counter")
                 .doesNotContain("# EOF");
         Exposition scraped = Exposition.parse(response.body());
         for (LivemigMeters meter : LivemigMeters.values()) {
             assertThat(scraped.names()).containsAll(meter.prometheusNames());
         }
-        assertThat(scraped.value("migration_registration_seconds_count", "side", "source", "mode", "dynamic"))
+        assertThat(scraped.value("livemig_migration_registration_seconds_count", "side", "source", "mode", "dynamic"))
                 .isEqualTo(1.0);
-        assertThat(scraped.value("migration_ram_remaining_bytes")).isEqualTo(3.0 * Events.MIB);
-        assertThat(scraped.value("rdma_cq_completions_total", "opcode", "recv", "status", "wr_flush_err"))
+        assertThat(scraped.value("livemig_migration_ram_remaining_bytes")).isEqualTo(3.0 * Events.MIB);
+        assertThat(scraped.value("livemig_rdma_cq_completions_total", "opcode", "recv", "status", "wr_flush_err"))
                 .isEqualTo(1.0);
     }
 
@@ -85,12 +86,13 @@ class PrometheusEndpointTests {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Content-Type")).hasValue(PrometheusEndpoint.OPENMETRICS_FORMAT);
         // OpenMetrics names a counter's family without _total and ends with EOF.
-        assertThat(response.body()).contains("# TYPE migration_rdma_write_data_bytes counter").endsWith("# EOF\n");
+        assertThat(response.body()).contains("# TYPE livemig_migration_rdma_write_data_bytes counter")
+                .endsWith("# EOF\n");
         Exposition scraped = Exposition.parse(response.body());
         for (LivemigMeters meter : LivemigMeters.values()) {
             assertThat(scraped.names()).containsAll(meter.prometheusNames());
         }
-        assertThat(scraped.value("migration_outcomes_total", "side", "source", "outcome", "completed"))
+        assertThat(scraped.value("livemig_migration_outcomes_total", "side", "source", "outcome", "completed"))
                 .isEqualTo(1.0);
     }
 
@@ -113,13 +115,13 @@ class PrometheusEndpointTests {
             assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
             double[] written = new double[3];
             for (int i = 0; i < written.length; i++) {
-                long before = (long) registry.get("migration.rdma.writes").functionCounter().count();
-                while (registry.get("migration.rdma.writes").functionCounter().count() == before) {
+                long before = (long) registry.get("livemig.migration.rdma.writes").functionCounter().count();
+                while (registry.get("livemig.migration.rdma.writes").functionCounter().count() == before) {
                     Thread.onSpinWait();
                 }
                 Exposition scraped = Exposition.parse(get(PrometheusEndpoint.PATH, PROMETHEUS_ACCEPT).body());
-                written[i] = scraped.value("migration_rdma_write_data_bytes_total");
-                assertThat(scraped.value("migration_active_seconds_count", "side", "source")).isEqualTo(1.0);
+                written[i] = scraped.value("livemig_migration_rdma_write_data_bytes_total");
+                assertThat(scraped.value("livemig_migration_active_seconds_count", "side", "source")).isEqualTo(1.0);
             }
             assertThat(written[1]).isGreaterThan(written[0]);
             assertThat(written[2]).isGreaterThan(written[1]);
@@ -157,6 +159,33 @@ class PrometheusEndpointTests {
         assertThatThrownBy(() -> PrometheusEndpoint.start(registry, endpoint.address()))
                 .isInstanceOf(IOException.class)
                 .hasMessageContaining("cannot serve metrics on");
+    }
+
+    @Test
+    void closeAfterServesUntilClosedAndThenReleasesThePort() throws Exception {
+        Events.everyEvent(metrics);
+        CompletableFuture<Void> closed = endpoint.closeAfter(Duration.ofMinutes(10));
+
+        HttpResponse<String> response = get(PrometheusEndpoint.PATH, null);
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(Exposition.parse(response.body()).value("livemig_migration_outcomes_total", "side", "source",
+                "outcome", "completed")).isEqualTo(1.0);
+        assertThat(closed).isNotDone();
+        endpoint.close();
+        assertThat(closed).isCompleted();
+        assertThatThrownBy(() -> get(PrometheusEndpoint.PATH, null)).isInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void closeAfterClosesOnceTheLingerIsOver() throws Exception {
+        endpoint.closeAfter(Duration.ofMillis(50)).get(10, TimeUnit.SECONDS);
+
+        assertThatThrownBy(() -> get(PrometheusEndpoint.PATH, null)).isInstanceOf(ConnectException.class);
+        assertThat(endpoint.toString()).endsWith(", closed]");
+        assertThat(endpoint.closeAfter(Duration.ZERO)).isCompleted();
+        assertThatThrownBy(() -> endpoint.closeAfter(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("negative linger: PT-1S");
     }
 
     @Test

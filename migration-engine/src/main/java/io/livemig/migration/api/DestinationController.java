@@ -255,7 +255,10 @@ public final class DestinationController implements AutoCloseable {
     }
 
     /**
-     * {@code query-migrate} on the destination.
+     * {@code query-migrate} on the destination: the status, the times and, once failed, the reason; no
+     * {@code ram} statistics, as QEMU's destination has none (RDMA WRITEs land unseen; see
+     * {@link io.livemig.migration.status.MigrationTracker#incoming()}). What was received is
+     * {@link #completion()}'s.
      *
      * @return the snapshot
      */

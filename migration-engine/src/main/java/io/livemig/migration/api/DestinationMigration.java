@@ -42,7 +42,7 @@ public final class DestinationMigration {
     private final DestinationConnection connection;
     private final MigrationRecorder recorder;
     private final Consumer<MigrationInfo> statusListener;
-    private final MigrationTracker tracker = new MigrationTracker();
+    private final MigrationTracker tracker = MigrationTracker.incoming();
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
     private final Object emitLock = new Object();

@@ -2,6 +2,7 @@ package io.livemig.migration.connection;
 
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.protocol.Capabilities;
+import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.transport.rdma.channel.RdmaAcceptDecision;
 import io.livemig.transport.rdma.channel.RdmaAcceptor;
@@ -9,6 +10,8 @@ import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.transport.rdma.channel.RdmaServerChannel;
+import io.livemig.transport.rdma.unix.Errno;
+import io.livemig.transport.rdma.unix.NativeIoException;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -48,7 +51,7 @@ public final class DestinationServer implements AutoCloseable {
      * @param devices the RDMA provider
      * @param address where to listen (port 0 picks one)
      * @return the server
-     * @throws IOException if listening fails
+     * @throws IOException if listening fails, saying so once: {@code cannot listen on rdma:HOST:PORT: REASON}
      */
     public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address)
             throws IOException {
@@ -73,11 +76,40 @@ public final class DestinationServer implements AutoCloseable {
                     }
                 });
         MigrationChannelOptions.applyToServer(bootstrap, devices);
+        String where = new MigrationUri(address.getHostString(), address.getPort()).toString();
+        if (address.isUnresolved()) {
+            throw new IOException("cannot listen on " + where + ": cannot resolve " + address.getHostString());
+        }
         ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
         if (!bound.isSuccess()) {
-            throw new IOException("cannot listen on " + address + ": " + bound.cause().getMessage(), bound.cause());
+            // The one layer that says "cannot listen": the provider and the channel only name what failed.
+            throw new IOException("cannot listen on " + where + ": " + reason(bound.cause()), bound.cause());
         }
         return new DestinationServer((RdmaServerChannel) bound.channel(), connections);
+    }
+
+    /**
+     * Why a bind failed, in the operating system's words: the errno's description where the provider had one
+     * ({@code rdma_bind_addr}'s EADDRINUSE is "address already in use"), else the innermost message.
+     */
+    static String reason(Throwable failure) {
+        String message = null;
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof NativeIoException nativeFailure) {
+                message = Errno.description(nativeFailure.errno());
+                break;
+            }
+            if (cause.getMessage() != null) {
+                message = cause.getMessage();
+            }
+        }
+        if (message == null) {
+            return failure.getClass().getSimpleName();
+        }
+        // strerror's capital starts a sentence; here the reason ends one ("cannot listen on ...: address ...").
+        return message.length() > 1 && Character.isUpperCase(message.charAt(0))
+                && Character.isLowerCase(message.charAt(1))
+                ? Character.toLowerCase(message.charAt(0)) + message.substring(1) : message;
     }
 
     /** QEMU's destination negotiation, as the CM acceptor. */

@@ -6,7 +6,9 @@ import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.migration.source.RdmaDataPath;
 import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
+import io.livemig.transport.rdma.channel.RdmaConnectionRejectedException;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.livemig.transport.rdma.verbs.CmEvent;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
@@ -65,8 +67,7 @@ public final class SourceConnection implements AutoCloseable {
             sink.onCancel(() -> future.channel().close());
             future.addListener(f -> {
                 if (!f.isSuccess()) {
-                    sink.error(new IOException("cannot connect to " + describe(destination) + ": "
-                            + f.cause().getMessage(), f.cause()));
+                    sink.error(connectFailure(destination, f.cause()));
                     return;
                 }
                 RdmaChannel channel = (RdmaChannel) future.channel();
@@ -152,6 +153,28 @@ public final class SourceConnection implements AutoCloseable {
         return reactor.core.publisher.Mono.<Void>create(sink -> channel.close().addListener(f -> sink.success()))
                 .timeout(java.time.Duration.ofSeconds(10), reactor.core.scheduler.Schedulers.parallel())
                 .onErrorResume(java.util.concurrent.TimeoutException.class, e -> reactor.core.publisher.Mono.empty());
+    }
+
+    /**
+     * The reason a connect failed, for the operator: a port nobody listens on is the common mistake (the
+     * destination not started yet, or on another port) and gets a sentence of its own; other rejects and
+     * failures name the address and the cause.
+     */
+    static IOException connectFailure(InetSocketAddress destination, Throwable cause) {
+        String where = describe(destination);
+        if (cause instanceof RdmaConnectionRejectedException rejected) {
+            if (rejected.nothingListening()) {
+                return new IOException("nothing is listening on " + where + " (is the destination running?)", cause);
+            }
+            if (rejected.reason() == CmEvent.REJECT_CONSUMER_DEFINED) {
+                // The destination's acceptor said no: livemig's does for capabilities it cannot read.
+                return new IOException("the destination at " + where + " refused the connection (reject reason "
+                        + rejected.reason() + ")", cause);
+            }
+            return new IOException("cannot connect to " + where + ": rejected: "
+                    + RdmaConnectionRejectedException.describe(rejected.reason()), cause);
+        }
+        return new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause);
     }
 
     /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */

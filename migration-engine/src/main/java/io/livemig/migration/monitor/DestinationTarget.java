@@ -87,7 +87,8 @@ final class DestinationTarget implements MigrationTarget {
         try {
             listening = controller.listen(uri);
         } catch (IOException e) {
-            throw new UncheckedIOException("Failed to listen on " + uri + ": " + e.getMessage(), e);
+            // The message already reads "cannot listen on rdma:HOST:PORT: REASON".
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 

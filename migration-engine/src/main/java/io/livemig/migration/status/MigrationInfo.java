@@ -14,7 +14,7 @@ import java.util.OptionalLong;
  * @param setupTime ms spent in setup (connect, RAM blocks, pinning)
  * @param expectedDowntime ms the pause would take now (while active)
  * @param downtime ms the application was paused (once completed)
- * @param ram the RAM statistics (absent before a migration started)
+ * @param ram the RAM statistics (absent before a migration started, and on the destination, as in QEMU)
  * @param cpuThrottlePercentage the auto-converge throttle (absent when not throttling)
  * @param errorDesc why it failed (failed only)
  */

@@ -14,6 +14,8 @@ public final class MigrationTracker {
     private static final long PAGE = 4096;
 
     private final LongSupplier nanoClock;
+    /** False on the receiving end, whose snapshots leave the {@code ram} statistics out (see {@link #incoming()}). */
+    private final boolean countsRam;
     private MigrationStatus status = MigrationStatus.NONE;
     private long startNanos;
     private long setupNanos = -1;
@@ -51,7 +53,24 @@ public final class MigrationTracker {
      * @param nanoClock monotonic nanoseconds
      */
     public MigrationTracker(LongSupplier nanoClock) {
+        this(nanoClock, true);
+    }
+
+    private MigrationTracker(LongSupplier nanoClock, boolean countsRam) {
         this.nanoClock = nanoClock;
+        this.countsRam = countsRam;
+    }
+
+    /**
+     * A tracker for the receiving end of a migration, whose snapshots have no {@code ram} statistics, as QEMU's
+     * {@code query-migrate} on an {@code -incoming} side has none: the pages arrive by RDMA WRITE, which the
+     * destination's CPU never sees, so it cannot count transferred or normal pages, and zeros in their place would
+     * read as a migration that moved nothing. The status and the times are the destination's own.
+     *
+     * @return the tracker, on the system's monotonic clock
+     */
+    public static MigrationTracker incoming() {
+        return new MigrationTracker(System::nanoTime, false);
     }
 
     /**
@@ -289,7 +308,7 @@ public final class MigrationTracker {
         OptionalLong downtime = completed && pauseNanos >= 0 ? OptionalLong.of((endNanos - pauseNanos) / 1_000_000)
                 : OptionalLong.empty();
         OptionalLong throttle = throttlePercent > 0 ? OptionalLong.of(throttlePercent) : OptionalLong.empty();
-        RamInfo ram = new RamInfo(transferred, completed ? 0 : remaining, total, duplicatePages, normalPages,
+        RamInfo ram = !countsRam ? null : new RamInfo(transferred, completed ? 0 : remaining, total, duplicatePages, normalPages,
                 normalPages * PAGE, dirtyPagesRate, mbps, dirtySyncCount, PAGE, pagesPerSecond, precopyBytes,
                 downtimeBytes);
         return new MigrationInfo(status, totalTime, setup, expected, downtime, ram, throttle, errorDesc);

@@ -257,7 +257,7 @@ class LivePrecopyTest {
                     .isInstanceOf(MigrationFailedException.class);
             MigrationInfo failed = source.info();
             assertThat(failed.status()).isEqualTo(MigrationStatus.FAILED);
-            assertThat(failed.errorDesc()).startsWith("cannot connect to");
+            assertThat(failed.errorDesc()).isEqualTo("nothing is listening on 127.0.0.1:1 (is the destination running?)");
             assertThat(failed.toQmpJson()).contains("\"status\": \"failed\"").contains("\"error-desc\": ");
         }
     }

@@ -1,6 +1,7 @@
 package io.livemig.migration.connection;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
@@ -175,7 +176,31 @@ class MigrationOverSoftRdmaTest {
             assertThat(connect.await(30, TimeUnit.SECONDS)).isTrue();
             assertThat(connect.cause())
                     .isInstanceOf(io.livemig.transport.rdma.channel.RdmaConnectionRejectedException.class);
+            InetSocketAddress where = server.localAddress();
+            assertThat(SourceConnection.connectFailure(where, connect.cause())).hasMessage("the destination at "
+                    + where.getHostString() + ":" + where.getPort() + " refused the connection (reject reason 28)");
         }
+    }
+
+    @Test
+    void listeningWhereADestinationListensSaysCannotListenOnceWithTheReason() throws Exception {
+        RdmaDeviceFactory devices = devices();
+        try (DestinationServer first = DestinationServer.listen(group, devices,
+                new InetSocketAddress("127.0.0.1", 0))) {
+            int port = first.localAddress().getPort();
+            InetSocketAddress taken = new InetSocketAddress("127.0.0.1", port);
+            assertThatThrownBy(() -> DestinationServer.listen(group, devices, taken))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessage("cannot listen on rdma:127.0.0.1:" + port + ": address already in use");
+        }
+    }
+
+    @Test
+    void listeningOnAHostThatDoesNotResolveSaysSo() {
+        assertThatThrownBy(() -> DestinationServer.listen(group, devices(),
+                InetSocketAddress.createUnresolved("nohost.invalid", 29200)))
+                .isInstanceOf(java.io.IOException.class)
+                .hasMessage("cannot listen on rdma:nohost.invalid:29200: cannot resolve nohost.invalid");
     }
 
     @Test

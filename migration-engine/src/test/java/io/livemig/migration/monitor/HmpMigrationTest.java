@@ -36,8 +36,9 @@ class HmpMigrationTest {
             assertThat(pair.sourceQuits).hasValue(1);
             assertThat(pair.receivedEqualsSent()).isTrue();
             MigrationPair.awaitStatus(pair.destinationTarget, MigrationStatus.COMPLETED);
-            assertThat(destination.execute("info migrate")).startsWith("Migration status: completed\n")
-                    .doesNotContain("socket address");
+            // QEMU's destination shows no RAM statistics (its pages arrive by RDMA WRITE, unseen): no zeros either.
+            assertThat(destination.execute("info migrate"))
+                    .matches("Migration status: completed\ntotal time: \\d+ ms\nsetup: \\d+ ms");
         }
     }
 

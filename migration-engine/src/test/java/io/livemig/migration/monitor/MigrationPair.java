@@ -31,6 +31,8 @@ final class MigrationPair implements AutoCloseable {
 
     static final Duration TIMEOUT = Duration.ofSeconds(30);
     static final long RAM = 8L << 20;
+    /** The pages of the zero half of the RAM, which travel as COMPRESS. */
+    static final long ZERO_PAGES = RAM / 2 / 4096;
 
     final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
     final InJvmFabric fabric = new InJvmFabric();
@@ -48,8 +50,9 @@ final class MigrationPair implements AutoCloseable {
 
     MigrationPair() {
         SplittableRandom random = new SplittableRandom(7);
-        for (long offset = 0; offset < RAM; offset += 8) {
-            // Every other page random, the rest zero: both normal and duplicate pages travel.
+        for (long offset = 0; offset < RAM / 2; offset += 8) {
+            // In the first half every other page random, the rest zero; the second half zero: its 1 MiB chunks go
+            // as COMPRESS (ZERO_PAGES duplicate pages), the first half's pages as RDMA WRITEs.
             if ((offset / 4096) % 2 == 0) {
                 blocks.get(0).memory().set(ValueLayout.JAVA_LONG_UNALIGNED, offset, random.nextLong());
             }

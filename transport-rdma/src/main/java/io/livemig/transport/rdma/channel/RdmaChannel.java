@@ -542,8 +542,8 @@ public final class RdmaChannel extends AbstractChannel {
                 }
                 case ESTABLISHED -> established(event);
                 case REJECTED -> failConnect(new RdmaConnectionRejectedException("connection rejected by "
-                        + cmId.remoteAddress() + " (reason " + event.status() + ")", event.status(),
-                        event.privateData()));
+                        + hostPort(cmId.remoteAddress()) + ": " + RdmaConnectionRejectedException.describe(
+                                event.status()), event.status(), event.privateData()));
                 case DISCONNECTED -> closeWhenDrained();
                 default -> failConnect(new ConnectException(event.type() + " (status " + event.status() + ") for "
                         + cmId.remoteAddress()));
@@ -553,6 +553,15 @@ public final class RdmaChannel extends AbstractChannel {
             failure.initCause(e);
             failConnect(failure);
         }
+    }
+
+    /** HOST:PORT without the "/" of InetSocketAddress.toString(). */
+    private static String hostPort(InetSocketAddress address) {
+        if (address == null) {
+            return "the peer";
+        }
+        String host = address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     private void established(CmEvent event) {

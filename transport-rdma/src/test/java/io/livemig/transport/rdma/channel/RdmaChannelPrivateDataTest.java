@@ -4,10 +4,12 @@ import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.livemig.transport.rdma.TestProvider;
 import io.livemig.transport.rdma.verbs.CmEvent;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -72,6 +74,9 @@ class RdmaChannelPrivateDataTest extends RdmaChannelTestBase {
                 .isInstanceOfSatisfying(RdmaConnectionRejectedException.class, rejected -> {
                     assertThat(unpadded(rejected.privateData())).isEqualTo(GO_AWAY);
                     assertThat(rejected.reason()).isEqualTo(CmEvent.REJECT_CONSUMER_DEFINED);
+                    assertThat(rejected.nothingListening()).isFalse();
+                    assertThat(rejected).hasMessage("connection rejected by " + hostPort(server.localAddress())
+                            + ": consumer reject (reject reason 28)");
                 });
         assertThat(seenByChild).isNotDone();
 
@@ -83,8 +88,24 @@ class RdmaChannelPrivateDataTest extends RdmaChannelTestBase {
 
     @Test
     void connectWhereNobodyListensFails() throws Exception {
-        assertThatThrownBy(() -> sync(client(new ChannelInboundHandlerAdapter())
-                .connect(addressNobodyListensOn())))
-                .isInstanceOf(ConnectException.class);
+        InetSocketAddress nowhere = addressNobodyListensOn();
+        assertThatThrownBy(() -> sync(client(new ChannelInboundHandlerAdapter()).connect(nowhere)))
+                .isInstanceOfSatisfying(ConnectException.class, failed -> {
+                    // A device may also answer UNREACHABLE (see the conformance suite); the soft providers reject.
+                    if (provider != TestProvider.VERBS || failed instanceof RdmaConnectionRejectedException) {
+                        assertThat(failed).isInstanceOf(RdmaConnectionRejectedException.class);
+                        RdmaConnectionRejectedException rejected = (RdmaConnectionRejectedException) failed;
+                        // IB and RoCE: the CM's REJ, invalid service ID (8); iWARP: the TCP connect's -ECONNREFUSED.
+                        assertThat(rejected.nothingListening()).as("reason %d", rejected.reason()).isTrue();
+                        assertThat(rejected).hasMessage("connection rejected by " + hostPort(nowhere) + ": "
+                                + RdmaConnectionRejectedException.describe(rejected.reason()));
+                    }
+                });
+    }
+
+    private static String hostPort(java.net.SocketAddress address) {
+        InetSocketAddress inet = (InetSocketAddress) address;
+        String host = inet.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
     }
 }

@@ -134,8 +134,8 @@ final class RdmaCoreCmId implements CmId {
             MemorySegment errnoState = Errors.allocateErrnoState(arena);
             MemorySegment sockaddr = SocketAddresses.write(address, arena);
             if ((int) Cm.BIND_ADDR.invokeExact(errnoState, id, sockaddr) != 0) {
-                throw new VerbsException("rdma_bind_addr: cannot listen on " + address + ": "
-                        + Errors.failure("rdma_bind_addr", Errors.errno(errnoState)).getMessage());
+                // The caller says what it could not do, and where; the errno travels as the cause.
+                throw Errors.failure("rdma_bind_addr", Errors.errno(errnoState));
             }
             if ((int) Cm.LISTEN.invokeExact(errnoState, id, backlog) != 0) {
                 throw Errors.failure("rdma_listen", Errors.errno(errnoState));

@@ -21,6 +21,11 @@ import java.nio.ByteBuffer;
 final class FrameCodec {
 
     static final int HEADER_BYTES = 48;
+    /**
+     * The most private data a CM message may carry: what every soft CM call accepts (the IB CM REQ's 56 bytes, also
+     * applied to REP and REJ). A header claiming more is refused before anything is allocated for it.
+     */
+    static final int MAX_CM_PRIVATE_DATA = 56;
     private static final int MAGIC = 0x4C4D5243;
     private static final SendOpcode[] OPCODES = SendOpcode.values();
     private static final Frame.CmMessageType[] CM_TYPES = Frame.CmMessageType.values();
@@ -73,6 +78,30 @@ final class FrameCodec {
             };
         } catch (ArrayIndexOutOfBoundsException e) {
             throw new ProtocolException("unknown frame type " + type + " of kind " + kind);
+        }
+    }
+
+    /**
+     * Checks a header read from the network before its payload is read or anything is allocated for it: the magic
+     * first (a stranger's bytes say nothing about lengths), then the kind, and for a CM message the private data's
+     * length.
+     *
+     * @param header the complete header
+     * @throws ProtocolException when the header is not a soft frame this end can take
+     */
+    static void check(ByteBuffer header) throws ProtocolException {
+        if (header.getInt(44) != MAGIC) {
+            throw new ProtocolException("not a livemig soft frame (magic 0x" + Integer.toHexString(header.getInt(44))
+                    + ", expected 0x" + Integer.toHexString(MAGIC) + ")");
+        }
+        int kind = header.get(0);
+        if (kind < 0 || kind > 2) {
+            throw new ProtocolException("unknown frame kind " + kind);
+        }
+        int length = payloadLength(header);
+        if (kind == 0 && (length < 0 || length > MAX_CM_PRIVATE_DATA)) {
+            throw new ProtocolException("CM message with " + Integer.toUnsignedLong(length)
+                    + " bytes of private data (at most " + MAX_CM_PRIVATE_DATA + ")");
         }
     }
 

@@ -89,7 +89,8 @@ public final class InJvmFabric extends Fabric {
         InetSocketAddress bound = address.getPort() == 0
                 ? new InetSocketAddress(address.getAddress(), nextPort.getAndIncrement()) : address;
         if (listeners.putIfAbsent(bound, onAccepted) != null) {
-            throw new BindException("Address already in use: " + bound);
+            // As the kernel words it; the caller names the address.
+            throw new BindException("Address already in use");
         }
         return new Listener() {
             @Override

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A soft rdma_cm identifier: the connection handshake of the IB CM (REQ → REP → RTU, REJ, DREQ → DREP; IB spec
@@ -43,6 +44,10 @@ final class SoftCmId implements CmId, Wire.WireHandler {
     private ConnectionParameters parameters;
     private ScheduledFuture<?> timer;
     private long peerInitialPsn;
+    /** Listening side: the listen backlog, the most accepted connections still waiting for their REQ. */
+    private int backlog;
+    /** Listening side: accepted connections whose REQ has not arrived (each holds a socket and two threads). */
+    private final AtomicInteger awaitingRequest = new AtomicInteger();
 
     SoftCmId(SoftDevice device, SoftCmEventChannel channel) {
         this(device, channel, null, CmState.IDLE);
@@ -151,15 +156,24 @@ final class SoftCmId implements CmId, Wire.WireHandler {
     public synchronized void listen(InetSocketAddress address, int backlog) throws VerbsException {
         state.require("rdma_listen", CmState.IDLE);
         try {
+            this.backlog = Math.max(1, backlog);
             listener = device.fabric().listen(address, this::onAccepted);
         } catch (IOException e) {
-            throw new VerbsException("rdma_bind_addr: cannot listen on " + address + ": " + e.getMessage(), e);
+            // The caller says what it could not do, and where; this says what failed, as rdma-core's errno would.
+            throw new VerbsException("rdma_bind_addr failed: " + e.getMessage(), e);
         }
         localAddress = listener.localAddress();
         state = CmState.LISTENING;
     }
 
     private void onAccepted(Wire accepted) {
+        // As a kernel's listen backlog bounds half-open connections: peers that connect and never send a REQ would
+        // otherwise cost a socket and two threads each for REQ_TIMEOUT, without limit.
+        if (awaitingRequest.incrementAndGet() > backlog) {
+            awaitingRequest.decrementAndGet();
+            accepted.abort();
+            return;
+        }
         SoftCmId child = new SoftCmId(device, channel, this, CmState.AWAITING_REQUEST);
         synchronized (child) {
             child.wire = accepted;
@@ -261,6 +275,9 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             if (state == CmState.CLOSED) {
                 return;
             }
+            if (state == CmState.AWAITING_REQUEST) {
+                requestArrivedOrGaveUp();
+            }
             switch (state) {
                 case CONNECTED -> wire.send(Frame.CmMessage.of(Frame.CmMessageType.DREQ), Gather.EMPTY);
                 case REQUEST_RECEIVED -> wire.send(new Frame.CmMessage(Frame.CmMessageType.REJ, 0, 0,
@@ -305,6 +322,7 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             case REQ -> {
                 if (state == CmState.AWAITING_REQUEST) {
                     cancelTimer();
+                    requestArrivedOrGaveUp();
                     peerInitialPsn = message.initialPsn();
                     state = CmState.REQUEST_RECEIVED;
                     channel.emit(new CmEvent(CmEventType.CONNECT_REQUEST, this, listenId, message.privateData(), 0));
@@ -360,6 +378,9 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             case ACCEPTING -> fail(CmEventType.CONNECT_ERROR, -104, null);
             case AWAITING_REQUEST, REQUEST_RECEIVED -> {
                 cancelTimer();
+                if (state == CmState.AWAITING_REQUEST) {
+                    requestArrivedOrGaveUp();
+                }
                 state = CmState.FAILED;
             }
             case CONNECTED, DISCONNECTING -> {
@@ -381,6 +402,7 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             case CONNECTING -> fail(CmEventType.UNREACHABLE, CmEvent.STATUS_TIMED_OUT, null);
             case ACCEPTING -> fail(CmEventType.CONNECT_ERROR, CmEvent.STATUS_TIMED_OUT, null);
             case AWAITING_REQUEST -> {
+                requestArrivedOrGaveUp();
                 wire.abort();
                 state = CmState.FAILED;
             }
@@ -406,6 +428,18 @@ final class SoftCmId implements CmId, Wire.WireHandler {
             qp.enterError(() -> emit(type, privateData, status));
         } else {
             emit(type, privateData, status);
+        }
+    }
+
+    /** Listening side: accepted connections still waiting for their REQ (for tests). */
+    int awaitingRequest() {
+        return awaitingRequest.get();
+    }
+
+    /** An accepted connection leaves AWAITING_REQUEST: it no longer counts against its listener's backlog. */
+    private void requestArrivedOrGaveUp() {
+        if (listenId != null) {
+            listenId.awaitingRequest.decrementAndGet();
         }
     }
 

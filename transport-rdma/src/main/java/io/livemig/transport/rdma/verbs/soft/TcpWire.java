@@ -149,6 +149,7 @@ final class TcpWire implements Wire {
                 if (!readFully(header)) {
                     break;
                 }
+                FrameCodec.check(header); // before any allocation: lengths from a stranger are not trusted
                 int payloadLength = FrameCodec.payloadLength(header);
                 byte[] privateData = null;
                 if (FrameCodec.isCm(header)) {

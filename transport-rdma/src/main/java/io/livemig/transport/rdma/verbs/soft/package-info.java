@@ -15,6 +15,12 @@
  *       local ACK timeout, RNR retry counting, and the error state that flushes every work request.</li>
  * </ul>
  *
+ * <p>Towards strangers on the TCP fabric: a frame header is checked (magic, kind, CM private data of at most 56
+ * bytes) before anything is read or allocated for it; accepted connections that have not sent their REQ are bounded
+ * by the listen backlog (the rest are dropped at once) and by a 10 s handshake deadline. A requester that exhausts its
+ * retries aborts its TCP connection: over a cut without a reset, a writer blocked in the socket would otherwise hold
+ * the memory of requests that already completed in error.
+ *
  * <p>Simplifications, none observable through the SPI: one packet per work request (no MTU segmentation), PSNs
  * carried as 64-bit values (no 24-bit wrap), and an RDMA READ consumes one PSN.
  */

@@ -100,6 +100,22 @@ public abstract class ConnectionManagerConformance extends VerbsConformanceBase 
     }
 
     @Test
+    void listeningWhereAnotherIdListensFailsNamingTheCallAndTheCause() throws VerbsException {
+        Side server = newSide();
+        CmId listenId = server.events().createId();
+        listenId.listen(listenAddress(), 8);
+        CmId second = server.events().createId();
+
+        // The caller says "cannot listen on ADDRESS"; the provider says what failed and why, once.
+        assertThatThrownBy(() -> second.listen(listenId.localAddress(), 8))
+                .isInstanceOf(VerbsException.class)
+                .hasMessageStartingWith("rdma_bind_addr failed: ")
+                .hasMessageContaining("Address already in use")
+                .hasMessageNotContaining("cannot listen")
+                .hasMessageNotContaining(String.valueOf(listenId.localAddress().getPort()));
+    }
+
+    @Test
     void connectIsUnreachableWhenThePeerNeverAnswersWithinTheTimeout() throws VerbsException {
         Side server = newSide();
         Side client = newSide();
