@@ -53,7 +53,8 @@ final class EndpointOptions {
 
     @Option(names = "--progress", paramLabel = "bar|lines|none",
             description = "Progress display: bar (default on a terminal), lines (default otherwise), none "
-                    + "(only the final report).")
+                    + "(only the final report). With --monitor stdio: none by default, bar or lines on standard "
+                    + "error, no final report.")
     String progress;
 
     /** The {@code --monitor stdio} reader, until {@link #serveStdio()} starts it. */

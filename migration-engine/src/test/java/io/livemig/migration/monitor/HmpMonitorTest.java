@@ -279,4 +279,17 @@ class HmpMonitorTest {
                 .endsWith("pause-before-switchover: off\n(livemig) ");
         assertThat(pair.sourceQuits).hasValue(0);
     }
+
+    @Test
+    void serveWithEchoPrintsEachLineAfterItsPromptAndEndsTheLastPromptsLineAtEndOfInput() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
+            source.serve(new BufferedReader(new StringReader("migrate_set_capability x-verify on\nfoo\n"
+                    + "info migrate_capabilities\n")), out, true);
+        }
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("(livemig) migrate_set_capability x-verify on\n"
+                + "(livemig) foo\nunknown command: 'foo'\n"
+                + "(livemig) info migrate_capabilities\nrdma-pin-all: off\nauto-converge: off\nx-verify: on\n"
+                + "events: off\npause-before-switchover: off\n(livemig) \n");
+    }
 }
