@@ -3,6 +3,7 @@ package io.livemig.cli;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.api.DestinationController;
 import io.livemig.migration.api.MigrationFailedException;
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationStatus;
@@ -62,6 +63,9 @@ final class DestinationCommand implements Callable<Integer> {
     @Mixin
     private EndpointOptions endpoint;
 
+    @Mixin
+    private AuthOptions auth;
+
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
@@ -70,6 +74,7 @@ final class DestinationCommand implements Callable<Integer> {
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
         RamFile.check(ramFiles);
+        AuthKey key = auth.key();
         CompletableFuture<Void> quit = new CompletableFuture<>();
         try (Resources resources = new Resources()) {
             DestinationController controller = resources.add(DestinationController.builder()
@@ -79,7 +84,13 @@ final class DestinationCommand implements Callable<Integer> {
                     .preallocate(memPrealloc)
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
+                    .authKey(key)
+                    .onRejected((peer, why) -> io.err().println("livemig destination: rejected "
+                            + AuthOptions.describe(peer) + ": " + why))
                     .build());
+            if (key == null) {
+                io.err().println("livemig destination: accepting migrations from anyone (no --auth-key-file)");
+            }
             MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
             // The monitors open before the migration port, so that a client that waits for the port finds them.
             endpoint.startReporting(resources, io, progress, "destination", target, () -> quit.complete(null));
