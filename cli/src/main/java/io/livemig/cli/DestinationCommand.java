@@ -88,9 +88,6 @@ final class DestinationCommand implements Callable<Integer> {
                     .onRejected((peer, why) -> io.err().println("livemig destination: rejected "
                             + AuthOptions.describe(peer) + ": " + why))
                     .build());
-            if (key == null) {
-                io.err().println("livemig destination: accepting migrations from anyone (no --auth-key-file)");
-            }
             MigrationTarget target = MigrationTarget.destination(controller, () -> quit.complete(null));
             // The monitors open before the migration port, so that a client that waits for the port finds them.
             endpoint.startReporting(resources, io, progress, "destination", target, () -> quit.complete(null));
@@ -103,6 +100,10 @@ final class DestinationCommand implements Callable<Integer> {
             }
             io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
             io.out().flush();
+            if (key == null) {
+                // Said once it listens: a destination that failed to start accepts nobody.
+                io.err().println("livemig destination: accepting migrations from anyone (no --auth-key-file)");
+            }
             CompletableFuture<IncomingMigration> completion = controller.completion().toFuture();
             CompletableFuture.anyOf(completion, quit).join();
             if (!completion.isDone()) {

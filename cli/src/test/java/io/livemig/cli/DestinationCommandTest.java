@@ -87,6 +87,7 @@ class DestinationCommandTest {
         // QEMU's destination has no RAM statistics (RDMA WRITEs land unseen): the status and times, then what
         // it received.
         assertThat(destination.output()).matches("listening on rdma:127.0.0.1:" + port + "\n"
+                + "livemig destination: accepting migrations from anyone \\(no --auth-key-file\\)\n"
                 + "Migration status: completed\ntotal time: \\d+ ms\nsetup: \\d+ ms\n"
                 + "received 1 RAM block\\(s\\), 8.0 MiB, 2048 zero pages\n");
     }
