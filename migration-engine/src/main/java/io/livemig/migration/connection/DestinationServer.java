@@ -108,7 +108,8 @@ public final class DestinationServer implements AutoCloseable {
     public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address,
             Admission admission) throws IOException {
         Sinks.Many<DestinationConnection> connections = Sinks.many().unicast().onBackpressureBuffer();
-        // Accepted connections still open; changed only on the server's event loop (acceptor, child closes).
+        // Accepted connections still open: checked and raised only by the acceptor, on the server's event loop, so
+        // check-then-raise cannot race itself; lowered from any child's loop when it closes.
         AtomicInteger open = new AtomicInteger();
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(RdmaServerChannel.class)
                 .option(RdmaChannelOption.ACCEPTOR, negotiator(admission, open))
