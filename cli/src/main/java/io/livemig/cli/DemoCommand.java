@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -44,10 +45,14 @@ final class DemoCommand implements Callable<Integer> {
             description = "Progress display (default: bar on a terminal, lines otherwise).")
     private String progress;
 
+    @Mixin
+    private AuthOptions auth;
+
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
         RdmaDeviceFactory devices = EndpointOptions.devices(provider);
+        var key = auth.key();
         ProgressPrinter.Mode mode = EndpointOptions.progressMode(progress);
         String host = LocalAddress.choose(provider, address);
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, ram), java.util.List.of())) {
@@ -63,9 +68,9 @@ final class DemoCommand implements Callable<Integer> {
             try (StressWorkload workload = new StressWorkload(blocks, vmBytes, rate)) {
                 workload.start();
                 io.out().printf(Locale.ROOT, "source: workload rewriting %s at %s/s; migrating over '%s' on %s "
-                        + "with x-verify%s%n", ByteSize.format(vmBytes), ByteSize.format(rate), provider, host,
-                        pinAll ? " and rdma-pin-all" : "");
-                result = new LoopbackMigration(devices, pinAll, true, host).migrate(blocks, workload,
+                        + "with x-verify%s%s%n", ByteSize.format(vmBytes), ByteSize.format(rate), provider, host,
+                        pinAll ? " and rdma-pin-all" : "", key != null ? " and an auth key" : "");
+                result = new LoopbackMigration(devices, pinAll, true, host, key).migrate(blocks, workload,
                         LoopbackMigration.printer(mode, io.out(), source -> {
                             HmpMonitor monitor = new HmpMonitor(MigrationTarget.source(source, () -> { }));
                             return () -> monitor.execute("info migrate");

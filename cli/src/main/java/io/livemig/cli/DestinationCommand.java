@@ -3,6 +3,7 @@ package io.livemig.cli;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.api.DestinationController;
 import io.livemig.migration.api.MigrationFailedException;
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationStatus;
@@ -62,6 +63,9 @@ final class DestinationCommand implements Callable<Integer> {
     @Mixin
     private EndpointOptions endpoint;
 
+    @Mixin
+    private AuthOptions auth;
+
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
@@ -70,6 +74,7 @@ final class DestinationCommand implements Callable<Integer> {
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
         RamFile.check(ramFiles);
+        AuthKey key = auth.key();
         CompletableFuture<Void> quit = new CompletableFuture<>();
         Runnable stop = () -> quit.complete(null);
         livemig.termination.onSignal(stop);
@@ -82,6 +87,9 @@ final class DestinationCommand implements Callable<Integer> {
                     .preallocate(memPrealloc)
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
+                    .authKey(key)
+                    .onRejected((peer, why) -> io.err().println("livemig destination: rejected "
+                            + AuthOptions.describe(peer) + ": " + why))
                     .build());
             MigrationTarget target = MigrationTarget.destination(controller, stop);
             // The monitors open before the migration port, so that a client that waits for the port finds them.
@@ -92,6 +100,12 @@ final class DestinationCommand implements Callable<Integer> {
             } catch (IOException e) {
                 // The engine's message is the whole sentence: "cannot listen on rdma:HOST:PORT: REASON".
                 throw new CommandFailure(e.getMessage());
+            }
+            if (key == null) {
+                // Said once it listens (a destination that failed to start accepts nobody), and before the line
+                // that tells scripts it listens, so that whoever waits for that line has this one too.
+                io.err().println("livemig destination: accepting migrations from anyone (no --auth-key-file)");
+                io.err().flush();
             }
             io.out().println("listening on " + new MigrationUri(incoming.host(), bound.getPort()));
             io.out().flush();

@@ -33,8 +33,13 @@ final class EndpointOptions {
     String provider;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
-            description = "Serve Prometheus metrics on http://0.0.0.0:PORT/metrics.")
+            description = "Serve Prometheus metrics on http://127.0.0.1:PORT/metrics (see --metrics-address).")
     Integer metricsPort;
+
+    @Option(names = "--metrics-address", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Where --metrics-port listens (default: ${DEFAULT-VALUE}, this host only; 0.0.0.0 for "
+                    + "every interface, e.g. for a Prometheus in another container).")
+    String metricsAddress;
 
     /** The endpoint {@link #startMetrics} opened, for {@link #lingerMetrics}; null without {@code --metrics-port}. */
     private PrometheusEndpoint metricsEndpoint;
@@ -146,8 +151,15 @@ final class EndpointOptions {
         metrics.bindTo(registry);
         resources.add(new RuntimeMetrics()).bindTo(registry);
         try {
-            metricsEndpoint = resources.add(PrometheusEndpoint.start(registry, metricsPort));
-            io.out().println("metrics on http://0.0.0.0:" + metricsEndpoint.port() + PrometheusEndpoint.PATH);
+            java.net.InetSocketAddress where = new java.net.InetSocketAddress(metricsAddress, metricsPort);
+            if (where.isUnresolved()) {
+                throw new CommandFailure("cannot serve metrics on " + metricsAddress + ": cannot resolve "
+                        + metricsAddress);
+            }
+            metricsEndpoint = resources.add(PrometheusEndpoint.start(registry, where));
+            String host = where.getHostString();
+            io.out().println("metrics on http://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":"
+                    + metricsEndpoint.port() + PrometheusEndpoint.PATH);
         } catch (IOException e) {
             throw new CommandFailure("cannot serve metrics on port " + metricsPort + ": " + e.getMessage());
         }

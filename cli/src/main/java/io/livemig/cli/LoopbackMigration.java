@@ -3,6 +3,7 @@ package io.livemig.cli;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.api.DestinationController;
 import io.livemig.migration.api.SourceController;
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.api.Workload;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
@@ -27,8 +28,14 @@ import java.util.function.Supplier;
  * @param pinAll the rdma-pin-all capability
  * @param verify the x-verify capability
  * @param host the address the destination listens on and the source connects to
+ * @param authKey the key both ends share, or {@code null} for none
  */
-record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host) {
+record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey) {
+
+    /** Without a key. */
+    LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host) {
+        this(devices, pinAll, verify, host, null);
+    }
 
     /**
      * What a loopback migration produced.
@@ -59,11 +66,13 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
                 .devices(devices)
                 .memoryLimit(blocks.totalBytes())
                 .timeout(Duration.ofSeconds(30))
+                .authKey(authKey)
                 .build();
                 SourceController source = SourceController.builder(blocks)
                         .devices(devices)
                         .workload(workload)
                         .timeout(Duration.ofSeconds(30))
+                        .authKey(authKey)
                         .build()) {
             source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
             source.setCapability(MigrationCapability.X_VERIFY, verify);

@@ -2,6 +2,7 @@ package io.livemig.cli;
 
 import io.livemig.migration.api.MigrationFailedException;
 import io.livemig.migration.api.SourceController;
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
@@ -90,6 +91,9 @@ final class SourceCommand implements Callable<Integer> {
     @Mixin
     private EndpointOptions endpoint;
 
+    @Mixin
+    private AuthOptions auth;
+
     @Override
     public Integer call() throws Exception {
         Terminal io = livemig.io;
@@ -106,6 +110,7 @@ final class SourceCommand implements Callable<Integer> {
             default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
         };
         MigrationParameters parameters = parameters();
+        AuthKey key = auth.key();
         // quit, the end of --monitor stdio, or SIGTERM (registered now: a signal during the fill counts too).
         CountDownLatch quit = new CountDownLatch(1);
         livemig.termination.onSignal(quit::countDown);
@@ -126,6 +131,7 @@ final class SourceCommand implements Callable<Integer> {
                     .workload(writer)
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
+                    .authKey(key)
                     .build());
             controller.setCapability(MigrationCapability.X_VERIFY, verify);
             controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);

@@ -86,7 +86,9 @@ class DestinationCommandTest {
         assertThat(source.output()).contains("\nduplicate: 2048 pages\n");
         // QEMU's destination has no RAM statistics (RDMA WRITEs land unseen): the status and times, then what
         // it received.
-        assertThat(destination.output()).matches("listening on rdma:127.0.0.1:" + port + "\n"
+        assertThat(destination.output()).matches(
+                "livemig destination: accepting migrations from anyone \\(no --auth-key-file\\)\n"
+                + "listening on rdma:127.0.0.1:" + port + "\n"
                 + "Migration status: completed\ntotal time: \\d+ ms\nsetup: \\d+ ms\n"
                 + "received 1 RAM block\\(s\\), 8.0 MiB, 2048 zero pages\n");
     }

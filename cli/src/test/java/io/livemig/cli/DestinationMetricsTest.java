@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class DestinationMetricsTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final Pattern METRICS_PORT = Pattern.compile("metrics on http://0\\.0\\.0\\.0:(\\d+)/metrics");
+    private static final Pattern METRICS_PORT = Pattern.compile("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics");
 
     private static LivemigProcess destination(int port, String linger, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("destination", "--incoming", "rdma:127.0.0.1:" + port,

@@ -19,6 +19,8 @@ class ShutdownTest {
     private static final String[] SLOW_SOURCE = {"source", "--ram", "16M", "--max-bandwidth", "4M", "--timeout", "10",
         "--monitor", "stdio", "--progress", "lines"};
     private static final String MID_ROUND = "source: active [1-9][0-9]?%.*round 1";
+    /** What a destination without --auth-key-file says first on standard error. */
+    private static final String ANYONE = "livemig destination: accepting migrations from anyone (no --auth-key-file)\n";
     private static final String PEER_FAILED = "livemig destination: migration failed: peer sent ERROR: it failed or "
             + "cancelled the migration\n";
 
@@ -54,7 +56,7 @@ class ShutdownTest {
             assertThat(source.awaitExit(TIMEOUT)).as(source.output() + source.errors()).isZero();
             assertQuiet(source);
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo(PEER_FAILED);
+            assertThat(destination.errors()).isEqualTo(ANYONE + PEER_FAILED);
         }
     }
 
@@ -71,7 +73,7 @@ class ShutdownTest {
             // --migrate's final report, once.
             assertThat(source.output()).containsOnlyOnce("Migration status: cancelled\n");
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo(PEER_FAILED);
+            assertThat(destination.errors()).isEqualTo(ANYONE + PEER_FAILED);
         }
     }
 
@@ -87,8 +89,8 @@ class ShutdownTest {
             destination.terminate();
             // The destination failed (the source's ERROR), or never saw the migration start.
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isIn(PEER_FAILED,
-                    "livemig destination: terminated before a migration completed\n");
+            assertThat(destination.errors()).isIn(ANYONE + PEER_FAILED,
+                    ANYONE + "livemig destination: terminated before a migration completed\n");
         }
     }
 
@@ -104,7 +106,7 @@ class ShutdownTest {
             assertThat(source.awaitExit(TIMEOUT)).as(source.output() + source.errors()).isZero();
             assertQuiet(source);
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo(PEER_FAILED);
+            assertThat(destination.errors()).isEqualTo(ANYONE + PEER_FAILED);
         }
     }
 
@@ -114,7 +116,7 @@ class ShutdownTest {
         try (LivemigProcess destination = destination(port)) {
             destination.terminate();
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo("livemig destination: terminated before a migration "
+            assertThat(destination.errors()).isEqualTo(ANYONE + "livemig destination: terminated before a migration "
                     + "completed\n");
             assertThat(destination.output()).isEqualTo("listening on rdma:127.0.0.1:" + port + "\n");
         }
@@ -128,7 +130,7 @@ class ShutdownTest {
             destination.awaitOutput("\\(livemig\\) $", TIMEOUT);
             destination.closeInput();
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo("livemig destination: quit before a migration completed\n");
+            assertThat(destination.errors()).isEqualTo(ANYONE + "livemig destination: quit before a migration completed\n");
             assertThat(destination.output()).isEqualTo("listening on rdma:127.0.0.1:" + port + "\n(livemig) \n");
         }
     }
@@ -142,7 +144,7 @@ class ShutdownTest {
             awaitErrors(source, MID_ROUND);
             destination.terminate();
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
-            assertThat(destination.errors()).isEqualTo("livemig destination: terminated before a migration "
+            assertThat(destination.errors()).isEqualTo(ANYONE + "livemig destination: terminated before a migration "
                     + "completed\n");
             // The destination sent ERROR and closed: the source's migration failed on whichever it saw first (the
             // source's reason is its own), and the source waits for more commands.
@@ -167,7 +169,7 @@ class ShutdownTest {
             source.kill();
             assertThat(destination.awaitExit(TIMEOUT)).as(destination.output()).isEqualTo(1);
             // The line as without LIVEMIG_DEBUG (the other tests' exact standard error), then the trace.
-            assertThat(destination.errors()).startsWith("livemig destination: migration failed: the source closed "
+            assertThat(destination.errors()).startsWith(ANYONE + "livemig destination: migration failed: the source closed "
                     + "the connection before the end of the migration\n"
                     + "io.livemig.migration.api.MigrationFailedException: ")
                     .contains("\tat io.livemig.migration.", "Caused by: java.nio.channels.ClosedChannelException");

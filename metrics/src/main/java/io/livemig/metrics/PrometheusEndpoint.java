@@ -57,7 +57,9 @@ public final class PrometheusEndpoint implements AutoCloseable {
     }
 
     /**
-     * Serves the registry on every interface, as the command line's {@code --metrics-port} does.
+     * Serves the registry on the loopback address only, as the command line's {@code --metrics-port} does without
+     * {@code --metrics-address}: metrics name hosts, sizes and timings, so serving them beyond this host is a choice
+     * made with {@link #start(PrometheusMeterRegistry, InetSocketAddress)}.
      *
      * @param registry what to serve
      * @param port the TCP port; 0 picks a free one ({@link #port()} tells which)
@@ -68,7 +70,7 @@ public final class PrometheusEndpoint implements AutoCloseable {
         if (port < 0 || port > 65_535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
-        return start(registry, new InetSocketAddress(port));
+        return start(registry, new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
     }
 
     /**

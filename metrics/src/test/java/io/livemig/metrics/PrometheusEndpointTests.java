@@ -155,6 +155,14 @@ class PrometheusEndpointTests {
     }
 
     @Test
+    void byPortAloneItListensOnLoopbackOnly() throws Exception {
+        try (PrometheusEndpoint byPort = PrometheusEndpoint.start(registry, 0)) {
+            assertThat(byPort.address().getAddress()).isEqualTo(InetAddress.getLoopbackAddress());
+            assertThat(byPort.address().getAddress().isAnyLocalAddress()).isFalse();
+        }
+    }
+
+    @Test
     void refusesAPortInUse() {
         assertThatThrownBy(() -> PrometheusEndpoint.start(registry, endpoint.address()))
                 .isInstanceOf(IOException.class)

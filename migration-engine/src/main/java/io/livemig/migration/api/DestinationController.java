@@ -1,5 +1,6 @@
 package io.livemig.migration.api;
 
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.connection.DestinationServer;
 import io.livemig.migration.destination.IncomingMigration;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
 import reactor.core.publisher.Mono;
@@ -42,6 +44,7 @@ public final class DestinationController implements AutoCloseable {
     private final long maxStateBytes;
     private final BlockAllocator allocator;
     private final boolean preallocate;
+    private final DestinationServer.Admission admission;
     private final Sinks.One<IncomingMigration> completion = Sinks.one();
     private final CopyOnWriteArrayList<FluxSink<MigrationInfo>> statusSubscribers = new CopyOnWriteArrayList<>();
     /** The server, claimed by compare-and-set: {@code migrate-incoming} runs once. */
@@ -56,6 +59,7 @@ public final class DestinationController implements AutoCloseable {
         this.maxStateBytes = builder.maxStateBytes;
         this.allocator = builder.allocator;
         this.preallocate = builder.preallocate;
+        this.admission = new DestinationServer.Admission(builder.authKey, builder.rejected);
     }
 
     /**
@@ -76,8 +80,48 @@ public final class DestinationController implements AutoCloseable {
         private long maxStateBytes = 64L << 20;
         private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
         private boolean preallocate;
+        private AuthKey authKey;
+        private BiConsumer<InetSocketAddress, String> rejected = DestinationServer.Admission.OPEN.rejected();
 
         private Builder() {
+        }
+
+        /**
+         * A key shared with the sources (default: none, anyone may migrate in): a connect request without a
+         * valid, fresh, unseen proof of it is rejected before anything is registered, and the source is told
+         * "authentication".
+         *
+         * @param key the key, at least {@value io.livemig.migration.auth.AuthKey#MIN_BYTES} bytes (copied)
+         * @return this
+         * @throws IllegalArgumentException for a shorter key
+         */
+        public Builder authKey(byte[] key) {
+            return authKey(AuthKey.of(key));
+        }
+
+        /**
+         * A key shared with the sources, as {@link #authKey(byte[])}.
+         *
+         * @param key the key, or {@code null} for none
+         * @return this
+         */
+        public Builder authKey(AuthKey key) {
+            this.authKey = key;
+            return this;
+        }
+
+        /**
+         * Told of each rejected connect request: the peer's address and why, for example
+         * {@code "authentication failed: wrong authentication proof (another key?)"} or
+         * {@code "busy with another migration"} (default: logged at WARNING). Called on an event loop; must not
+         * block.
+         *
+         * @param listener the listener
+         * @return this
+         */
+        public Builder onRejected(BiConsumer<InetSocketAddress, String> listener) {
+            this.rejected = Objects.requireNonNull(listener);
+            return this;
         }
 
         /**
@@ -219,7 +263,7 @@ public final class DestinationController implements AutoCloseable {
         }
         // Bind needs a resolved address; "0.0.0.0" and "[::]" listen on every interface.
         DestinationServer listening = DestinationServer.listen(runtime.eventLoopGroup(), runtime.devices(),
-                new InetSocketAddress(uri.host(), uri.port()));
+                new InetSocketAddress(uri.host(), uri.port()), admission);
         if (!server.compareAndSet(null, listening)) {
             listening.close();
             throw new IllegalStateException(ALREADY_INCOMING);

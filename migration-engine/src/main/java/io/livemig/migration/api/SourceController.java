@@ -1,5 +1,6 @@
 package io.livemig.migration.api;
 
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationCapabilities;
 import io.livemig.migration.params.MigrationCapability;
@@ -40,6 +41,7 @@ public final class SourceController implements AutoCloseable {
     private final MigrationRuntime runtime;
     private final boolean ownsRuntime;
     private final Workload workload;
+    private final AuthKey authKey;
     private final AtomicReference<MigrationCapabilities> capabilities =
             new AtomicReference<>(MigrationCapabilities.DEFAULTS);
     private final AtomicReference<MigrationParameters> parameters =
@@ -55,6 +57,7 @@ public final class SourceController implements AutoCloseable {
         this.ownsRuntime = builder.runtime == null;
         this.runtime = ownsRuntime ? builder.runtimeBuilder.build() : builder.runtime;
         this.workload = builder.workload;
+        this.authKey = builder.authKey;
     }
 
     /**
@@ -73,9 +76,34 @@ public final class SourceController implements AutoCloseable {
         private final MigrationRuntime.Builder runtimeBuilder = MigrationRuntime.builder();
         private MigrationRuntime runtime;
         private Workload workload = new Workload() { };
+        private AuthKey authKey;
 
         private Builder(RamBlocks blocks) {
             this.blocks = blocks;
+        }
+
+        /**
+         * A key shared with the destination (default: none): each connect carries a proof of it after the
+         * capabilities (see {@link io.livemig.migration.auth.AuthProof}); a destination with another key, or with
+         * one while this has none, rejects the connect.
+         *
+         * @param key the key, at least {@value io.livemig.migration.auth.AuthKey#MIN_BYTES} bytes (copied)
+         * @return this
+         * @throws IllegalArgumentException for a shorter key
+         */
+        public Builder authKey(byte[] key) {
+            return authKey(AuthKey.of(key));
+        }
+
+        /**
+         * A key shared with the destination, as {@link #authKey(byte[])}.
+         *
+         * @param key the key, or {@code null} for none
+         * @return this
+         */
+        public Builder authKey(AuthKey key) {
+            this.authKey = key;
+            return this;
         }
 
         /**
@@ -270,7 +298,7 @@ public final class SourceController implements AutoCloseable {
         Objects.requireNonNull(uri, "uri");
         SourceMigration[] self = new SourceMigration[1];
         SourceMigration migration = new SourceMigration(uri, blocks, runtime, workload, capabilities.get(),
-                parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null));
+                parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null), authKey);
         self[0] = migration;
         if (!running.compareAndSet(null, migration)) {
             throw new IllegalStateException(IN_PROGRESS);

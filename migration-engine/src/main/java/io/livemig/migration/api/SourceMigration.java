@@ -1,5 +1,6 @@
 package io.livemig.migration.api;
 
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.connection.SourceConnection;
 import io.livemig.migration.control.Deadlines;
 import io.livemig.migration.observe.MigrationRecorder;
@@ -66,6 +67,7 @@ public final class SourceMigration {
     private final Supplier<MigrationParameters> parameters;
     private final Consumer<MigrationInfo> statusListener;
     private final Runnable onTerminated;
+    private final AuthKey authKey;
     private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
@@ -81,7 +83,7 @@ public final class SourceMigration {
 
     SourceMigration(MigrationUri uri, RamBlocks blocks, MigrationRuntime runtime, Workload workload,
             MigrationCapabilities capabilities, Supplier<MigrationParameters> parameters,
-            Consumer<MigrationInfo> statusListener, Runnable onTerminated) {
+            Consumer<MigrationInfo> statusListener, Runnable onTerminated, AuthKey authKey) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.blocks = blocks;
         this.runtime = runtime;
@@ -90,6 +92,7 @@ public final class SourceMigration {
         this.parameters = parameters;
         this.statusListener = statusListener;
         this.onTerminated = onTerminated;
+        this.authKey = authKey;
     }
 
     /**
@@ -137,7 +140,7 @@ public final class SourceMigration {
         boolean pinAll = capabilities.isOn(MigrationCapability.RDMA_PIN_ALL);
         Duration timeout = runtime.timeout();
         Mono<SourceConnection> connect = Deadlines.within(Mono.defer(() -> SourceConnection.connecting(
-                runtime.eventLoopGroup(), runtime.devices(), uri.toSocketAddress(), pinAll, timeout)),
+                runtime.eventLoopGroup(), runtime.devices(), uri.toSocketAddress(), pinAll, timeout, authKey)),
                 timeout.plusSeconds(5), runtime.timer(), "connecting to " + uri.host() + ":" + uri.port());
         connect.flatMap(established -> {
                     connection = established;

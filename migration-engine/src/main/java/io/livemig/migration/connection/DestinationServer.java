@@ -1,5 +1,7 @@
 package io.livemig.migration.connection;
 
+import io.livemig.migration.auth.AuthKey;
+import io.livemig.migration.auth.ProofVerifier;
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.protocol.Capabilities;
 import io.livemig.migration.protocol.MigrationUri;
@@ -22,6 +24,8 @@ import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
 import java.util.function.Function;
@@ -33,8 +37,41 @@ import reactor.core.publisher.Sinks;
  * A destination listening for migrations ({@code -incoming rdma:HOST:PORT}): each CM connect request's
  * capabilities are negotiated as QEMU's destination does (version 1 only, unknown flags cleared, echoed
  * in the accept), and each accepted connection is published with its control endpoint.
+ *
+ * <p>Admission happens in the CM acceptor, before the connection has a queue pair or any memory is registered:
+ * with a key, a request without a valid, fresh, unseen {@link io.livemig.migration.auth.AuthProof} is rejected
+ * ({@link RejectReason#AUTHENTICATION}); while one accepted connection is open, another is rejected
+ * ({@link RejectReason#BUSY}): a destination serves one migration at a time per listening address.
  */
 public final class DestinationServer implements AutoCloseable {
+
+    /**
+     * Who may connect, and who hears about those who may not.
+     *
+     * @param key the shared key, or {@code null} to accept anyone
+     * @param rejected told, on an event loop, of each rejected peer and why (for example
+     *     {@code "authentication failed: replayed authentication proof"}); must not block
+     */
+    public record Admission(AuthKey key, BiConsumer<InetSocketAddress, String> rejected) {
+
+        /** No key; rejections are logged ({@code System.Logger}, WARNING). */
+        public static final Admission OPEN = new Admission(null, Admission::log);
+
+        /**
+         * A key (or none), rejections logged.
+         *
+         * @param key the shared key, or {@code null}
+         * @return the admission
+         */
+        public static Admission withKey(AuthKey key) {
+            return new Admission(key, Admission::log);
+        }
+
+        private static void log(InetSocketAddress peer, String why) {
+            System.getLogger(DestinationServer.class.getName()).log(System.Logger.Level.WARNING,
+                    "rejected " + peer + ": " + why);
+        }
+    }
 
     private final RdmaServerChannel server;
     private final Sinks.Many<DestinationConnection> connections;
@@ -55,9 +92,35 @@ public final class DestinationServer implements AutoCloseable {
      */
     public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address)
             throws IOException {
+        return listen(group, devices, address, Admission.OPEN);
+    }
+
+    /**
+     * Starts listening, admitting only what {@code admission} allows.
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param address where to listen (port 0 picks one)
+     * @param admission the key, if any, and where rejections are reported
+     * @return the server
+     * @throws IOException if listening fails, saying so once: {@code cannot listen on rdma:HOST:PORT: REASON}
+     */
+    public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address,
+            Admission admission) throws IOException {
         Sinks.Many<DestinationConnection> connections = Sinks.many().unicast().onBackpressureBuffer();
+        // Accepted connections still open: checked and raised only by the acceptor, on the server's event loop, so
+        // check-then-raise cannot race itself; lowered from any child's loop when it closes.
+        AtomicInteger open = new AtomicInteger();
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(RdmaServerChannel.class)
-                .option(RdmaChannelOption.ACCEPTOR, negotiator())
+                .option(RdmaChannelOption.ACCEPTOR, negotiator(admission, open))
+                .handler(new ChannelInboundHandlerAdapter() {
+                    // Runs before the bootstrap's acceptor registers the child: the slot is freed however it ends.
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object child) {
+                        ((Channel) child).closeFuture().addListener(f -> open.decrementAndGet());
+                        ctx.fireChannelRead(child);
+                    }
+                })
                 .childHandler(new ChannelInitializer<RdmaChannel>() {
                     @Override
                     protected void initChannel(RdmaChannel channel) {
@@ -112,16 +175,33 @@ public final class DestinationServer implements AutoCloseable {
                 ? Character.toLowerCase(message.charAt(0)) + message.substring(1) : message;
     }
 
-    /** QEMU's destination negotiation, as the CM acceptor. */
-    static RdmaAcceptor negotiator() {
+    /** QEMU's destination negotiation, as the CM acceptor, behind the key check and the one-at-a-time rule. */
+    static RdmaAcceptor negotiator(Admission admission, AtomicInteger open) {
+        ProofVerifier verifier = admission.key() == null ? null : new ProofVerifier(admission.key());
         return (remote, privateData) -> {
+            Capabilities negotiated;
             try {
-                return RdmaAcceptDecision.accept(Capabilities.decode(privateData).negotiateAsDestination().toBytes());
+                negotiated = Capabilities.decode(privateData).negotiateAsDestination();
             } catch (ProtocolException e) {
                 // QEMU tears its context down without an explicit reject; an explicit one tells the source why
                 // at once instead of after a timeout.
-                return RdmaAcceptDecision.reject(new byte[0]);
+                admission.rejected().accept(remote, e.getMessage());
+                return RdmaAcceptDecision.reject(RejectReason.CAPABILITIES.toPrivateData());
             }
+            if (verifier != null) {
+                ProofVerifier.Verdict verdict = verifier.verify(privateData);
+                if (verdict != ProofVerifier.Verdict.ACCEPTED) {
+                    admission.rejected().accept(remote, "authentication failed: " + verdict.description());
+                    return RdmaAcceptDecision.reject(RejectReason.AUTHENTICATION.toPrivateData());
+                }
+            }
+            if (open.get() > 0) {
+                admission.rejected().accept(remote, "busy with another migration");
+                return RdmaAcceptDecision.reject(RejectReason.BUSY.toPrivateData());
+            }
+            open.incrementAndGet();
+            // Only the 8 capability bytes go back, as QEMU's accept has them: the proof is not echoed.
+            return RdmaAcceptDecision.accept(negotiated.toBytes());
         };
     }
 

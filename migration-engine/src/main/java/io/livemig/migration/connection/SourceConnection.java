@@ -1,5 +1,7 @@
 package io.livemig.migration.connection;
 
+import io.livemig.migration.auth.AuthKey;
+import io.livemig.migration.auth.AuthProof;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.protocol.Capabilities;
 import io.livemig.migration.protocol.ProtocolException;
@@ -15,6 +17,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import reactor.core.publisher.Mono;
@@ -27,6 +30,7 @@ import reactor.core.publisher.Mono;
 public final class SourceConnection implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(SourceConnection.class.getName());
+    private static final SecureRandom NONCES = new SecureRandom();
 
     private final RdmaChannel channel;
     private final SourceControl control;
@@ -55,11 +59,29 @@ public final class SourceConnection implements AutoCloseable {
      */
     public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
             InetSocketAddress destination, boolean pinAll, Duration timeout) {
+        return connecting(group, devices, destination, pinAll, timeout, null);
+    }
+
+    /**
+     * Connects as {@link #connecting(EventLoopGroup, RdmaDeviceFactory, InetSocketAddress, boolean, Duration)}
+     * does, with a proof of {@code key} after the capabilities (a new timestamp and nonce per attempt).
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param destination the destination's address
+     * @param pinAll whether to ask for pin-all ({@code rdma-pin-all})
+     * @param timeout connect timeout
+     * @param key the shared key, or {@code null} to send the capabilities alone
+     * @return the connection, or an {@link IOException} if the connection fails or the destination's reply
+     *     is malformed
+     */
+    public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, boolean pinAll, Duration timeout, AuthKey key) {
         return Mono.create(sink -> {
             Capabilities offer = Capabilities.offer(pinAll);
             SourceControl control = new SourceControl();
             Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
-                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, offer.toBytes())
+                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(offer, key))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                     .handler(control);
             MigrationChannelOptions.apply(bootstrap, devices);
@@ -88,6 +110,16 @@ public final class SourceConnection implements AutoCloseable {
                 }
             });
         });
+    }
+
+    /** The capabilities, followed by a fresh proof when there is a key. */
+    private static byte[] privateData(Capabilities offer, AuthKey key) {
+        if (key == null) {
+            return offer.toBytes();
+        }
+        byte[] nonce = new byte[AuthProof.NONCE_BYTES];
+        NONCES.nextBytes(nonce);
+        return AuthProof.sign(key, offer.toBytes(), System.currentTimeMillis(), nonce).toBytes();
     }
 
     /**
@@ -165,6 +197,18 @@ public final class SourceConnection implements AutoCloseable {
         if (cause instanceof RdmaConnectionRejectedException rejected) {
             if (rejected.nothingListening()) {
                 return new IOException("nothing is listening on " + where + " (is the destination running?)", cause);
+            }
+            RejectReason reason = RejectReason.read(rejected.privateData());
+            if (reason == RejectReason.AUTHENTICATION) {
+                return new IOException("the destination at " + where + " rejected the connection: authentication "
+                        + "failed (check --auth-key-file on both ends)", cause);
+            }
+            if (reason == RejectReason.BUSY) {
+                return new IOException("the destination at " + where + " is busy with another migration", cause);
+            }
+            if (reason == RejectReason.CAPABILITIES) {
+                return new IOException("the destination at " + where + " rejected the connection: unsupported "
+                        + "RDMA capabilities", cause);
             }
             if (rejected.reason() == CmEvent.REJECT_CONSUMER_DEFINED) {
                 // The destination's acceptor said no: livemig's does for capabilities it cannot read.

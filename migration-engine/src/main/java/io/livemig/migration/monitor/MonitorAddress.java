@@ -7,7 +7,10 @@ import java.nio.file.Path;
 
 /**
  * Where a monitor listens: {@code unix:PATH} or {@code tcp:HOST:PORT} ({@code HOST} may be a bracketed
- * IPv6 literal; port 0 picks a free port). QEMU's chardev options after a comma ({@code ,server=on},
+ * IPv6 literal; port 0 picks a free port). Without a host ({@code tcp:PORT} or {@code tcp::PORT}) a monitor listens
+ * on the loopback address only, {@value #DEFAULT_HOST}: a monitor starts and cancels migrations, so reaching it from
+ * elsewhere takes an explicit host ({@code tcp:0.0.0.0:PORT}). QEMU binds every interface for an empty host; this is
+ * the one deliberate difference. QEMU's chardev options after a comma ({@code ,server=on},
  * {@code ,wait=off}, {@code ,server}, {@code ,nowait}) are accepted and ignored, since a monitor here
  * always listens and never waits, so that a command line copied from QEMU works.
  *
@@ -18,6 +21,8 @@ import java.nio.file.Path;
 record MonitorAddress(Path unixPath, String host, int port) {
 
     private static final String EXPECTED = "; expected unix:PATH or tcp:HOST:PORT";
+    /** Where a {@code tcp:} monitor without a host listens. */
+    static final String DEFAULT_HOST = "127.0.0.1";
 
     /** Parses an address, with a message naming what is wrong. */
     static MonitorAddress parse(String address) {
@@ -34,17 +39,18 @@ record MonitorAddress(Path unixPath, String host, int port) {
         }
         String rest = text.substring("tcp:".length());
         int colon = rest.lastIndexOf(':');
-        if (colon < 0) {
+        boolean portOnly = colon < 0 && !rest.isEmpty() && rest.chars().allMatch(c -> c >= '0' && c <= '9');
+        if (colon < 0 && !portOnly) {
             throw new IllegalArgumentException("missing port in monitor address '" + address + "'" + EXPECTED);
         }
-        String host = rest.substring(0, colon);
+        String host = portOnly ? "" : rest.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
         if (host.isEmpty()) {
-            throw new IllegalArgumentException("missing host in monitor address '" + address + "'" + EXPECTED);
+            host = DEFAULT_HOST;
         }
-        String portText = rest.substring(colon + 1);
+        String portText = portOnly ? rest : rest.substring(colon + 1);
         int port;
         try {
             port = Integer.parseInt(portText);

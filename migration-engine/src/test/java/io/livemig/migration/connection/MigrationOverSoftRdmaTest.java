@@ -178,7 +178,7 @@ class MigrationOverSoftRdmaTest {
                     .isInstanceOf(io.livemig.transport.rdma.channel.RdmaConnectionRejectedException.class);
             InetSocketAddress where = server.localAddress();
             assertThat(SourceConnection.connectFailure(where, connect.cause())).hasMessage("the destination at "
-                    + where.getHostString() + ":" + where.getPort() + " refused the connection (reject reason 28)");
+                    + where.getHostString() + ":" + where.getPort() + " rejected the connection: unsupported RDMA capabilities");
         }
     }
 

@@ -33,6 +33,23 @@ class SourceConnectionTest {
     }
 
     @Test
+    void aLivemigDestinationsReasonIsReadEvenPaddedAsInfiniBandPadsIt() {
+        byte[] authentication = java.util.Arrays.copyOf(RejectReason.AUTHENTICATION.toPrivateData(), 148);
+        assertThat(SourceConnection.connectFailure(DESTINATION, new RdmaConnectionRejectedException("rejected", 28,
+                authentication))).hasMessage("the destination at dst.example:29200 rejected the connection: "
+                        + "authentication failed (check --auth-key-file on both ends)");
+        assertThat(SourceConnection.connectFailure(DESTINATION, new RdmaConnectionRejectedException("rejected", 28,
+                RejectReason.BUSY.toPrivateData())))
+                .hasMessage("the destination at dst.example:29200 is busy with another migration");
+        assertThat(SourceConnection.connectFailure(DESTINATION, new RdmaConnectionRejectedException("rejected", 28,
+                RejectReason.CAPABILITIES.toPrivateData()))).hasMessage("the destination at dst.example:29200 "
+                        + "rejected the connection: unsupported RDMA capabilities");
+        assertThat(RejectReason.AUTHENTICATION.toPrivateData()).containsExactly(0x4c, 0x4d, 0x52, 0x4a, 2);
+        assertThat(RejectReason.read(new byte[] {0x4c, 0x4d, 0x52, 0x4a, 9})).isNull();
+        assertThat(RejectReason.read(new byte[148])).isNull();
+    }
+
+    @Test
     void anotherRejectNamesItsReason() {
         assertThat(SourceConnection.connectFailure(DESTINATION, rejected(3)))
                 .hasMessage("cannot connect to dst.example:29200: rejected: no resources available (reject reason 3)");

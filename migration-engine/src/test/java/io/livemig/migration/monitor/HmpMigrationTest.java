@@ -2,6 +2,7 @@ package io.livemig.migration.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.status.MigrationStatus;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -50,6 +51,30 @@ class HmpMigrationTest {
             assertThat(answer).startsWith("Error: ");
             assertThat(pair.sourceTarget.info().status()).isEqualTo(MigrationStatus.FAILED);
             assertThat(answer).isEqualTo("Error: " + pair.sourceTarget.info().errorDesc());
+        }
+    }
+
+    @Test
+    void theMonitorsMigrateUsesTheSourcesKey() throws Exception {
+        AuthKey key = AuthKey.of("a key both ends hold, 32 bytes..".getBytes(StandardCharsets.US_ASCII));
+        try (MigrationPair pair = new MigrationPair(key, key)) {
+            String uri = pair.listen();
+            HmpMonitor source = new HmpMonitor(pair.sourceTarget);
+            assertThat(source.execute("migrate_set_capability x-verify on")).isEmpty();
+            assertThat(source.execute("migrate " + uri)).isEmpty();
+            assertThat(pair.receivedEqualsSent()).isTrue();
+        }
+    }
+
+    @Test
+    void aMonitorsMigrateWithoutTheDestinationsKeyIsRejectedForAuthentication() throws Exception {
+        AuthKey key = AuthKey.of("a key only the destination holds".getBytes(StandardCharsets.US_ASCII));
+        try (MigrationPair pair = new MigrationPair(null, key)) {
+            String uri = pair.listen();
+            assertThat(new HmpMonitor(pair.sourceTarget).execute("migrate " + uri)).isEqualTo("Error: the destination "
+                    + "at " + uri.substring("rdma:".length()) + " rejected the connection: authentication failed "
+                    + "(check --auth-key-file on both ends)");
+            assertThat(pair.destinationTarget.info().status()).isEqualTo(MigrationStatus.NONE);
         }
     }
 }

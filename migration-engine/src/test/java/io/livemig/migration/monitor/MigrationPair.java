@@ -3,6 +3,7 @@ package io.livemig.migration.monitor;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.api.DestinationController;
 import io.livemig.migration.api.SourceController;
+import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
@@ -38,17 +39,25 @@ final class MigrationPair implements AutoCloseable {
     final InJvmFabric fabric = new InJvmFabric();
     final RdmaDeviceFactory devices = () -> new SoftVerbsProvider().open(fabric);
     final RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", RAM)));
-    final SourceController source = SourceController.builder(blocks).devices(devices).eventLoopGroup(group)
-            .timeout(TIMEOUT).build();
-    final DestinationController destination = DestinationController.builder().devices(devices)
-            .eventLoopGroup(group).memoryLimit(1L << 30).timeout(TIMEOUT).build();
+    final SourceController source;
+    final DestinationController destination;
     final AtomicInteger sourceQuits = new AtomicInteger();
     final AtomicInteger destinationQuits = new AtomicInteger();
-    final MigrationTarget sourceTarget = MigrationTarget.source(source, sourceQuits::incrementAndGet);
-    final MigrationTarget destinationTarget = MigrationTarget.destination(destination,
-            destinationQuits::incrementAndGet);
+    final MigrationTarget sourceTarget;
+    final MigrationTarget destinationTarget;
 
     MigrationPair() {
+        this(null, null);
+    }
+
+    /** A pair whose ends hold these keys ({@code null}: none). */
+    MigrationPair(AuthKey sourceKey, AuthKey destinationKey) {
+        source = SourceController.builder(blocks).devices(devices).eventLoopGroup(group).timeout(TIMEOUT)
+                .authKey(sourceKey).build();
+        destination = DestinationController.builder().devices(devices).eventLoopGroup(group).memoryLimit(1L << 30)
+                .timeout(TIMEOUT).authKey(destinationKey).build();
+        sourceTarget = MigrationTarget.source(source, sourceQuits::incrementAndGet);
+        destinationTarget = MigrationTarget.destination(destination, destinationQuits::incrementAndGet);
         SplittableRandom random = new SplittableRandom(7);
         for (long offset = 0; offset < RAM / 2; offset += 8) {
             // In the first half every other page random, the rest zero; the second half zero: its 1 MiB chunks go

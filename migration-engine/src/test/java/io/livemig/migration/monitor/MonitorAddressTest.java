@@ -17,6 +17,14 @@ class MonitorAddressTest {
                 null, 0));
         assertThat(MonitorAddress.parse("tcp:127.0.0.1:4444")).isEqualTo(new MonitorAddress(null, "127.0.0.1", 4444));
         assertThat(MonitorAddress.parse("tcp:[::1]:0")).isEqualTo(new MonitorAddress(null, "::1", 0));
+        assertThat(MonitorAddress.parse("tcp:0.0.0.0:4444")).isEqualTo(new MonitorAddress(null, "0.0.0.0", 4444));
+    }
+
+    @Test
+    void withoutAHostATcpMonitorListensOnLoopbackOnly() {
+        assertThat(MonitorAddress.parse("tcp:4444")).isEqualTo(new MonitorAddress(null, "127.0.0.1", 4444));
+        assertThat(MonitorAddress.parse("tcp::4444")).isEqualTo(new MonitorAddress(null, "127.0.0.1", 4444));
+        assertThat(MonitorAddress.parse("tcp::1,server=on,wait=off")).isEqualTo(new MonitorAddress(null, "127.0.0.1", 1));
     }
 
     @Test
@@ -26,7 +34,7 @@ class MonitorAddressTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"unix:", "tcp:host", "tcp::1", "tcp:host:x", "tcp:host:70000", "udp:h:1", "/tmp/sock",
+    @ValueSource(strings = {"unix:", "tcp:host", "tcp:", "tcp:[]", "tcp:host:x", "tcp:host:70000", "udp:h:1", "/tmp/sock",
         "tcp:h:1,reconnect=1"})
     void refusesMalformedAddresses(String address) {
         assertThatThrownBy(() -> MonitorAddress.parse(address)).isInstanceOf(IllegalArgumentException.class)

@@ -57,6 +57,16 @@ class MonitorServerTest {
     }
 
     @Test
+    void aTcpMonitorWithoutAHostListensOnLoopbackOnly() throws Exception {
+        try (MonitorServer server = MonitorServer.qmp("tcp:0", pair.sourceTarget)) {
+            assertThat(server.address()).matches("tcp:127\\.0\\.0\\.1:[1-9][0-9]*");
+            try (MonitorClient client = new MonitorClient(server.address())) {
+                assertThat(client.next()).isEqualTo(QmpServerTest.GREETING);
+            }
+        }
+    }
+
+    @Test
     void closeIsIdempotentAndShutsDownItsOwnEventLoop() throws Exception {
         MonitorServer server = MonitorServer.qmp("tcp:127.0.0.1:0", pair.sourceTarget);
         EventLoopGroup group = server.group();
