@@ -20,6 +20,10 @@
 #   --demo             instead of tests, run `livemig demo --provider verbs` on the lab's rxe0, dynamic and
 #                      --pin-all (--demo-ram SIZE, default 64M: rxe moves ~60 MB/s under emulation), on the address
 #                      the demo picks itself, and check each says "memory identical" and "verification passed"
+#   --disni            the same tests over the disni provider (DiSNI, libdisni from target/libdisni: build it first
+#                      with scripts/build-libdisni.sh; the guest has no compiler) instead of the verbs provider;
+#                      with --engine: MigrationOverDisniTest (disni->disni, disni->verbs, verbs->disni)
+#   --providers LIST   the TestProvider invocations to keep (default verbs, with --disni disni)
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
@@ -43,6 +47,8 @@ BUILD=1
 ENGINE=0
 DEMO=0
 DEMO_RAM=64M
+DISNI=0
+PROVIDERS=
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -56,7 +62,9 @@ while [ $# -gt 0 ]; do
         --engine) ENGINE=1; shift ;;
         --demo) DEMO=1; shift ;;
         --demo-ram) DEMO_RAM=$2; shift 2 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        --disni) DISNI=1; shift ;;
+        --providers) PROVIDERS=$2; shift 2 ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -82,11 +90,24 @@ if [ "$DEMO" = 1 ]; then
 cd /host && demo && demo --pin-all'
     exec "$LAB_DIR/run.sh" "$DEMO_RUN"
 fi
+if [ "$DISNI" = 1 ]; then
+    [ -e target/libdisni/libdisni.so ] || { echo "rxe-lab.sh: target/libdisni/libdisni.so missing: run" \
+        "scripts/build-libdisni.sh first" >&2; exit 1; }
+    PROVIDERS=${PROVIDERS:-disni}
+fi
 if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
-    SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
+    if [ "$DISNI" = 1 ]; then
+        SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverDisniTest)
+    else
+        SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
+    fi
 fi
 if [ ${#SELECTORS[@]} -eq 0 ]; then
-    SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
+    if [ "$DISNI" = 1 ]; then
+        SELECTORS=(--select-package io.livemig.transport.rdma.verbs.disni)
+    else
+        SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
+    fi
     # The @ParameterizedClass classes over TestProvider (their source uses it as the @MethodSource).
     for test in $(cd "$ROOT/transport-rdma/src/test/java" && grep -rlE '^@MethodSource\("io\.livemig\.transport\.rdma\.TestProvider#' . \
             | sort); do
@@ -139,5 +160,5 @@ RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.Con
 --config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
 --config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
-exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
+exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_PROVIDERS=${PROVIDERS:-verbs} LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
 $BENCH $BENCH_SECONDS --run '$RUN'"
