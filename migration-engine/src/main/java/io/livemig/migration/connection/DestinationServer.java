@@ -59,8 +59,7 @@ public final class DestinationServer implements AutoCloseable {
                     @Override
                     protected void initChannel(RdmaChannel channel) {
                         DestinationControl control = new DestinationControl();
-                        Capabilities negotiated = Capabilities.decode(channel.peerPrivateData())
-                                .negotiateAsDestination();
+                        Capabilities negotiated = Capabilities.negotiateAsDestination(channel.peerPrivateData());
                         channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             // Published once ESTABLISHED: only then may the destination send its first READY.
                             @Override
@@ -84,7 +83,7 @@ public final class DestinationServer implements AutoCloseable {
     static RdmaAcceptor negotiator() {
         return (remote, privateData) -> {
             try {
-                return RdmaAcceptDecision.accept(Capabilities.decode(privateData).negotiateAsDestination().toBytes());
+                return RdmaAcceptDecision.accept(Capabilities.negotiateAsDestination(privateData).toBytes());
             } catch (ProtocolException e) {
                 // QEMU tears its context down without an explicit reject; an explicit one tells the source why
                 // at once instead of after a timeout.
