@@ -23,6 +23,9 @@
 #   --disni            the same tests over the disni provider (DiSNI, libdisni from target/libdisni: build it first
 #                      with scripts/build-libdisni.sh; the guest has no compiler) instead of the verbs provider;
 #                      with --engine: MigrationOverDisniTest (disni->disni, disni->verbs, verbs->disni)
+#   --migration-bench SIZE  instead of tests, `livemig bench --sizes SIZE --modes dynamic,pin-all` over the verbs
+#                      provider, then over the disni provider (--bench-repeat N, default 1), in one boot; with
+#                      --bench/--bench-runs also the 1 MiB RDMA WRITE comparison (ib_write_bw, verbs, disni)
 #   --providers LIST   the TestProvider invocations to keep (default verbs, with --disni disni)
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
@@ -49,6 +52,8 @@ DEMO=0
 DEMO_RAM=64M
 DISNI=0
 PROVIDERS=
+MIGRATION_BENCH=
+BENCH_REPEAT=1
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -63,8 +68,10 @@ while [ $# -gt 0 ]; do
         --demo) DEMO=1; shift ;;
         --demo-ram) DEMO_RAM=$2; shift 2 ;;
         --disni) DISNI=1; shift ;;
+        --migration-bench) MIGRATION_BENCH=$2; DISNI=1; shift 2 ;;
+        --bench-repeat) BENCH_REPEAT=$2; shift 2 ;;
         --providers) PROVIDERS=$2; shift 2 ;;
-        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -160,5 +167,16 @@ RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.Con
 --config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
 --config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
+if [ -n "$MIGRATION_BENCH" ]; then
+    # The jar is built here when stale; in the guest it runs on the lab's JDK with DiSNI's flags (as ./livemig).
+    [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
+    RUN='status=0; for provider in verbs disni; do
+    echo "== livemig bench --provider $provider --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"'"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+        -Djava.library.path=target/libdisni -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
+        -Dlivemig.disni.ackTimeout='"$ACK_TIMEOUT"' -jar cli/target/livemig.jar bench --provider $provider \
+        --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"' || status=1
+done; exit $status'
+fi
 exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_PROVIDERS=${PROVIDERS:-verbs} LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
 $BENCH $BENCH_SECONDS --run '$RUN'"

@@ -143,6 +143,13 @@ if [ "$BENCH" -gt 0 ]; then
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
             io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
         rxe_retransmissions
+        if [[ ",${LIVEMIG_TEST_PROVIDERS:-verbs}," == *,disni,* ]]; then
+            echo "== disni provider WriteBandwidth 1048576 16 $BENCH_SECONDS 2, run $run"
+            "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+                "${PROPS[@]}" -Dlivemig.bench.provider=disni -cp "$CP" \
+                io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
+            rxe_retransmissions
+        fi
     done
 fi
 exit $STATUS
