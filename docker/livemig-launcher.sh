@@ -4,8 +4,8 @@
 # sources nor a compiler, only a JDK 25 runtime (JAVA_HOME, as both base images set it) and the jar.
 #   LIVEMIG_JAR        the executable jar (default /opt/livemig/livemig.jar)
 #   LIVEMIG_JAVA_OPTS  extra JVM options, as for ./livemig
-#   LIVEMIG_DISNI_LIBRARY_PATH  where libdisni.so is for --provider disni (default /opt/livemig/lib; the image has
-#                      no libdisni layer yet: mount one built by scripts/build-libdisni.sh there)
+#   LIVEMIG_DISNI_LIBRARY_PATH  where libdisni.so is for --provider disni (default /opt/livemig/lib: the optional
+#                      layer of docker/libdisni, see its README.md)
 set -eu
 JAR=${LIVEMIG_JAR:-/opt/livemig/livemig.jar}
 if [ -n "${JAVA_HOME-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA=$JAVA_HOME/bin/java; else JAVA=java; fi
