@@ -20,7 +20,7 @@
 #   --demo             instead of tests, run `livemig demo --provider verbs` on the lab's rxe0, dynamic and
 #                      --pin-all (--demo-ram SIZE, default 64M: rxe moves ~60 MB/s under emulation), on the address
 #                      the demo picks itself, and check each says "memory identical" and "verification passed"
-#   --disni            the same tests over the disni provider (DiSNI, libdisni from target/libdisni: build it first
+#   --disni            the same tests (or --demo) over the disni provider (DiSNI, libdisni from target/libdisni: build it first
 #                      with scripts/build-libdisni.sh; the guest has no compiler) instead of the verbs provider;
 #                      with --engine: MigrationOverDisniTest (disni->disni, disni->verbs, verbs->disni)
 #   --migration-bench SIZE  instead of tests, `livemig bench --sizes SIZE --modes dynamic,pin-all` over the verbs
@@ -82,11 +82,16 @@ if [ "$DEMO" = 1 ]; then
     [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
     # In the guest: the jar on the lab's JDK ($JAVA_HOME, 25+), the demo choosing its address itself (rxe0 is on
     # lab0, $LAB_IP); each run's output is shown and then checked for its verdict lines.
+    # --disni: the same demo over the disni provider, with DiSNI's flags as ./livemig passes them.
+    DEMO_PROVIDER=verbs
+    [ "$DISNI" = 0 ] || DEMO_PROVIDER=disni
     DEMO_RUN='demo() {
     local log=/tmp/demo.log
-    echo "== livemig demo --provider verbs --ram '"$DEMO_RAM"' --progress lines $*"
-    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
-        -jar cli/target/livemig.jar demo --provider verbs --ram '"$DEMO_RAM"' --progress lines "$@" 2>&1 | tee $log
+    echo "== livemig demo --provider '"$DEMO_PROVIDER"' --ram '"$DEMO_RAM"' --progress lines $*"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+        -Djava.library.path=target/libdisni -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
+        -Dlivemig.disni.ackTimeout='"$ACK_TIMEOUT"' -jar cli/target/livemig.jar demo --provider '"$DEMO_PROVIDER"' \
+        --ram '"$DEMO_RAM"' --progress lines "$@" 2>&1 | tee $log
     local status=${PIPESTATUS[0]}
     for line in "on $LAB_IP with x-verify" "memory identical: " "verification passed"; do
         grep -q "$line" $log || { echo "rxe-lab.sh: demo $*: no line with \"$line\" (exit status $status)"; return 1; }
@@ -168,13 +173,14 @@ RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.Con
 --config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
 if [ -n "$MIGRATION_BENCH" ]; then
-    # The jar is built here when stale; in the guest it runs on the lab's JDK with DiSNI's flags (as ./livemig).
+    # The jar is built here when stale; in the guest it runs on the lab's JDK with DiSNI's flags (as ./livemig) and
+    # rxe-test.sh's device properties ($LIVEMIG_VERBS_PROPS): both providers on the device whose address bench
+    # picks (lmrxe0_rxe, the first with an IPv4 address), not the first rdma_cm lists.
     [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
     RUN='status=0; for provider in verbs disni; do
     echo "== livemig bench --provider $provider --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"'"
     "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
-        -Djava.library.path=target/libdisni -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
-        -Dlivemig.disni.ackTimeout='"$ACK_TIMEOUT"' -jar cli/target/livemig.jar bench --provider $provider \
+        $LIVEMIG_VERBS_PROPS -jar cli/target/livemig.jar bench --provider $provider \
         --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"' || status=1
 done; exit $status'
 fi
