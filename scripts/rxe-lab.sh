@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the verbs provider's tests in the Soft-RoCE QEMU lab (../shared/lab/rxe, see its README), where Maven cannot
+# Runs the verbs (or, with --disni, the DiSNI) provider's tests in the Soft-RoCE QEMU lab (../shared/lab/rxe, see its README), where Maven cannot
 # run: builds the test classes here, copies the test classpath and the JUnit console launcher under
 # transport-rdma/target/lab/, boots the lab guest and runs scripts/rxe-test.sh inside it with that launcher, so the
 # tests get an rxe device that rxe-test.sh creates and removes itself.
 #
 # Usage: scripts/rxe-lab.sh [--bench | --bench-runs N] [--bench-seconds S] [--ack-timeout N] [--timeout-scale N]
-#                           [--no-build] [SELECTOR...]
+#                           [--no-build] [--engine | --demo | --migration-bench SIZE] [--disni] [SELECTOR...]
 #   --bench            also run rxe-test.sh's ib_write_bw / WriteBandwidth comparison, in the same boot
 #   --bench-runs N     the same, N times each, alternating
 #   --bench-seconds S  how long each bandwidth run lasts (rxe-test.sh's default: 5)
