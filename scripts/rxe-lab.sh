@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs the verbs provider's tests in the Soft-RoCE QEMU lab (../shared/lab/rxe, see its README), where Maven cannot
+# Runs the verbs (or, with --disni, the DiSNI) provider's tests in the Soft-RoCE QEMU lab (../shared/lab/rxe, see its README), where Maven cannot
 # run: builds the test classes here, copies the test classpath and the JUnit console launcher under
 # transport-rdma/target/lab/, boots the lab guest and runs scripts/rxe-test.sh inside it with that launcher, so the
 # tests get an rxe device that rxe-test.sh creates and removes itself.
 #
 # Usage: scripts/rxe-lab.sh [--bench | --bench-runs N] [--bench-seconds S] [--ack-timeout N] [--timeout-scale N]
-#                           [--no-build] [SELECTOR...]
+#                           [--no-build] [--engine | --demo | --migration-bench SIZE] [--disni] [SELECTOR...]
 #   --bench            also run rxe-test.sh's ib_write_bw / WriteBandwidth comparison, in the same boot
 #   --bench-runs N     the same, N times each, alternating
 #   --bench-seconds S  how long each bandwidth run lasts (rxe-test.sh's default: 5)
@@ -20,6 +20,13 @@
 #   --demo             instead of tests, run `livemig demo --provider verbs` on the lab's rxe0, dynamic and
 #                      --pin-all (--demo-ram SIZE, default 64M: rxe moves ~60 MB/s under emulation), on the address
 #                      the demo picks itself, and check each says "memory identical" and "verification passed"
+#   --disni            the same tests (or --demo) over the disni provider (DiSNI, libdisni from target/libdisni: build it first
+#                      with scripts/build-libdisni.sh; the guest has no compiler) instead of the verbs provider;
+#                      with --engine: MigrationOverDisniTest (disni->disni, disni->verbs, verbs->disni)
+#   --migration-bench SIZE  instead of tests, `livemig bench --sizes SIZE --modes dynamic,pin-all` over the verbs
+#                      provider, then over the disni provider (--bench-repeat N, default 1), in one boot; with
+#                      --bench/--bench-runs also the 1 MiB RDMA WRITE comparison (ib_write_bw, verbs, disni)
+#   --providers LIST   the TestProvider invocations to keep (default verbs, with --disni disni)
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
 #                      --select-package io.livemig.transport.rdma.verbs.rdmacore
@@ -43,6 +50,10 @@ BUILD=1
 ENGINE=0
 DEMO=0
 DEMO_RAM=64M
+DISNI=0
+PROVIDERS=
+MIGRATION_BENCH=
+BENCH_REPEAT=1
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -56,7 +67,11 @@ while [ $# -gt 0 ]; do
         --engine) ENGINE=1; shift ;;
         --demo) DEMO=1; shift ;;
         --demo-ram) DEMO_RAM=$2; shift 2 ;;
-        -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+        --disni) DISNI=1; shift ;;
+        --migration-bench) MIGRATION_BENCH=$2; DISNI=1; shift 2 ;;
+        --bench-repeat) BENCH_REPEAT=$2; shift 2 ;;
+        --providers) PROVIDERS=$2; shift 2 ;;
+        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -67,11 +82,16 @@ if [ "$DEMO" = 1 ]; then
     [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
     # In the guest: the jar on the lab's JDK ($JAVA_HOME, 25+), the demo choosing its address itself (rxe0 is on
     # lab0, $LAB_IP); each run's output is shown and then checked for its verdict lines.
+    # --disni: the same demo over the disni provider, with DiSNI's flags as ./livemig passes them.
+    DEMO_PROVIDER=verbs
+    [ "$DISNI" = 0 ] || DEMO_PROVIDER=disni
     DEMO_RUN='demo() {
     local log=/tmp/demo.log
-    echo "== livemig demo --provider verbs --ram '"$DEMO_RAM"' --progress lines $*"
-    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
-        -jar cli/target/livemig.jar demo --provider verbs --ram '"$DEMO_RAM"' --progress lines "$@" 2>&1 | tee $log
+    echo "== livemig demo --provider '"$DEMO_PROVIDER"' --ram '"$DEMO_RAM"' --progress lines $*"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+        -Djava.library.path=target/libdisni -Dlivemig.verbs.ackTimeout='"$ACK_TIMEOUT"' \
+        -Dlivemig.disni.ackTimeout='"$ACK_TIMEOUT"' -jar cli/target/livemig.jar demo --provider '"$DEMO_PROVIDER"' \
+        --ram '"$DEMO_RAM"' --progress lines "$@" 2>&1 | tee $log
     local status=${PIPESTATUS[0]}
     for line in "on $LAB_IP with x-verify" "memory identical: " "verification passed"; do
         grep -q "$line" $log || { echo "rxe-lab.sh: demo $*: no line with \"$line\" (exit status $status)"; return 1; }
@@ -82,11 +102,24 @@ if [ "$DEMO" = 1 ]; then
 cd /host && demo && demo --pin-all'
     exec "$LAB_DIR/run.sh" "$DEMO_RUN"
 fi
+if [ "$DISNI" = 1 ]; then
+    [ -e target/libdisni/libdisni.so ] || { echo "rxe-lab.sh: target/libdisni/libdisni.so missing: run" \
+        "scripts/build-libdisni.sh first" >&2; exit 1; }
+    PROVIDERS=${PROVIDERS:-disni}
+fi
 if [ ${#SELECTORS[@]} -eq 0 ] && [ "$ENGINE" = 1 ]; then
-    SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
+    if [ "$DISNI" = 1 ]; then
+        SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverDisniTest)
+    else
+        SELECTORS=(--select-class io.livemig.migration.connection.MigrationOverVerbsTest)
+    fi
 fi
 if [ ${#SELECTORS[@]} -eq 0 ]; then
-    SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
+    if [ "$DISNI" = 1 ]; then
+        SELECTORS=(--select-package io.livemig.transport.rdma.verbs.disni)
+    else
+        SELECTORS=(--select-package io.livemig.transport.rdma.verbs.rdmacore)
+    fi
     # The @ParameterizedClass classes over TestProvider (their source uses it as the @MethodSource).
     for test in $(cd "$ROOT/transport-rdma/src/test/java" && grep -rlE '^@MethodSource\("io\.livemig\.transport\.rdma\.TestProvider#' . \
             | sort); do
@@ -139,5 +172,17 @@ RUN="java $JVM_ARGS \$LIVEMIG_VERBS_PROPS -cp $CP org.junit.platform.console.Con
 --config junit.jupiter.execution.timeout.default=${TEST_TIMEOUT// /} \
 --config junit.jupiter.execution.timeout.threaddump.enabled=true --disable-banner --details=tree $SELECTED"
 
-exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
+if [ -n "$MIGRATION_BENCH" ]; then
+    # The jar is built here when stale; in the guest it runs on the lab's JDK with DiSNI's flags (as ./livemig) and
+    # rxe-test.sh's device properties ($LIVEMIG_VERBS_PROPS): both providers on the device whose address bench
+    # picks (lmrxe0_rxe, the first with an IPv4 address), not the first rdma_cm lists.
+    [ "$BUILD" = 0 ] || ./livemig --version >/dev/null
+    RUN='status=0; for provider in verbs disni; do
+    echo "== livemig bench --provider $provider --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"'"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+        $LIVEMIG_VERBS_PROPS -jar cli/target/livemig.jar bench --provider $provider \
+        --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"' || status=1
+done; exit $status'
+fi
+exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_PROVIDERS=${PROVIDERS:-verbs} LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
 $BENCH $BENCH_SECONDS --run '$RUN'"

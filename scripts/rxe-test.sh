@@ -84,8 +84,12 @@ for _ in $(seq 50); do
 done
 ulimit -l unlimited
 
+# LIVEMIG_TEST_PROVIDERS (default verbs) picks the providers; the disni provider gets the same device, address and
+# ACK timeout, and libdisni from LIVEMIG_DISNI_LIBRARY_PATH (default target/libdisni, scripts/build-libdisni.sh).
+DISNI_LIB=${LIVEMIG_DISNI_LIBRARY_PATH:-$ROOT/target/libdisni}
 PROPS=(-Dlivemig.verbs.device="$RXE" -Dlivemig.verbs.testAddress="$ADDR" -Dlivemig.verbs.ackTimeout="$ACK_TIMEOUT"
-    -Dlivemig.test.providers=verbs)
+    -Dlivemig.disni.device="$RXE" -Dlivemig.disni.address="$ADDR" -Dlivemig.disni.ackTimeout="$ACK_TIMEOUT"
+    -Djava.library.path="$DISNI_LIB" -Dlivemig.test.providers="${LIVEMIG_TEST_PROVIDERS:-verbs}")
 export LIVEMIG_VERBS_PROPS="${PROPS[*]}"
 echo "rxe-test.sh: $RXE on $NETDEV ($IP) is up; tests run with $LIVEMIG_VERBS_PROPS"
 cd "$ROOT"
@@ -139,6 +143,13 @@ if [ "$BENCH" -gt 0 ]; then
         "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED "${PROPS[@]}" -cp "$CP" \
             io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
         rxe_retransmissions
+        if [[ ",${LIVEMIG_TEST_PROVIDERS:-verbs}," == *,disni,* ]]; then
+            echo "== disni provider WriteBandwidth 1048576 16 $BENCH_SECONDS 2, run $run"
+            "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --add-exports java.base/sun.nio.ch=ALL-UNNAMED \
+                "${PROPS[@]}" -Dlivemig.bench.provider=disni -cp "$CP" \
+                io.livemig.transport.rdma.verbs.rdmacore.WriteBandwidth 1048576 16 "$BENCH_SECONDS" 2 || STATUS=$?
+            rxe_retransmissions
+        fi
     done
 fi
 exit $STATUS

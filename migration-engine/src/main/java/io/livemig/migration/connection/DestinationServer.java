@@ -125,8 +125,7 @@ public final class DestinationServer implements AutoCloseable {
                     @Override
                     protected void initChannel(RdmaChannel channel) {
                         DestinationControl control = new DestinationControl();
-                        Capabilities negotiated = Capabilities.decode(channel.peerPrivateData())
-                                .negotiateAsDestination();
+                        Capabilities negotiated = Capabilities.negotiateAsDestination(channel.peerPrivateData());
                         channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                             // Published once ESTABLISHED: only then may the destination send its first READY.
                             @Override
@@ -181,7 +180,9 @@ public final class DestinationServer implements AutoCloseable {
         return (remote, privateData) -> {
             Capabilities negotiated;
             try {
-                negotiated = Capabilities.decode(privateData).negotiateAsDestination();
+                // Fewer than 8 bytes: a DiSNI destination cannot read them; it runs as pin-all and still answers
+                // REGISTER REQUESTs (docs/disni-provider.md).
+                negotiated = Capabilities.negotiateAsDestination(privateData);
             } catch (ProtocolException e) {
                 // QEMU tears its context down without an explicit reject; an explicit one tells the source why
                 // at once instead of after a timeout.

@@ -94,7 +94,7 @@ public final class SourceConnection implements AutoCloseable {
                 }
                 RdmaChannel channel = (RdmaChannel) future.channel();
                 try {
-                    Capabilities reply = Capabilities.decode(channel.peerPrivateData());
+                    Capabilities reply = Capabilities.echoed(channel.peerPrivateData());
                     Capabilities negotiated = offer.negotiateAsSource(reply);
                     boolean downgraded = offer.pinAll() && !negotiated.pinAll();
                     if (downgraded) {

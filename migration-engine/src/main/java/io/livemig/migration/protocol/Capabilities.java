@@ -33,6 +33,36 @@ public record Capabilities(int version, int flags) {
     }
 
     /**
+     * The destination's side when the connect request carried no capabilities at all: fewer than {@link #SIZE}
+     * bytes of private data, which is what a provider that cannot read incoming private data delivers (DiSNI,
+     * docs/disni-provider.md); a real source always sends 8. The destination cannot tell whether the source pins
+     * all memory, so it serves both: it registers every block up front, as pin-all, and still answers REGISTER
+     * REQUESTs.
+     *
+     * @param privateData the private data of the CONNECT_REQUEST
+     * @return the capabilities the destination runs with
+     * @throws ProtocolException as {@link #negotiateAsDestination()} for capabilities that are there
+     */
+    public static Capabilities negotiateAsDestination(byte[] privateData) {
+        if (privateData.length < SIZE) {
+            return new Capabilities(CURRENT_VERSION, PIN_ALL);
+        }
+        return decode(privateData).negotiateAsDestination();
+    }
+
+    /**
+     * The destination's reply as the source reads it from ESTABLISHED: fewer than {@link #SIZE} bytes (no echo:
+     * a provider that cannot read incoming private data, or a destination that sent none) read as zero
+     * capabilities, as QEMU's source reads the zeroed field, so that pin-all falls back to dynamic registration.
+     *
+     * @param privateData the private data of the ESTABLISHED event
+     * @return the destination's capabilities
+     */
+    public static Capabilities echoed(byte[] privateData) {
+        return privateData.length < SIZE ? new Capabilities(0, 0) : decode(privateData);
+    }
+
+    /**
      * Whether the {@link #PIN_ALL} bit is set.
      *
      * @return true for pin-all registration

@@ -80,4 +80,22 @@ class CapabilitiesTest {
                 .isInstanceOf(ProtocolException.class)
                 .hasMessage("truncated RDMA capabilities: 7 of 8 bytes");
     }
+
+    @Test
+    void destinationWithoutTheSourcesCapabilitiesServesPinAllAndDynamicRegistration() {
+        // DiSNI delivers no private data: the destination pins every block and still answers REGISTER REQUESTs.
+        assertThat(Capabilities.negotiateAsDestination(new byte[0])).isEqualTo(new Capabilities(1, 1));
+        assertThat(Capabilities.negotiateAsDestination(new byte[7])).isEqualTo(new Capabilities(1, 1));
+        assertThat(Capabilities.negotiateAsDestination(java.util.HexFormat.of().parseHex("00000001 00000000".replace(" ", "")))).isEqualTo(
+                new Capabilities(1, 0));
+        assertThatThrownBy(() -> Capabilities.negotiateAsDestination(java.util.HexFormat.of().parseHex("00000002 00000001".replace(" ", ""))))
+                .isInstanceOf(ProtocolException.class);
+    }
+
+    @Test
+    void missingEchoReadsAsZeroCapabilitiesSoPinAllFallsBackAsInQemu() {
+        assertThat(Capabilities.echoed(new byte[0])).isEqualTo(new Capabilities(0, 0));
+        assertThat(Capabilities.offer(true).negotiateAsSource(Capabilities.echoed(new byte[0])).pinAll()).isFalse();
+        assertThat(Capabilities.echoed(java.util.HexFormat.of().parseHex("00000001 00000001".replace(" ", "")))).isEqualTo(new Capabilities(1, 1));
+    }
 }

@@ -10,7 +10,7 @@ import java.util.stream.Stream;
  * The providers that this module's provider-parameterized tests run on: the verbs conformance suites
  * ({@code io.livemig.transport.rdma.verbs.*ConformanceTest}) and the Netty channel tests
  * ({@code io.livemig.transport.rdma.channel.RdmaChannel*Test}) are each one {@code @ParameterizedClass} with an
- * invocation per provider, shown as {@code [in-jvm]}, {@code [soft-tcp]} and {@code [verbs]}. The verbs provider's
+ * invocation per provider, shown as {@code [in-jvm]}, {@code [soft-tcp]}, {@code [verbs]} and {@code [disni]}. The verbs and disni providers'
  * invocations skip, test by test and with the provider's reason, where there is no RDMA device.
  *
  * <p>System property {@value #PROPERTY} (a comma-separated list of the names above) restricts every such class to
@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * all deselected runs nothing ({@code allowZeroInvocations}); a name that is none of these fails the class.
  *
  * <p>Surefire's XML reports name the invocations by index, in the order above: {@code [1]} in-jvm, {@code [2]}
- * soft-tcp, {@code [3]} verbs when all run.
+ * soft-tcp, {@code [3]} verbs, {@code [4]} disni when all run.
  */
 public enum TestProvider {
 
@@ -28,7 +28,9 @@ public enum TestProvider {
     /** The soft provider on its TCP fabric, found through the ServiceLoader as {@code soft}. */
     SOFT_TCP("soft-tcp"),
     /** The rdma-core provider through FFM on a real RDMA device (Soft-RoCE in the lab); skips without one. */
-    VERBS("verbs");
+    VERBS("verbs"),
+    /** The DiSNI provider on a real RDMA device; skips without libdisni or a device. */
+    DISNI("disni");
 
     /** System property naming the providers to run on. */
     public static final String PROPERTY = "livemig.test.providers";

@@ -2,7 +2,9 @@ package io.livemig.transport.rdma.channel;
 
 import io.livemig.transport.rdma.TestProvider;
 import java.io.IOException;
+import io.livemig.transport.rdma.verbs.conformance.ProviderLimit;
 import java.net.InetSocketAddress;
+import java.util.Set;
 
 /**
  * How the channel tests reach one {@link TestProvider}: how channels open devices and where they listen. A fixture
@@ -21,6 +23,7 @@ interface ChannelFixture {
             case IN_JVM -> new InJvmFabricFixture();
             case SOFT_TCP -> new TcpFabricFixture();
             case VERBS -> new VerbsDeviceFixture();
+            case DISNI -> new DisniDeviceFixture();
         };
     }
 
@@ -36,6 +39,16 @@ interface ChannelFixture {
 
     /** An address where nobody listens, so a connect fails. */
     InetSocketAddress addressNobodyListensOn() throws IOException;
+
+    /**
+     * The gaps of the provider's native binding (DiSNI: no incoming private data, no CM event status); tests whose
+     * subject is one of them skip with the reason.
+     *
+     * @return the limits
+     */
+    default Set<ProviderLimit> limits() {
+        return Set.of();
+    }
 
     /** Closes what the test's devices share (a fabric) after every loop is gone. */
     default void close() {

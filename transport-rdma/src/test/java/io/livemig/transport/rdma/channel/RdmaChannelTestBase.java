@@ -15,6 +15,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import io.livemig.transport.rdma.verbs.conformance.ProviderLimit;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +52,8 @@ abstract class RdmaChannelTestBase {
     static final long WAIT_SECONDS = 20 * Math.max(1, Long.getLong(TIMEOUT_SCALE_PROPERTY, 1));
     private static final String LOOP_THREAD_PREFIX = "rdma-test-loop";
     /** The threads the providers start: the soft provider's fabric threads, the verbs provider's device threads. */
-    private static final List<String> PROVIDER_THREAD_PREFIXES = List.of("livemig-soft-", "livemig-verbs-");
+    private static final List<String> PROVIDER_THREAD_PREFIXES = List.of("livemig-soft-", "livemig-verbs-",
+            "livemig-disni-");
 
     static {
         AsynchronousCloseWarmUp.run();
@@ -102,6 +104,17 @@ abstract class RdmaChannelTestBase {
     /** An address where nobody listens, so a connect fails. */
     InetSocketAddress addressNobodyListensOn() throws IOException {
         return fixture.addressNobodyListensOn();
+    }
+
+    /**
+     * Skips the test, with the reason, when the provider has the limit the test is about.
+     *
+     * @param limit the limit
+     * @param reason why the test cannot run on such a provider
+     */
+    void assumeNotLimited(ProviderLimit limit, String reason) {
+        org.junit.jupiter.api.Assumptions.assumeFalse(fixture.limits().contains(limit),
+                provider + " has " + limit + ": " + reason);
     }
 
     /** Where the loops (and so the channels) report; a test of the recorder overrides it. */

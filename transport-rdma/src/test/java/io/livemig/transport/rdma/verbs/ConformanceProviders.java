@@ -2,6 +2,7 @@ package io.livemig.transport.rdma.verbs;
 
 import io.livemig.transport.rdma.TestProvider;
 import io.livemig.transport.rdma.verbs.conformance.ProviderFixture;
+import io.livemig.transport.rdma.verbs.disni.DisniFixtures;
 import io.livemig.transport.rdma.verbs.rdmacore.RdmaCoreFixtures;
 import io.livemig.transport.rdma.verbs.soft.SoftFixtures;
 
@@ -27,6 +28,7 @@ final class ConformanceProviders {
             case IN_JVM -> SoftFixtures.inJvm();
             case SOFT_TCP -> SoftFixtures.TCP;
             case VERBS -> RdmaCoreFixtures.FIXTURE;
+            case DISNI -> DisniFixtures.FIXTURE;
         };
     }
 
@@ -40,6 +42,7 @@ final class ConformanceProviders {
         return switch (provider) {
             case IN_JVM, SOFT_TCP -> SoftFixtures.THREAD_PREFIX;
             case VERBS -> RdmaCoreFixtures.THREAD_PREFIX;
+            case DISNI -> DisniFixtures.THREAD_PREFIX;
         };
     }
 }

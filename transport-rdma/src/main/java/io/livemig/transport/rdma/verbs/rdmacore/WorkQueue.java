@@ -11,12 +11,14 @@ package io.livemig.transport.rdma.verbs.rdmacore;
  * unsignaled requests before a signaled one are released, as {@code man ibv_post_send} describes.
  *
  * <p>Posting is serialised by the queue pair; retiring happens on the polling thread, hence the volatile.
+ *
+ * <p>Public for the disni provider, whose queue pairs keep the same accounting over DiSNI's verbs.
  */
-final class WorkQueue {
+public final class WorkQueue {
 
     /** Set in the native {@code wr_id} of receives, so an error completion (whose opcode is undefined) still says
      * which work queue it belongs to. */
-    static final long RECEIVE_BIT = Long.MIN_VALUE;
+    public static final long RECEIVE_BIT = Long.MIN_VALUE;
 
     private final int depth;
     private final long[] userIds;
@@ -24,18 +26,24 @@ final class WorkQueue {
     private long posted;
     private volatile long retired;
 
-    WorkQueue(int depth) {
+    /**
+     * A queue of the given depth.
+     *
+     * @param depth the number of outstanding requests the caller asked for
+     */
+    public WorkQueue(int depth) {
         this.depth = depth;
         this.userIds = new long[depth];
         this.kinds = new byte[depth];
     }
 
-    int depth() {
+    /** @return the depth */
+    public int depth() {
         return depth;
     }
 
     /** Whether {@code depth} requests are outstanding. */
-    boolean isFull() {
+    public boolean isFull() {
         return posted - retired >= depth;
     }
 
@@ -46,7 +54,7 @@ final class WorkQueue {
      * @param kind what the completion will report (an opcode ordinal)
      * @return the sequence number, the native {@code wr_id} without {@link #RECEIVE_BIT}
      */
-    long reserve(long userId, int kind) {
+    public long reserve(long userId, int kind) {
         long sequence = posted++;
         int slot = (int) (sequence % depth);
         userIds[slot] = userId;
@@ -55,27 +63,35 @@ final class WorkQueue {
     }
 
     /** Gives back the slot of the last {@link #reserve} after the device refused the request. */
-    void unreserve() {
+    public void unreserve() {
         posted--;
     }
 
-    long userId(long sequence) {
+    /**
+     * @param sequence a reserved sequence
+     * @return the caller's id of that slot
+     */
+    public long userId(long sequence) {
         return userIds[(int) (sequence % depth)];
     }
 
-    int kind(long sequence) {
+    /**
+     * @param sequence a reserved sequence
+     * @return the kind of that slot
+     */
+    public int kind(long sequence) {
         return kinds[(int) (sequence % depth)];
     }
 
     /** Retires every slot up to and including {@code sequence}. */
-    void retireThrough(long sequence) {
+    public void retireThrough(long sequence) {
         if (sequence + 1 > retired) {
             retired = sequence + 1;
         }
     }
 
     /** The number of outstanding requests. */
-    long outstanding() {
+    public long outstanding() {
         return posted - retired;
     }
 }

@@ -59,6 +59,16 @@ public interface ProviderFixture {
         return Set.of();
     }
 
+    /**
+     * The gaps of the provider's native binding that the suite accepts (see {@link ProviderLimit}). A provider
+     * that models the whole SPI declares none, which is the default.
+     *
+     * @return the limits
+     */
+    default Set<ProviderLimit> limits() {
+        return Set.of();
+    }
+
     /** Called after every device of a test is closed; closes what the fixture shares (a fabric). */
     default void close() {
     }

@@ -134,6 +134,22 @@ public abstract class VerbsConformanceBase {
     }
 
     /**
+     * Whether the fixture declares the provider limit; says so on standard output when it does, so a run's log shows
+     * every limit a test met.
+     *
+     * @param limit the limit
+     * @param what what the test checks instead, for the log
+     * @return true when the provider has the limit
+     */
+    protected boolean limited(ProviderLimit limit, String what) {
+        if (!fixture().limits().contains(limit)) {
+            return false;
+        }
+        System.out.println("KNOWN LIMIT " + limit + " accepted: " + what);
+        return true;
+    }
+
+    /**
      * Checks a completion's status: the one the specification requires, or the one the named deviation reports
      * instead when the fixture declares that deviation for the device that causes it.
      *

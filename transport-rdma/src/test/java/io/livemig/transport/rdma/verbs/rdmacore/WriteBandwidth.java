@@ -15,6 +15,7 @@ import io.livemig.transport.rdma.verbs.QpInitAttributes;
 import io.livemig.transport.rdma.verbs.QueuePair;
 import io.livemig.transport.rdma.verbs.ScatterGatherElement;
 import io.livemig.transport.rdma.verbs.SendWorkRequest;
+import io.livemig.transport.rdma.verbs.Verbs;
 import io.livemig.transport.rdma.verbs.WcStatus;
 import io.livemig.transport.rdma.verbs.WorkCompletion;
 import java.lang.foreign.Arena;
@@ -29,9 +30,14 @@ import java.util.Set;
  * default; here it also lets the JIT compile the data path). Run in the rxe lab next to ib_write_bw; see
  * docs/verbs-provider.md.
  *
- * <p>Usage: {@code WriteBandwidth [size=1048576] [depth=16] [seconds=5] [warmupSeconds=2]}.
+ * <p>Usage: {@code WriteBandwidth [size=1048576] [depth=16] [seconds=5] [warmupSeconds=2]}. System property
+ * {@value #PROVIDER_PROPERTY} picks another provider by name ({@code disni}: docs/disni-provider.md); both ends
+ * listen and connect on the verbs tests' address.
  */
 public final class WriteBandwidth {
+
+    /** System property naming the provider to measure (default {@code verbs}). */
+    public static final String PROVIDER_PROPERTY = "livemig.bench.provider";
 
     private WriteBandwidth() {
     }
@@ -48,9 +54,10 @@ public final class WriteBandwidth {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         int warmup = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         Duration wait = Duration.ofSeconds(30);
+        String provider = System.getProperty(PROVIDER_PROPERTY, RdmaCoreVerbsProvider.NAME);
         try (Arena arena = Arena.ofShared();
-             DeviceContext server = RdmaCoreFixtures.open();
-             DeviceContext client = RdmaCoreFixtures.open()) {
+             DeviceContext server = Verbs.provider(provider).open();
+             DeviceContext client = Verbs.provider(provider).open()) {
             ProtectionDomain serverPd = server.allocateProtectionDomain();
             CompletionQueue serverCq = server.createCompletionQueue(depth * 2, null);
             CmEventChannel serverEvents = server.createEventChannel();
@@ -109,7 +116,7 @@ public final class WriteBandwidth {
             double elapsed = (System.nanoTime() - start) / 1e9; // includes draining the last DEPTH writes
             double bytes = (double) completed * size;
             // Both units: perftest's "MB/sec" is MiB/s (2^20), its --report_gbits is 10^9 bit/s.
-            System.out.printf("verbs provider RDMA WRITE: size=%d depth=%d iterations=%d time=%.2fs "
+            System.out.printf(provider + " provider RDMA WRITE: size=%d depth=%d iterations=%d time=%.2fs "
                     + "bandwidth=%.2f MiB/s = %.2f MB/s = %.3f Gb/s%n", size, depth, completed, elapsed,
                     bytes / elapsed / (1 << 20), bytes / elapsed / 1e6, bytes * 8 / elapsed / 1e9);
             id.disconnect();
