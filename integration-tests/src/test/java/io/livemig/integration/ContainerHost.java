@@ -104,8 +104,12 @@ final class ContainerHost {
             return null;
         } catch (RuntimeException e) {
             String host = System.getenv("DOCKER_HOST");
+            // Ryuk is the usual culprit on a host without a registry: its image pull retries for about 100 s, fails,
+            // and the failure makes Testcontainers report the engine as unavailable.
+            String ryuk = "true".equals(System.getenv("TESTCONTAINERS_RYUK_DISABLED")) ? "" : "; Ryuk is on "
+                    + "(TESTCONTAINERS_RYUK_DISABLED is not true): its image cannot be pulled without a registry";
             return messages(e) + " [DOCKER_HOST=" + (host == null ? "unset" : host) + ", /var/run/docker.sock "
-                    + (Files.exists(Path.of("/var/run/docker.sock")) ? "exists" : "absent")
+                    + (Files.exists(Path.of("/var/run/docker.sock")) ? "exists" : "absent") + ryuk
                     + "; Testcontainers' log above names each client strategy it tried]";
         }
     }
