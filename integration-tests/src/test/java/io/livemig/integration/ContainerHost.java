@@ -29,6 +29,12 @@ final class ContainerHost {
     /** The offline base docker/build-base.sh makes (docker/ci-setup.sh runs it). */
     static final String BASE_IMAGE = System.getProperty("livemig.it.baseImage", "livemig/base:debian-jdk25");
 
+    /**
+     * The first failure's reason: Testcontainers answers later calls only "Previous attempts to find a Docker
+     * environment failed", so every test repeats the first, informative one.
+     */
+    private static String dockerFailure;
+
     private ContainerHost() {
     }
 
@@ -98,7 +104,10 @@ final class ContainerHost {
      *
      * @return null, or the exception chain's messages and the socket Testcontainers looks at
      */
-    static String dockerUnavailableReason() {
+    static synchronized String dockerUnavailableReason() {
+        if (dockerFailure != null) {
+            return dockerFailure;
+        }
         try {
             DockerClientFactory.instance().client();
             return null;
@@ -108,9 +117,10 @@ final class ContainerHost {
             // and the failure makes Testcontainers report the engine as unavailable.
             String ryuk = "true".equals(System.getenv("TESTCONTAINERS_RYUK_DISABLED")) ? "" : "; Ryuk is on "
                     + "(TESTCONTAINERS_RYUK_DISABLED is not true): its image cannot be pulled without a registry";
-            return messages(e) + " [DOCKER_HOST=" + (host == null ? "unset" : host) + ", /var/run/docker.sock "
+            dockerFailure = messages(e) + " [DOCKER_HOST=" + (host == null ? "unset" : host) + ", /var/run/docker.sock "
                     + (Files.exists(Path.of("/var/run/docker.sock")) ? "exists" : "absent") + ryuk
                     + "; Testcontainers' log above names each client strategy it tried]";
+            return dockerFailure;
         }
     }
 
