@@ -2,7 +2,6 @@ package io.livemig.integration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.github.dockerjava.api.exception.NotFoundException;
 import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Ulimit;
 import io.livemig.testing.QmpClient;
@@ -20,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.BindMode;
 import org.testcontainers.containers.Container;
 import org.testcontainers.containers.GenericContainer;
@@ -37,7 +35,8 @@ import org.testcontainers.images.builder.ImageFromDockerfile;
  * <p>Every test runs once per {@link Provider}: {@code [soft]}, the soft provider's TCP fabric between the
  * containers, and {@code [rxe]}, the verbs provider over Soft-RoCE. A test skips, saying why, where Docker, the base
  * image, the livemig jar or (for {@code [rxe]}) the host's rdma_rxe is missing; checked before each test, so that
- * every test of every provider is counted.
+ * every test of every provider is counted. Where CI prepared Docker ({@link ContainerHost#REQUIRE_DOCKER}) a missing
+ * Docker, base image or jar fails the test instead: only the host's missing rdma_rxe may skip there.
  */
 @ParameterizedClass(name = "[{0}]")
 @EnumSource(ContainerMigrationTest.Provider.class)
@@ -133,8 +132,6 @@ class ContainerMigrationTest {
         }
     }
 
-    /** The offline base docker/build-base.sh makes (docker/ci-setup.sh runs it). */
-    private static final String BASE_IMAGE = System.getProperty("livemig.it.baseImage", "livemig/base:debian-jdk25");
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
     private static final int QMP_PORT = 4444;
     /** Where each container keeps its file-backed RAM block: a directory of the host, bind-mounted. */
@@ -149,26 +146,20 @@ class ContainerMigrationTest {
     private final List<GenericContainer<?>> started = new java.util.ArrayList<>();
     private final java.util.Map<GenericContainer<?>, Path> ramDirs = new java.util.HashMap<>();
 
-    /** Skips the test unless Docker, the base image and the jar are there; the first time, describes the image. */
+    /**
+     * Skips the test (fails it where CI prepared Docker: {@link ContainerHost}) unless Docker, the base image and
+     * the jar are there; the first time, describes the image.
+     */
     private static synchronized void requireImage() {
-        Assumptions.assumeTrue(DockerClientFactory.instance().isDockerAvailable(), "Docker is not available");
-        try {
-            DockerClientFactory.instance().client().inspectImageCmd(BASE_IMAGE).exec();
-        } catch (NotFoundException e) {
-            Assumptions.abort("the base image " + BASE_IMAGE + " is missing: run docker/ci-setup.sh (or "
-                    + "docker/build-base.sh) first");
-        }
-        Path root = Path.of("").toAbsolutePath().getParent();
-        Path jar = root.resolve("cli/target/livemig.jar");
-        Assumptions.assumeTrue(Files.isRegularFile(jar), "cli/target/livemig.jar is not built");
+        Path jar = ContainerHost.requireDockerBaseImageAndJar();
         if (image == null) {
             // The context holds only what the Dockerfile copies (as .dockerignore says); fixed tag, so that reruns
             // reuse it.
             image = new ImageFromDockerfile("livemig:it", false)
-                    .withFileFromPath("docker", root.resolve("docker"))
+                    .withFileFromPath("docker", ContainerHost.repository().resolve("docker"))
                     .withFileFromPath("cli/target/livemig.jar", jar)
                     .withDockerfilePath("docker/Dockerfile")
-                    .withBuildArg("BASE_IMAGE", BASE_IMAGE);
+                    .withBuildArg("BASE_IMAGE", ContainerHost.BASE_IMAGE);
         }
     }
 
