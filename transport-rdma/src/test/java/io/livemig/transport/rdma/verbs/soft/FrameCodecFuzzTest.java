@@ -3,10 +3,15 @@ package io.livemig.transport.rdma.verbs.soft;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.livemig.testing.FuzzInputs;
+import io.livemig.transport.rdma.verbs.SendOpcode;
 import java.io.IOException;
 import java.net.ProtocolException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * Coverage-guided fuzzing of the soft TCP fabric's frame header ({@link FrameCodec}): any 48 bytes a stranger sends
@@ -47,6 +52,21 @@ class FrameCodecFuzzTest {
         FrameCodec.check(encoded);
         Frame again = FrameCodec.decode(encoded, privateData);
         assertSameFrame(again, frame);
+    }
+
+    @Test
+    void seedsAreFramesTheEncoderProduces() {
+        byte[] capabilities = {0, 0, 0, 1, 0, 0, 0, 1};
+        Map<String, byte[]> seeds = new LinkedHashMap<>();
+        seeds.put("cm-req", TcpWireFuzzTest.frames(
+                new Frame.CmMessage(Frame.CmMessageType.REQ, 7, 0x1234, 0, capabilities)));
+        seeds.put("cm-rej", TcpWireFuzzTest.frames(new Frame.CmMessage(Frame.CmMessageType.REJ, 0, 0, 28, null)));
+        seeds.put("rdma-write", TcpWireFuzzTest.frames(
+                new Frame.RcRequest(SendOpcode.RDMA_WRITE_WITH_IMM, 2, 0x7F0000001000L, 0x42, 8, 0x1234)));
+        seeds.put("read-response", TcpWireFuzzTest.frames(
+                new Frame.RcResponse(Frame.ResponseKind.READ_RESPONSE, 3, null, 4)));
+        seeds.put("nak", TcpWireFuzzTest.frames(Frame.RcResponse.nak(3, Frame.NakCode.RNR)));
+        FuzzInputs.check(getClass(), "headerIsCheckedThenDecodedOrRefused", seeds);
     }
 
     /** Records compare arrays by reference: compare a CM message's private data by content. */

@@ -100,7 +100,7 @@ class TcpWireFuzzTest {
     }
 
     /** The frames' headers, each followed by its payload (private data, or bytes counting up). */
-    private static byte[] frames(Frame... frames) {
+    static byte[] frames(Frame... frames) {
         ByteBuffer out = ByteBuffer.allocate(4096);
         ByteBuffer header = ByteBuffer.allocate(FrameCodec.HEADER_BYTES);
         for (Frame frame : frames) {
