@@ -46,9 +46,11 @@ class MigrationStreamFuzzTest {
         long before = THREADS.getCurrentThreadAllocatedBytes();
         assertThat(decode(input, Math.max(input.length, 1))).isEqualTo(whole);
         long allocated = THREADS.getCurrentThreadAllocatedBytes() - before;
-        // Exceptions, names and event objects cost a few KiB; a length field trusted beyond the limit costs more.
+        // Exceptions, names and event objects cost a few KiB; a length field trusted beyond the limit costs more. The
+        // slack is 1 MiB because the replay after a fuzzing run measured about 550 KB on its first inputs, even an
+        // empty one (lazy initialization outside the decoder; fuzzing itself stays far below).
         assertThat(allocated).as("bytes allocated decoding %d input bytes", input.length)
-                .isLessThanOrEqualTo(MAX_STATE + 64L * input.length + 256 * 1024);
+                .isLessThanOrEqualTo(MAX_STATE + 64L * input.length + 1024 * 1024);
         // Split into pieces of a size the input picks: the same outcome however the bytes arrive.
         int pieceSize = 1 + input.length % 13;
         assertThat(decode(input, pieceSize)).as("pieces of %d bytes", pieceSize).isEqualTo(whole);
