@@ -30,7 +30,8 @@ import reactor.core.publisher.Flux;
 /**
  * Coverage-guided fuzzing of the QMP and HMP monitors as a client reaches them: the input goes through a session's
  * real pipeline (framing, Jackson or the HMP line parser, the command dispatch) in an {@link EmbeddedChannel}, with
- * commands run on the test's thread and acting on a target that records settings and refuses to migrate.
+ * commands run on the test's thread after the read (as on the session's thread, never inside the framing) and acting
+ * on a target that records settings and refuses to migrate.
  *
  * <p>Every input gets answers, never an exception: no command throws, QMP writes only JSON objects (the greeting, a
  * {@code return}, an {@code error} with class and text, or an event) each ending in CRLF, HMP answers each line
@@ -88,6 +89,7 @@ class MonitorFuzzTest {
         });
         ByteBuf in = Unpooled.copiedBuffer(input);
         channel.writeInbound(in);
+        commands.runQueued();
         channel.runPendingTasks();
         boolean closed = !channel.isOpen();
         List<String> output = new ArrayList<>();
@@ -160,9 +162,14 @@ class MonitorFuzzTest {
         void accept(A a, B b, C c);
     }
 
-    /** Runs each command at once on the caller's thread; remembers the first one that threw. */
+    /**
+     * Queues the commands and runs them on the caller's thread when told, after the read that submitted them: as on
+     * the session's own thread, a command never runs inside the framing's decode loop. Remembers the first one that
+     * threw.
+     */
     private static final class InlineExecutor extends AbstractExecutorService {
 
+        private final java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
         private boolean shutdown;
         private Throwable failure;
 
@@ -171,11 +178,18 @@ class MonitorFuzzTest {
             if (shutdown) {
                 throw new RejectedExecutionException("session ended");
             }
-            try {
-                command.run();
-            } catch (Throwable t) {
-                if (failure == null) {
-                    failure = t;
+            queued.add(command);
+        }
+
+        /** Runs the queued commands in order, including those queued meanwhile. */
+        void runQueued() {
+            for (Runnable command; (command = queued.poll()) != null; ) {
+                try {
+                    command.run();
+                } catch (Throwable t) {
+                    if (failure == null) {
+                        failure = t;
+                    }
                 }
             }
         }
