@@ -8,6 +8,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.string.StringDecoder;
 import io.netty.handler.codec.string.StringEncoder;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
 
 /**
  * An HMP client on a socket: QEMU's banner and prompt, then one {@link HmpMonitor#execute} per line until
@@ -37,6 +38,11 @@ final class HmpSession extends MonitorSession {
         this.monitor = new HmpMonitor(target);
     }
 
+    private HmpSession(MigrationTarget target, ExecutorService commandExecutor) {
+        super(commandExecutor);
+        this.monitor = new HmpMonitor(target);
+    }
+
     /**
      * Sets up a new connection's pipeline.
      *
@@ -45,11 +51,26 @@ final class HmpSession extends MonitorSession {
      * @param name names the session's thread
      */
     static void initialize(ChannelPipeline pipeline, MigrationTarget target, String name) {
+        addHandlers(pipeline, new HmpSession(target, "livemig-hmp-session " + name));
+    }
+
+    /**
+     * Sets up a pipeline whose commands run on the given executor. Visible for testing (the fuzz tests).
+     *
+     * @param pipeline the connection's pipeline
+     * @param target what the commands act on
+     * @param commandExecutor runs the commands one at a time, in order
+     */
+    static void initialize(ChannelPipeline pipeline, MigrationTarget target, ExecutorService commandExecutor) {
+        addHandlers(pipeline, new HmpSession(target, commandExecutor));
+    }
+
+    private static void addHandlers(ChannelPipeline pipeline, HmpSession session) {
         // failFast off: the error is raised at the end of the long line, in order with the lines around it.
         pipeline.addLast("lines", new LineBasedFrameDecoder(MAX_LINE_BYTES, true, false))
                 .addLast("text", new StringDecoder(StandardCharsets.UTF_8))
                 .addLast("encoder", new StringEncoder(StandardCharsets.UTF_8))
-                .addLast("session", new HmpSession(target, "livemig-hmp-session " + name));
+                .addLast("session", session);
     }
 
     @Override

@@ -46,7 +46,18 @@ abstract class MonitorSession extends ChannelInboundHandlerAdapter {
      */
     MonitorSession(String threadName) {
         // One thread per session is what keeps its commands in order; virtual, so an idle session is cheap.
-        this.commands = Executors.newSingleThreadExecutor(Thread.ofVirtual().name(threadName).factory());
+        this(Executors.newSingleThreadExecutor(Thread.ofVirtual().name(threadName).factory()));
+    }
+
+    /**
+     * A session whose commands run on the given executor, which must run them one at a time in order. Visible for
+     * testing: the fuzz tests run commands on the caller's thread, so that a whole exchange happens inside one
+     * {@code writeInbound} of an {@code EmbeddedChannel}.
+     *
+     * @param commands runs the commands; shut down when the session ends
+     */
+    MonitorSession(ExecutorService commands) {
+        this.commands = commands;
     }
 
     @Override

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -32,6 +33,9 @@ import java.util.regex.Pattern;
  * after a key and {@code ", "} between members ({@code {"return": {}}}).
  */
 final class QmpJson {
+
+    /** The answer to a request whose bytes are not text in the encoding its first bytes announce. */
+    static final String INVALID_ENCODING = "JSON parse error, invalid character encoding";
 
     /** How deep objects and arrays may nest in a request. */
     static final int MAX_NESTING = 64;
@@ -81,6 +85,10 @@ final class QmpJson {
                     ? "nesting too deep" : e.getOriginalMessage()));
         } catch (JsonProcessingException e) {
             throw QmpError.generic("JSON parse error, " + qemuProblem(e.getOriginalMessage()));
+        } catch (CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes: "{" and NULs read as UTF-16/32, whose invalid code
+            // units are reported this way rather than as a parse error. Found by MonitorFuzzTest.
+            throw QmpError.generic(INVALID_ENCODING);
         } catch (IOException e) {
             // A ByteBufInputStream never fails to read what the buffer holds.
             throw new UncheckedIOException(e);

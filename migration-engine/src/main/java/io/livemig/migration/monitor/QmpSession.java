@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
 import reactor.core.Disposable;
 
 /**
@@ -50,6 +51,12 @@ final class QmpSession extends MonitorSession {
     /** Event loop only: framing was lost and anything still decoded is dropped. */
     private boolean framingLost;
 
+    private QmpSession(MigrationTarget target, ExecutorService commandExecutor) {
+        super(commandExecutor);
+        this.target = target;
+        this.commands = new QmpCommands(target);
+    }
+
     private QmpSession(MigrationTarget target, String threadName) {
         super(threadName);
         this.target = target;
@@ -67,6 +74,19 @@ final class QmpSession extends MonitorSession {
         pipeline.addLast("objects", new Framer())
                 .addLast("encoder", new StringEncoder(StandardCharsets.UTF_8))
                 .addLast("session", new QmpSession(target, "livemig-qmp-session " + name));
+    }
+
+    /**
+     * Sets up a pipeline whose commands run on the given executor. Visible for testing (the fuzz tests).
+     *
+     * @param pipeline the connection's pipeline
+     * @param target what the commands act on
+     * @param commandExecutor runs the commands one at a time, in order
+     */
+    static void initialize(ChannelPipeline pipeline, MigrationTarget target, ExecutorService commandExecutor) {
+        pipeline.addLast("objects", new Framer())
+                .addLast("encoder", new StringEncoder(StandardCharsets.UTF_8))
+                .addLast("session", new QmpSession(target, commandExecutor));
     }
 
     /**

@@ -70,6 +70,19 @@ class QmpJsonTest {
     }
 
     @Test
+    void refusesBytesInvalidInTheEncodingTheirStartSuggestsAsAParseError() {
+        // "{" then NULs reads as UTF-32; the quote and backslash after them make a code point above U+10FFFF.
+        // Found by MonitorFuzzTest: the session used to close without an answer.
+        byte[] frame = new byte[64];
+        frame[0] = '{';
+        byte[] rest = "\"\\E]\\E]]]]]]query-commands\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] request = java.util.Arrays.copyOf(frame, frame.length + rest.length);
+        System.arraycopy(rest, 0, request, frame.length, rest.length);
+        assertThatThrownBy(() -> QmpJson.parse(io.netty.buffer.Unpooled.wrappedBuffer(request)))
+                .isInstanceOf(QmpError.class).hasMessage("JSON parse error, invalid character encoding");
+    }
+
+    @Test
     void refusesAControlCharacterInAString() {
         assertThatThrownBy(() -> parse("{\"a\": \"x\ny\"}")).hasMessage("JSON parse error, control character in string");
     }

@@ -155,7 +155,8 @@ final class TcpWire implements Wire {
                 if (FrameCodec.isCm(header)) {
                     ByteBuffer data = ByteBuffer.allocate(payloadLength);
                     if (payloadLength > 0 && !readFully(data)) {
-                        break;
+                        // Nothing of the private data came: still a frame cut short, not a clean close.
+                        throw new EOFException("connection closed inside a frame");
                     }
                     privateData = data.array();
                 }
