@@ -1,10 +1,13 @@
 package io.livemig.migration.connection;
 
 import io.livemig.migration.source.RdmaDataPath;
+import io.livemig.migration.source.WriteRefusedException;
 import io.livemig.transport.rdma.channel.RdmaChannel;
+import io.livemig.transport.rdma.channel.RdmaException;
 import io.livemig.transport.rdma.channel.RdmaWrite;
 import io.livemig.transport.rdma.verbs.AccessFlag;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
+import io.livemig.transport.rdma.verbs.WcStatus;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Set;
@@ -39,8 +42,16 @@ public final class RdmaChannelDataPath implements RdmaDataPath {
                     if (future.isSuccess()) {
                         sink.success();
                     } else {
-                        sink.error(future.cause());
+                        sink.error(refused(future.cause()));
                     }
                 }));
+    }
+
+    /** A remote access error is the destination's adapter refusing the write: said so, for the round to name it. */
+    private static Throwable refused(Throwable cause) {
+        if (cause instanceof RdmaException rdma && rdma.status() == WcStatus.REM_ACCESS_ERR) {
+            return new WriteRefusedException(cause.getMessage(), cause);
+        }
+        return cause;
     }
 }

@@ -10,6 +10,7 @@ import io.livemig.migration.protocol.RemoteBlock;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import java.lang.foreign.MemorySegment;
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -102,22 +103,25 @@ public final class DestinationBlockTable {
      *
      * @param request the record
      * @return the block, the first chunk and the memory of chunks {@code [chunk, chunk + chunks]}
-     * @throws ProtocolException ({@link ProtocolError#INVALID_FIELD}) for a bad index, address or chunk count
+     * @throws ProtocolException ({@link ProtocolError#INVALID_FIELD}) for a bad index, address or chunk count,
+     *     naming the request: {@code refused REGISTER REQUEST for block 0 ('pc.ram'), offset 0x300000, 1 chunk:
+     *     ...}
      */
     public ChunkRange resolveRegister(RegisterRequest request) {
-        RamBlock block = block(request.currentIndex(), "register");
-        long offset = Chunks.offsetInBlock(request.key(), block.offset(), block.usedLength(), 0);
+        String refused = "refused REGISTER REQUEST for block " + Integer.toUnsignedString(request.currentIndex());
+        RamBlock block = block(request.currentIndex(), refused);
+        refused += " ('" + block.name() + "'), " + where(request.key(), block) + ", "
+                + chunkCount(request.chunks()) + ": ";
+        long offset = offsetInBlock(request.key(), block, 0, refused);
         if (offset == block.usedLength()) {
             // Inside the address range only as its end: there is no byte to register.
-            throw new ProtocolException(ProtocolError.INVALID_FIELD, "bad register address 0x"
-                    + Long.toHexString(request.key()) + ": the end of block '" + block.name() + "'");
+            throw refusal(refused + "that is the block's end, with no byte left to register");
         }
         long first = Chunks.index(offset);
         long lastChunkExclusive = Chunks.count(block.usedLength());
         if (request.chunks() < 0 || request.chunks() >= lastChunkExclusive - first) {
-            throw new ProtocolException(ProtocolError.INVALID_FIELD, "register request for chunks " + first + " + "
-                    + Long.toUnsignedString(request.chunks()) + " exceeds the " + lastChunkExclusive
-                    + " chunks of block '" + block.name() + "'");
+            BigInteger last = BigInteger.valueOf(first).add(unsigned(request.chunks()));
+            throw refusal(refused + "chunks " + first + " to " + last + " go past the block's last chunk, " + (lastChunkExclusive - 1));
         }
         long start = Chunks.start(0, first);
         long end = Chunks.end(0, block.usedLength(), first + request.chunks());
@@ -130,24 +134,68 @@ public final class DestinationBlockTable {
      * @param compress the record
      * @return the range inside its block
      * @throws ProtocolException ({@link ProtocolError#INVALID_FIELD}) for a bad index, a non-zero value or
-     *     a range outside the block
+     *     a range outside the block, naming the request: {@code refused COMPRESS for block 0 ('pc.ram'), offset
+     *     0x200000, 12288 bytes: ...}
      */
     public MemorySegment resolveCompress(Compress compress) {
-        RamBlock block = block(compress.blockIndex(), "compress");
+        String refused = "refused COMPRESS for block " + Integer.toUnsignedString(compress.blockIndex());
+        RamBlock block = block(compress.blockIndex(), refused);
+        refused += " ('" + block.name() + "'), " + where(compress.offset(), block) + ", "
+                + Long.toUnsignedString(compress.length()) + " bytes: ";
         if (compress.value() != 0) {
-            throw new ProtocolException(ProtocolError.INVALID_FIELD,
-                    "Zero page with non-zero (" + Integer.toUnsignedString(compress.value()) + ") value");
+            // QEMU's destination fills with the value; its source only ever sends zero, and so does livemig's.
+            throw refusal(refused + "fill value " + Integer.toUnsignedString(compress.value())
+                    + ", but only zero pages are supported");
         }
-        long offset = Chunks.offsetInBlock(compress.offset(), block.offset(), block.usedLength(), compress.length());
+        long offset = offsetInBlock(compress.offset(), block, compress.length(), refused);
         return block.memory().asSlice(offset, compress.length());
     }
 
-    private RamBlock block(int index, String what) {
+    private RamBlock block(int index, String refused) {
         if (index < 0 || index >= ordered.size()) {
-            throw new ProtocolException(ProtocolError.INVALID_FIELD, "'" + what + "' bad block index "
-                    + Integer.toUnsignedString(index) + " (vs " + ordered.size() + ")");
+            throw refusal(refused + ": no such block (the destination has " + ordered.size() + ")");
         }
         return ordered.get(index);
+    }
+
+    /**
+     * The offset inside the block of a wire address, checked like {@link Chunks#offsetInBlock} (QEMU checks
+     * only the lower bound) but with a reason that names the request.
+     */
+    private static long offsetInBlock(long wireAddress, RamBlock block, long rangeLength, String refused) {
+        if (Long.compareUnsigned(wireAddress, block.offset()) < 0) {
+            throw refusal(refused + "the address is below the block's start, 0x" + Long.toHexString(block.offset()));
+        }
+        long offset = wireAddress - block.offset();
+        if (Long.compareUnsigned(offset, block.usedLength()) > 0) {
+            throw refusal(refused + "the offset is beyond the block's end, 0x" + Long.toHexString(block.usedLength()));
+        }
+        if (Long.compareUnsigned(rangeLength, block.usedLength() - offset) > 0) {
+            throw refusal(refused + "the range ends beyond the block's end, 0x"
+                    + Long.toHexString(block.usedLength()));
+        }
+        return offset;
+    }
+
+    /** Where a request points: its offset in the block, or its wire address when that lies below the block. */
+    private static String where(long wireAddress, RamBlock block) {
+        return Long.compareUnsigned(wireAddress, block.offset()) < 0
+                ? "address 0x" + Long.toHexString(wireAddress)
+                : "offset 0x" + Long.toHexString(wireAddress - block.offset());
+    }
+
+    /** The chunks a REGISTER REQUEST covers: its field counts the chunks after the first, as an unsigned u64. */
+    private static String chunkCount(long chunksField) {
+        BigInteger count = unsigned(chunksField).add(BigInteger.ONE);
+        return count + (count.equals(BigInteger.ONE) ? " chunk" : " chunks");
+    }
+
+    private static BigInteger unsigned(long value) {
+        return new BigInteger(Long.toUnsignedString(value));
+    }
+
+    private static ProtocolException refusal(String message) {
+        return new ProtocolException(ProtocolError.INVALID_FIELD, message);
     }
 
     /**

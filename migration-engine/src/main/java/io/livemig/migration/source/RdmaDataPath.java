@@ -32,7 +32,8 @@ public interface RdmaDataPath {
      * @param length bytes, at most one chunk
      * @param remoteAddress target address at the destination
      * @param rkey the destination's key for the target
-     * @return completes on the work completion, fails with its status
+     * @return completes on the work completion, fails with its status: with a {@link WriteRefusedException} when
+     *     the destination's adapter refused the access (remote access error)
      */
     Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey);
 }

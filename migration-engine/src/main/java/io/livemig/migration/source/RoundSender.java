@@ -402,6 +402,10 @@ public final class RoundSender implements AutoCloseable {
                                 + millis + " ms (the link or the destination is gone)", e));
             }
             Mono<Void> completion = written
+                    .onErrorMap(WriteRefusedException.class, e -> new WriteRefusedException("an RDMA WRITE to block "
+                            + write.blockIndex() + " ('" + blocks.get(write.blockIndex()).name() + "') at offset 0x"
+                            + Long.toHexString(write.offset()) + ", " + write.length() + " bytes, was refused by the"
+                            + " destination (remote access error)", e))
                     .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted))
                     .cache();
             inFlight.add(completion);

@@ -238,6 +238,43 @@ class MigrationOverSoftRdmaTest {
     }
 
     @Test
+    void aWriteTheDestinationsAdapterRefusesFailsTheSourceNamingTheWrite() throws Exception {
+        RdmaDeviceFactory devices = devices();
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 4 * MIB)));
+                DestinationServer server = DestinationServer.listen(group, devices,
+                        new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            fillRandom(source.get(0).memory(), 31);
+            byte[] before = source.get(0).memory().toArray(ValueLayout.JAVA_BYTE);
+            // The destination answers the second chunk's registration with an rkey it has already invalidated:
+            // the source's WRITE into chunk 1 then ends in a remote access error that only the source sees.
+            java.util.concurrent.atomic.AtomicInteger registrations = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.CompletableFuture<IncomingMigration> incoming = server.migrations(c ->
+                    new MigrationDestination(c.control(), (memory, access) -> {
+                        var region = c.registrar().register(memory, access);
+                        if (registrations.incrementAndGet() == 2) {
+                            region.deregister();
+                        }
+                        return region;
+                    }, false, null, 1L << 30, MIB, TIMEOUT)).next().toFuture();
+            try (SourceController controller = SourceController.builder(source).devices(devices)
+                    .eventLoopGroup(group).timeout(TIMEOUT).build()) {
+                controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+                assertThatThrownBy(() -> controller.migrate(
+                        new MigrationUri("127.0.0.1", server.localAddress().getPort())).blockLast(TIMEOUT))
+                        .isInstanceOf(io.livemig.migration.api.MigrationFailedException.class);
+                MigrationInfo failed = controller.info();
+                assertThat(failed.status()).isEqualTo(MigrationStatus.FAILED);
+                assertThat(failed.errorDesc()).isEqualTo("an RDMA WRITE to block 0 ('pc.ram') at offset 0x100000,"
+                        + " 1048576 bytes, was refused by the destination (remote access error)");
+            }
+            // The destination never saw the write: it fails only because its source went away, never completes.
+            assertThatThrownBy(() -> incoming.get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(java.util.concurrent.ExecutionException.class);
+            assertThat(source.get(0).memory().mismatch(MemorySegment.ofArray(before))).isEqualTo(-1);
+        }
+    }
+
+    @Test
     void aSourceThatSendsWithoutAReadyCreditFailsTheDestinationCleanly() throws Exception {
         RdmaDeviceFactory devices = devices();
         try (DestinationServer server = DestinationServer.listen(group, devices,

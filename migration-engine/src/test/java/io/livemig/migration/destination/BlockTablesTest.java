@@ -76,28 +76,46 @@ class BlockTablesTest {
     }
 
     @Test
-    void destinationNeverLetsARequestLeaveItsBlock() {
+    void destinationNeverLetsARequestLeaveItsBlockAndNamesTheRequestItRefuses() {
         try (RamBlocks destination = RamBlocks.of(List.of(RamBlock.allocate("a", 2 * MIB + 8192, 0x100000000L)))) {
             DestinationBlockTable table = DestinationBlockTable.match(destination, destination.blockList());
-            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(0x100000000L, 1, 0)))
-                    .hasMessage("'register' bad block index 1 (vs 1)");
+            long base = 0x100000000L;
+            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(base, 1, 0)))
+                    .isInstanceOf(ProtocolException.class)
+                    .hasMessage("refused REGISTER REQUEST for block 1: no such block (the destination has 1)");
             assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(0xFFFFF000L, 0, 0)))
-                    .hasMessage("bad register address 0xfffff000: below the block's offset 0x100000000");
-            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(0x100000000L + 3 * MIB, 0, 0)))
-                    .hasMessageStartingWith("address range 0x100300000 + 0 leaves the block");
-            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(0x100000000L + 2 * MIB + 8192, 0, 0)))
-                    .hasMessage("bad register address 0x100202000: the end of block 'a'");
-            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(0x100000000L + 2 * MIB, 0, 1)))
-                    .hasMessage("register request for chunks 2 + 1 exceeds the 3 chunks of block 'a'");
+                    .hasMessage("refused REGISTER REQUEST for block 0 ('a'), address 0xfffff000, 1 chunk:"
+                            + " the address is below the block's start, 0x100000000");
+            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(base + 3 * MIB, 0, 0)))
+                    .hasMessage("refused REGISTER REQUEST for block 0 ('a'), offset 0x300000, 1 chunk:"
+                            + " the offset is beyond the block's end, 0x202000");
+            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(base + 2 * MIB + 8192, 0, 0)))
+                    .hasMessage("refused REGISTER REQUEST for block 0 ('a'), offset 0x202000, 1 chunk:"
+                            + " that is the block's end, with no byte left to register");
+            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(base + 2 * MIB, 0, 1)))
+                    .hasMessage("refused REGISTER REQUEST for block 0 ('a'), offset 0x200000, 2 chunks:"
+                            + " chunks 2 to 3 go past the block's last chunk, 2");
+            // The chunk count is an unsigned u64 on the wire: said as such, never as a negative number.
+            assertThatThrownBy(() -> table.resolveRegister(new RegisterRequest(base, 0, -1)))
+                    .hasMessage("refused REGISTER REQUEST for block 0 ('a'), offset 0x0, 18446744073709551616 chunks:"
+                            + " chunks 0 to 18446744073709551615 go past the block's last chunk, 2");
             // The last, partial chunk is registrable and clipped to the block end.
-            assertThat(table.resolveRegister(new RegisterRequest(0x100000000L + 2 * MIB, 0, 0)).memory().byteSize())
+            assertThat(table.resolveRegister(new RegisterRequest(base + 2 * MIB, 0, 0)).memory().byteSize())
                     .isEqualTo(8192);
-            assertThatThrownBy(() -> table.resolveCompress(new Compress(0, 0, 0x100000000L + 2 * MIB, 3 * 4096)))
-                    .hasMessage("address range 0x100200000 + 12288 leaves the block [0x100000000, 0x100202000)");
-            assertThatThrownBy(() -> table.resolveCompress(new Compress(1, 0, 0x100000000L, 4096)))
-                    .hasMessage("Zero page with non-zero (1) value");
-            assertThatThrownBy(() -> table.resolveCompress(Compress.zero(-1, 0x100000000L, 4096)))
-                    .hasMessage("'compress' bad block index 4294967295 (vs 1)");
+            assertThatThrownBy(() -> table.resolveCompress(new Compress(0, 0, base + 2 * MIB, 3 * 4096)))
+                    .hasMessage("refused COMPRESS for block 0 ('a'), offset 0x200000, 12288 bytes:"
+                            + " the range ends beyond the block's end, 0x202000");
+            assertThatThrownBy(() -> table.resolveCompress(new Compress(0, 0, base + 3 * MIB, 4096)))
+                    .hasMessage("refused COMPRESS for block 0 ('a'), offset 0x300000, 4096 bytes:"
+                            + " the offset is beyond the block's end, 0x202000");
+            assertThatThrownBy(() -> table.resolveCompress(new Compress(0, 0, base - 4096, 4096)))
+                    .hasMessage("refused COMPRESS for block 0 ('a'), address 0xfffff000, 4096 bytes:"
+                            + " the address is below the block's start, 0x100000000");
+            assertThatThrownBy(() -> table.resolveCompress(new Compress(1, 0, base, 4096)))
+                    .hasMessage("refused COMPRESS for block 0 ('a'), offset 0x0, 4096 bytes: fill value 1,"
+                            + " but only zero pages are supported");
+            assertThatThrownBy(() -> table.resolveCompress(Compress.zero(-1, base, 4096)))
+                    .hasMessage("refused COMPRESS for block 4294967295: no such block (the destination has 1)");
         }
     }
 }

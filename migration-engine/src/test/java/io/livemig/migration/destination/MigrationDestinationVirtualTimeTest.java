@@ -8,6 +8,7 @@ import io.livemig.migration.protocol.Compress;
 import io.livemig.migration.protocol.ControlDecoder;
 import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.ControlType;
+import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.migration.protocol.RegisterRequest;
 import io.livemig.migration.protocol.RemoteBlock;
 import io.livemig.migration.status.MigrationStatus;
@@ -27,9 +28,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import reactor.test.StepVerifier;
 import reactor.test.scheduler.VirtualTimeScheduler;
 
@@ -196,6 +201,60 @@ class MigrationDestinationVirtualTimeTest {
                 .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(IOException.class)
                         .hasMessage("waiting for the source's next control message timed out after 30000 ms"))
                 .verify();
+        assertThat(sentTypes()).containsExactly(ControlType.ERROR);
+    }
+
+    /**
+     * Requests a destination must refuse, each sent by a hand-driven source in the bulk round's registration
+     * loop, and the exact reason the destination's migration then fails with.
+     */
+    static Stream<Arguments> refusedRequests() {
+        return Stream.of(
+                Arguments.of(ControlMessage.registerRequest(List.of(new RegisterRequest(0, 3, 0))),
+                        "refused REGISTER REQUEST for block 3: no such block (the destination has 1)"),
+                Arguments.of(ControlMessage.registerRequest(List.of(new RegisterRequest(MIB, 0, 2))),
+                        "refused REGISTER REQUEST for block 0 ('pc.ram'), offset 0x100000, 3 chunks: chunks 1 to 3"
+                                + " go past the block's last chunk, 2"),
+                Arguments.of(ControlMessage.registerRequest(List.of(new RegisterRequest(3 * MIB, 0, 0))),
+                        "refused REGISTER REQUEST for block 0 ('pc.ram'), offset 0x300000, 1 chunk: the offset is"
+                                + " beyond the block's end, 0x200000"),
+                Arguments.of(ControlMessage.compress(Compress.zero(3, 0, MIB)),
+                        "refused COMPRESS for block 3: no such block (the destination has 1)"),
+                Arguments.of(ControlMessage.compress(Compress.zero(0, MIB + 4096, MIB)),
+                        "refused COMPRESS for block 0 ('pc.ram'), offset 0x101000, 1048576 bytes: the range ends"
+                                + " beyond the block's end, 0x200000"),
+                Arguments.of(ControlMessage.compress(new Compress(0xff, 0, 0, 4096)),
+                        "refused COMPRESS for block 0 ('pc.ram'), offset 0x0, 4096 bytes: fill value 255, but only"
+                                + " zero pages are supported"));
+    }
+
+    @ParameterizedTest
+    @MethodSource("refusedRequests")
+    void aRefusedRequestFailsTheLoadNamingTheRequestAndSendsError(ControlMessage request, String reason) {
+        StepVerifier.withVirtualTime(() -> destination().run(status -> { }), () -> time, Long.MAX_VALUE)
+                .then(() -> {
+                    assertThat(sentTypes()).containsExactly(ControlType.READY);
+                    write(() -> {
+                        writer.writeHeader();
+                        writer.beginRamSetup(LAYOUT);
+                    });
+                    deliverStream();
+                    assertThat(sentTypes()).containsExactly(ControlType.READY);
+                    deliver(ControlMessage.ramBlocksRequest());
+                    sent().forEach(ControlMessage::release);
+                    deliver(ControlMessage.registerFinished());
+                    write(() -> {
+                        writer.endRamPart();
+                        writer.beginRamRound();
+                    });
+                    deliverStream();
+                    assertThat(sentTypes()).containsExactly(ControlType.READY, ControlType.READY);
+                    deliver(request);
+                })
+                .expectErrorSatisfies(error -> assertThat(error).isInstanceOf(ProtocolException.class)
+                        .hasMessage(reason))
+                .verify();
+        // QEMU's ERROR has no room for a reason: the source learns that, not why.
         assertThat(sentTypes()).containsExactly(ControlType.ERROR);
     }
 

@@ -60,7 +60,10 @@ public final class PlacingDataPath implements RdmaDataPath {
                     .doOnNext(tick -> {
                         if (target == null || !target.registered || remoteAddress < target.address()
                                 || remoteAddress + length > target.address() + target.length()) {
-                            throw new IllegalStateException("REM_ACCESS_ERR: rkey 0x" + Integer.toHexString(rkey));
+                            // As RC does: a remote access error, which the data path contract names.
+                            throw reactor.core.Exceptions.propagate(new io.livemig.migration.source
+                                    .WriteRefusedException("REM_ACCESS_ERR: rkey 0x" + Integer.toHexString(rkey),
+                                            null));
                         }
                         MemorySegment.copy(local.segment(), offset, target.segment(),
                                 remoteAddress - target.address(), length);
