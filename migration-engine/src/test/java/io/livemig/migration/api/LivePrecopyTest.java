@@ -295,10 +295,16 @@ class LivePrecopyTest {
             source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(32 * MIB));
             InetSocketAddress address = destination.listen(ANY);
             List<MigrationInfo> seen = new CopyOnWriteArrayList<>();
+            java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
             // No demand at all until the migration is over: only then does the subscriber read.
             reactor.core.publisher.BaseSubscriber<MigrationInfo> slow = new reactor.core.publisher.BaseSubscriber<>() {
                 @Override
                 protected void hookOnSubscribe(org.reactivestreams.Subscription subscription) {
+                }
+
+                @Override
+                protected void hookFinally(reactor.core.publisher.SignalType type) {
+                    ended.countDown();
                 }
 
                 @Override
@@ -316,6 +322,9 @@ class LivePrecopyTest {
                     MigrationStatus.COMPLETED);
             // Progress snapshots within one status were conflated: at most two per status were kept waiting.
             assertThat(seen).hasSizeLessThanOrEqualTo(2 * statuses.size());
+            // The Flux completes just after the COMPLETED snapshot is published (the status listener that
+            // released the wait above runs first): wait for the signal rather than race it.
+            assertThat(ended.await(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)).isTrue();
             assertThat(slow.isDisposed()).isTrue();
         }
     }
