@@ -72,4 +72,24 @@ public record ConnectionParameters(byte[] privateData, int responderResources, i
     public byte[] privateData() {
         return privateData.clone();
     }
+
+    /**
+     * The local ACK timeout a provider applies to its queue pairs, from a system property: the IB exponent
+     * {@code n} of 4.096 &micro;s &times; 2<sup>n</sup> (IB spec 9.7.6.1.3), 0 to 31.
+     *
+     * @param property the system property naming the exponent
+     * @return the exponent, or {@code null} when the property is unset or not an exponent (the kernel's choice stays)
+     */
+    public static Integer ackTimeoutExponent(String property) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            return null;
+        }
+        try {
+            int exponent = Integer.parseInt(value.trim());
+            return exponent >= 0 && exponent <= 31 ? exponent : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.verbs.disni;
 
+import io.livemig.transport.rdma.verbs.ConnectionParameters;
 import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.ProviderUnavailableException;
 import io.livemig.transport.rdma.verbs.VerbsException;
@@ -77,15 +78,6 @@ public final class DisniVerbsProvider implements VerbsProvider {
      * @return 0-31, or {@code null} when not configured or not a number in range
      */
     static Integer ackTimeout() {
-        String value = System.getProperty(ACK_TIMEOUT_PROPERTY);
-        if (value == null) {
-            return null;
-        }
-        try {
-            int exponent = Integer.parseInt(value.trim());
-            return exponent >= 0 && exponent <= 31 ? exponent : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return ConnectionParameters.ackTimeoutExponent(ACK_TIMEOUT_PROPERTY);
     }
 }

@@ -1,5 +1,6 @@
 package io.livemig.transport.rdma.verbs.rdmacore;
 
+import io.livemig.transport.rdma.verbs.ConnectionParameters;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
@@ -108,15 +109,6 @@ public final class RdmaCoreVerbsProvider implements VerbsProvider {
      * @return 0-31, or {@code null} when not configured or not a number in range
      */
     static Integer ackTimeout() {
-        String value = System.getProperty(ACK_TIMEOUT_PROPERTY);
-        if (value == null) {
-            return null;
-        }
-        try {
-            int exponent = Integer.parseInt(value.trim());
-            return exponent >= 0 && exponent <= 31 ? exponent : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
+        return ConnectionParameters.ackTimeoutExponent(ACK_TIMEOUT_PROPERTY);
     }
 }
