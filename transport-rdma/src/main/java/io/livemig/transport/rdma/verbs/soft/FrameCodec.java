@@ -56,18 +56,16 @@ final class FrameCodec {
     }
 
     /**
-     * Decodes a complete header; CM messages get their private data from {@code privateData}.
+     * Decodes a complete header that passed {@link #check} (magic, kind and private-data length are not checked
+     * again); CM messages get their private data from {@code privateData}.
      *
-     * @throws ProtocolException when the header is not a livemig soft frame
+     * @throws ProtocolException when the type is unknown for its kind
      */
     static Frame decode(ByteBuffer header, byte[] privateData) throws IOException {
         int kind = header.get(0);
         int type = header.get(1);
         int nak = header.get(2);
         long psn = header.getLong(8);
-        if (header.getInt(44) != MAGIC) {
-            throw new ProtocolException("bad frame magic 0x" + Integer.toHexString(header.getInt(44)));
-        }
         try {
             return switch (kind) {
                 case 0 -> new Frame.CmMessage(CM_TYPES[type], header.getInt(36), psn, header.getInt(40), privateData);
