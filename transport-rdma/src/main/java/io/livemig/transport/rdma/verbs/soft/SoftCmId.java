@@ -46,7 +46,12 @@ final class SoftCmId implements CmId, Wire.WireHandler {
     private long peerInitialPsn;
     /** Listening side: the listen backlog, the most accepted connections still waiting for their REQ. */
     private int backlog;
-    /** Listening side: accepted connections whose REQ has not arrived (each holds a socket and two threads). */
+    /**
+     * Listening side: accepted connections whose REQ has not arrived (each holds a socket and two threads), oldest
+     * first, and their count (the deque's own size() walks it).
+     */
+    private final java.util.concurrent.ConcurrentLinkedDeque<SoftCmId> awaiting =
+            new java.util.concurrent.ConcurrentLinkedDeque<>();
     private final AtomicInteger awaitingRequest = new AtomicInteger();
 
     SoftCmId(SoftDevice device, SoftCmEventChannel channel) {
@@ -168,21 +173,39 @@ final class SoftCmId implements CmId, Wire.WireHandler {
 
     private void onAccepted(Wire accepted) {
         // As a kernel's listen backlog bounds half-open connections: peers that connect and never send a REQ would
-        // otherwise cost a socket and two threads each for REQ_TIMEOUT, without limit.
-        if (awaitingRequest.incrementAndGet() > backlog) {
-            awaitingRequest.decrementAndGet();
-            accepted.abort();
-            return;
+        // otherwise cost a socket and two threads each for REQ_TIMEOUT, without limit. When the backlog is full the
+        // OLDEST waiting connection goes, not the new one: a CM client sends its REQ as soon as it is connected, so
+        // the one that has waited longest is the likeliest stranger, and a flood of idle connections cannot lock
+        // a real source out for REQ_TIMEOUT (SoakTest found that it did when the newest was dropped).
+        // Only the fabric's accept thread runs this, so the count cannot be raised past the backlog concurrently.
+        while (awaitingRequest.get() >= backlog) {
+            SoftCmId oldest = awaiting.peekFirst();
+            if (oldest != null) {
+                oldest.shedWhileAwaitingRequest();
+            }
         }
         SoftCmId child = new SoftCmId(device, channel, this, CmState.AWAITING_REQUEST);
         synchronized (child) {
             child.wire = accepted;
             child.localAddress = accepted.localAddress();
             child.remoteAddress = accepted.remoteAddress();
+            awaitingRequest.incrementAndGet();
+            awaiting.addLast(child);
             child.timer = device.schedule(REQ_TIMEOUT, child::onHandshakeTimeout);
         }
         channel.adopt(child);
         accepted.start(child);
+    }
+
+    /** Dropped by its listener to make room (see onAccepted); a no-op once its REQ arrived or it failed. */
+    private synchronized void shedWhileAwaitingRequest() {
+        if (state == CmState.AWAITING_REQUEST) {
+            cancelTimer();
+            requestArrivedOrGaveUp();
+            wire.abort();
+            state = CmState.FAILED;
+        }
+        // Otherwise its REQ arrived or it failed: requestArrivedOrGaveUp took it out of the deque already.
     }
 
     @Override
@@ -438,7 +461,7 @@ final class SoftCmId implements CmId, Wire.WireHandler {
 
     /** An accepted connection leaves AWAITING_REQUEST: it no longer counts against its listener's backlog. */
     private void requestArrivedOrGaveUp() {
-        if (listenId != null) {
+        if (listenId != null && listenId.awaiting.remove(this)) {
             listenId.awaitingRequest.decrementAndGet();
         }
     }

@@ -83,7 +83,7 @@ class TcpHostilePeerTest extends VerbsConformanceBase {
         for (int i = 0; i < 12; i++) {
             idle.add(connectTo(listening.localAddress()));
         }
-        // Eight are dropped as they are accepted; four wait for their REQ (until the 10 s handshake timeout).
+        // The eight oldest are dropped as newer ones arrive; the four newest wait for their REQ (until the 10 s handshake timeout).
         long deadline = System.nanoTime() + Side.WAIT.toNanos();
         int closed;
         do {
