@@ -40,9 +40,15 @@ final class BenchCommand implements Callable<Integer> {
             converter = ByteSize.Converter.class, description = "RAM sizes (default: ${DEFAULT-VALUE}).")
     private List<Long> sizes;
 
-    @Option(names = "--modes", paramLabel = "dynamic|pin-all,...", split = ",", defaultValue = "dynamic,pin-all",
-            description = "Registration modes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--modes", paramLabel = "dynamic|pin-all|budget,...", split = ",", defaultValue = "dynamic,pin-all",
+            description = "Registration modes (default: ${DEFAULT-VALUE}); budget is dynamic under "
+                    + "--max-pinned-bytes.")
     private List<String> modes;
+
+    @Option(names = "--max-pinned-bytes", paramLabel = "SIZE", defaultValue = "256M",
+            converter = ByteSize.Converter.class,
+            description = "max-pinned-bytes of the budget mode (default: ${DEFAULT-VALUE}).")
+    private long maxPinnedBytes;
 
     @Option(names = "--provider", paramLabel = "soft|verbs|disni", defaultValue = "soft",
             description = "RDMA provider (default: ${DEFAULT-VALUE}).")
@@ -64,8 +70,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new UsageError("--repeat takes a positive count, not " + repeat);
         }
         for (String mode : modes) {
-            if (!mode.equals("dynamic") && !mode.equals("pin-all")) {
-                throw new UsageError("--modes takes dynamic and pin-all, not '" + mode + "'");
+            if (!mode.equals("dynamic") && !mode.equals("pin-all") && !mode.equals("budget")) {
+                throw new UsageError("--modes takes dynamic, pin-all and budget, not '" + mode + "'");
             }
         }
         PrintStream out = livemig.io.out();
@@ -82,7 +88,7 @@ final class BenchCommand implements Callable<Integer> {
         // this the first row alone would carry those costs and the modes would not compare.
         long largest = sizes.stream().mapToLong(Long::longValue).max().orElse(32L << 20);
         for (String mode : modes) {
-            measure(devices, host, largest, mode);
+            measure(devices, host, largest, mode, maxPinnedBytes);
         }
         for (long size : sizes) {
             Map<String, List<LoopbackMigration.Result>> runs = new LinkedHashMap<>();
@@ -94,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
                     Collections.reverse(order);
                 }
                 for (String mode : order) {
-                    runs.get(mode).add(measure(devices, host, size, mode));
+                    runs.get(mode).add(measure(devices, host, size, mode, maxPinnedBytes));
                 }
             }
             for (String mode : modes) {
@@ -117,11 +123,11 @@ final class BenchCommand implements Callable<Integer> {
 
     /** One migration of {@code size} bytes of random, idle RAM; the destination's blocks are freed. */
     private static LoopbackMigration.Result measure(RdmaDeviceFactory devices, String host, long size,
-            String mode) throws IOException {
+            String mode, long maxPinnedBytes) throws IOException {
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, size), List.of())) {
             RamFill.RANDOM.fill(blocks);
-            LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false, host)
-                    .migrate(blocks, new Workload() { }, LoopbackMigration.none());
+            LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false, host, null,
+                    mode.equals("budget") ? maxPinnedBytes : 0).migrate(blocks, new Workload() { }, LoopbackMigration.none());
             result.incoming().blocks().close();
             return result;
         }

@@ -29,12 +29,19 @@ import java.util.function.Supplier;
  * @param verify the x-verify capability
  * @param host the address the destination listens on and the source connects to
  * @param authKey the key both ends share, or {@code null} for none
+ * @param maxPinnedBytes the source's {@code max-pinned-bytes}, 0 for no limit
  */
-record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey) {
+record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey,
+                         long maxPinnedBytes) {
 
     /** Without a key. */
     LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host) {
-        this(devices, pinAll, verify, host, null);
+        this(devices, pinAll, verify, host, null, 0);
+    }
+
+    /** With a key, no pinned-memory budget. */
+    LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey) {
+        this(devices, pinAll, verify, host, authKey, 0);
     }
 
     /**
@@ -77,7 +84,7 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
             source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
             source.setCapability(MigrationCapability.X_VERIFY, verify);
             // Unlimited, not QEMU's 128 MiB/s default: on loopback the point is to see what the path does.
-            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0));
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMaxPinnedBytes(maxPinnedBytes));
             InetSocketAddress bound = destination.listen(new MigrationUri(host, 0));
             var incoming = destination.completion().toFuture();
             long started = System.nanoTime();

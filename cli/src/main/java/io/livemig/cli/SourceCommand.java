@@ -88,6 +88,11 @@ final class SourceCommand implements Callable<Integer> {
     @Option(names = "--downtime-limit", paramLabel = "MS", description = "downtime-limit in ms (default: 300).")
     private Long downtimeLimit;
 
+    @Option(names = "--max-pinned-bytes", paramLabel = "SIZE", converter = ByteSize.Converter.class,
+            description = "Keep at most SIZE of RAM registered at the destination and here, unregistering the least "
+                    + "recently written chunks (0: no limit, the default; not with --pin-all).")
+    private Long maxPinnedBytes;
+
     @Mixin
     private EndpointOptions endpoint;
 
@@ -222,6 +227,9 @@ final class SourceCommand implements Callable<Integer> {
             }
             if (downtimeLimit != null) {
                 parameters = parameters.withDowntimeLimit(downtimeLimit);
+            }
+            if (maxPinnedBytes != null) {
+                parameters = parameters.withMaxPinnedBytes(maxPinnedBytes);
             }
         } catch (IllegalArgumentException e) {
             throw new UsageError(e.getMessage());

@@ -230,7 +230,15 @@ public final class SourcePipeline {
                 .flatMap(table -> {
                     sender = new RoundSender(blocks, table, control, data, options.pinAll(), options.maxOutstanding(),
                             limiter, options.recorder(), options.registrationBatch())
-                            .writeTimeout(options.timeout(), options.timer());
+                            .writeTimeout(options.timeout(), options.timer())
+                            .pinnedBudget(() -> options.parameters().get().maxPinnedBytes());
+                    if (options.pinAll() && options.parameters().get().maxPinnedBytes() > 0) {
+                        // Pin-all registers every block whole before the first write: no budget can be honoured.
+                        return Mono.error(new IllegalStateException("max-pinned-bytes ("
+                                + options.parameters().get().maxPinnedBytes() + ") cannot be honoured with"
+                                + " rdma-pin-all, which registers all RAM; set max-pinned-bytes 0 or turn rdma-pin-all"
+                                + " off"));
+                    }
                     if (!options.pinAll()) {
                         return Mono.empty();
                     }

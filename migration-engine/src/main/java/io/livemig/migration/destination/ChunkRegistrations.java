@@ -83,12 +83,12 @@ public final class ChunkRegistrations implements AutoCloseable {
 
     /**
      * Answers one UNREGISTER REQUEST record (key = chunk number): deregisters that chunk's MR if any.
-     * Current QEMU never sends it (spec section 5.6); livemig implements it for completeness.
+     * Current QEMU never sends it (spec section 5.6); a livemig source does under {@code max-pinned-bytes}.
      *
      * @param request the record
-     * @return true if an MR was deregistered
+     * @return the bytes that MR covered, 0 when the chunk had none
      */
-    public boolean unregister(RegisterRequest request) {
+    public long unregister(RegisterRequest request) {
         checkOpen();
         RamBlock block = table.get(checkIndex(request.currentIndex()));
         long chunks = Chunks.count(block.usedLength());
@@ -100,11 +100,11 @@ public final class ChunkRegistrations implements AutoCloseable {
         }
         MemoryRegion region = byChunk.remove(key(request.currentIndex(), request.key()));
         if (region == null) {
-            return false;
+            return 0;
         }
         pinnedBytes -= region.length();
         region.deregister();
-        return true;
+        return region.length();
     }
 
     /**

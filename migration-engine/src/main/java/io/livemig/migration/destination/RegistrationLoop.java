@@ -101,9 +101,15 @@ public final class RegistrationLoop {
                     yield Mono.just(false);
                 }
                 case UNREGISTER_REQUEST -> {
+                    int unregistered = 0;
                     for (RegisterRequest request : message.registerRequests()) {
-                        registrations.unregister(request);
+                        long bytes = registrations.unregister(request);
+                        if (bytes > 0) {
+                            unregistered++;
+                            recorder.pinnedBytes(MigrationRecorder.Side.DESTINATION, -bytes);
+                        }
                     }
+                    recorder.unregistered(MigrationRecorder.Side.DESTINATION, unregistered);
                     yield control.respond(ControlMessage.unregisterFinished(message.repeat())).thenReturn(false);
                 }
                 case REGISTER_RESULT -> throw new ProtocolException(ProtocolError.UNEXPECTED_TYPE,

@@ -25,7 +25,12 @@ public enum MigrationParameter {
     AVAIL_SWITCHOVER_BANDWIDTH("avail-switchover-bandwidth", Kind.SIZE_MIB, " bytes/second",
             MigrationParameters::availSwitchoverBandwidth),
     /** {@code downtime-limit}, ms. */
-    DOWNTIME_LIMIT("downtime-limit", Kind.SIZE, " ms", MigrationParameters::downtimeLimit);
+    DOWNTIME_LIMIT("downtime-limit", Kind.SIZE, " ms", MigrationParameters::downtimeLimit),
+    /**
+     * {@code max-pinned-bytes}, bytes: livemig's own (QEMU has no such parameter), listed after QEMU's; HMP reads
+     * a bare number as bytes.
+     */
+    MAX_PINNED_BYTES("max-pinned-bytes", Kind.SIZE, " bytes", MigrationParameters::maxPinnedBytes);
 
     /** How HMP reads the value, after QEMU's visitor for the parameter's QAPI type. */
     enum Kind {
@@ -102,6 +107,7 @@ public enum MigrationParameter {
             case MAX_BANDWIDTH -> parameters.withMaxBandwidth(value);
             case AVAIL_SWITCHOVER_BANDWIDTH -> parameters.withAvailSwitchoverBandwidth(value);
             case DOWNTIME_LIMIT -> parameters.withDowntimeLimit(value);
+            case MAX_PINNED_BYTES -> parameters.withMaxPinnedBytes(value);
         };
     }
 

@@ -14,9 +14,13 @@ package io.livemig.migration.params;
  * @param cpuThrottleInitial {@code cpu-throttle-initial}: first auto-converge throttle, percent
  * @param cpuThrottleIncrement {@code cpu-throttle-increment}: each further step, percent
  * @param maxCpuThrottle {@code max-cpu-throttle}: the ceiling, percent
+ * @param maxPinnedBytes {@code max-pinned-bytes} (livemig's own, not QEMU's): the most bytes of RAM the source keeps
+ *        registered at the destination and locally in dynamic mode, evicting the least recently written chunks with
+ *        UNREGISTER REQUEST; 0 for no limit (QEMU's behaviour: every chunk stays registered to the end)
  */
 public record MigrationParameters(long maxBandwidth, long downtimeLimit, long availSwitchoverBandwidth,
-        int throttleTriggerThreshold, int cpuThrottleInitial, int cpuThrottleIncrement, int maxCpuThrottle) {
+        int throttleTriggerThreshold, int cpuThrottleInitial, int cpuThrottleIncrement, int maxCpuThrottle,
+        long maxPinnedBytes) {
 
     /** QEMU's MAX_THROTTLE: 128 MiB/s. */
     public static final long DEFAULT_MAX_BANDWIDTH = 128L << 20;
@@ -25,9 +29,12 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
     /** QEMU's MAX_MIGRATE_DOWNTIME_SECONDS: 2000 s. */
     public static final long MAX_DOWNTIME_LIMIT = 2000 * 1000;
 
+    /** The smallest {@code max-pinned-bytes}: one 1 MiB chunk. */
+    public static final long MIN_PINNED_BYTES = 1L << 20;
+
     /** QEMU's defaults. */
     public static final MigrationParameters DEFAULTS = new MigrationParameters(DEFAULT_MAX_BANDWIDTH,
-            DEFAULT_DOWNTIME_LIMIT, 0, 50, 20, 10, 99);
+            DEFAULT_DOWNTIME_LIMIT, 0, 50, 20, 10, 99, 0);
 
     /**
      * Checks every value as QEMU's {@code migrate_params_check} does, with its messages.
@@ -56,6 +63,11 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
         if (maxCpuThrottle < 1 || maxCpuThrottle > 99) {
             throw range("max_cpu_throttle", "1 to 99");
         }
+        if (maxPinnedBytes != 0 && (maxPinnedBytes < MIN_PINNED_BYTES)) {
+            // One chunk must fit, or no write could ever be registered.
+            throw new IllegalArgumentException("Parameter 'max_pinned_bytes' expects 0 (no limit) or at least "
+                    + MIN_PINNED_BYTES + " bytes (one chunk)");
+        }
     }
 
     private static IllegalArgumentException range(String name, String range) {
@@ -68,7 +80,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withMaxBandwidth(long bytesPerSecond) {
         return new MigrationParameters(bytesPerSecond, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle);
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -77,7 +89,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withDowntimeLimit(long millis) {
         return new MigrationParameters(maxBandwidth, millis, availSwitchoverBandwidth, throttleTriggerThreshold,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -86,7 +98,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withAvailSwitchoverBandwidth(long bytesPerSecond) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, bytesPerSecond, throttleTriggerThreshold,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -95,7 +107,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withThrottleTriggerThreshold(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth, percent,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -104,7 +116,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withCpuThrottleInitial(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, percent, cpuThrottleIncrement, maxCpuThrottle);
+                throttleTriggerThreshold, percent, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -113,7 +125,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withCpuThrottleIncrement(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, percent, maxCpuThrottle);
+                throttleTriggerThreshold, cpuThrottleInitial, percent, maxCpuThrottle, maxPinnedBytes);
     }
 
     /**
@@ -122,6 +134,15 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withMaxCpuThrottle(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, percent);
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, percent, maxPinnedBytes);
+    }
+
+    /**
+     * @param bytes new {@code max-pinned-bytes}, 0 for no limit
+     * @return the changed parameters
+     */
+    public MigrationParameters withMaxPinnedBytes(long bytes) {
+        return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, bytes);
     }
 }

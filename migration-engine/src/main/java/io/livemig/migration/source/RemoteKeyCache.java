@@ -4,8 +4,8 @@ import io.livemig.migration.protocol.Chunks;
 
 /**
  * The source's per-chunk cache of the destination's rkeys for one block (QEMU's {@code remote_keys}),
- * filled by REGISTER RESULTs in dynamic mode. Keys stay valid for the whole migration, across rounds,
- * so later rounds write without any control traffic. 0 means "not registered": a destination never
+ * filled by REGISTER RESULTs in dynamic mode. Keys stay valid across rounds, so later rounds write without any
+ * control traffic, until the source unregisters the chunk to stay under {@code max-pinned-bytes}. 0 means "not registered": a destination never
  * hands out rkey 0 (QEMU relies on the same convention).
  *
  * <p>Confined to the thread that drives the source's writes.
@@ -60,6 +60,15 @@ public final class RemoteKeyCache {
                     + "; 0 means 'unregistered'");
         }
         keys[(int) chunk] = rkey;
+    }
+
+    /**
+     * Forgets the chunk's key once the destination unregistered it ({@code max-pinned-bytes}).
+     *
+     * @param chunk chunk index
+     */
+    public void remove(long chunk) {
+        keys[(int) chunk] = 0;
     }
 
     /**

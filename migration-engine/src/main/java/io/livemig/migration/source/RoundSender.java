@@ -68,7 +68,12 @@ public final class RoundSender implements AutoCloseable {
     private final boolean pinAll;
     private final int maxOutstanding;
     private final List<RemoteKeyCache> remoteKeys = new ArrayList<>();
-    private final Map<Long, MemoryRegion> localChunks = new HashMap<>();
+    /** Local chunk registrations: made where a write is prepared, dropped where a batch makes room (two threads). */
+    private final Map<Long, MemoryRegion> localChunks = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Chunks registered at the destination, least recently written first (dynamic mode). */
+    private final PinnedChunks pinned = new PinnedChunks();
+    /** {@code max-pinned-bytes}, read at every batch: 0 for no limit. */
+    private java.util.function.LongSupplier pinnedBudget = () -> 0;
     private final Map<Integer, MemoryRegion> localBlocks = new HashMap<>();
     private final BandwidthLimiter limiter;
     private final MigrationRecorder recorder;
@@ -147,6 +152,28 @@ public final class RoundSender implements AutoCloseable {
         this.writeTimeout = timeout;
         this.timer = timer;
         return this;
+    }
+
+    /**
+     * Keeps at most {@code budget} bytes registered at the destination and locally (dynamic mode): before a batch
+     * registers more, the least recently written chunks that no write needs are unregistered (UNREGISTER REQUEST,
+     * then the local regions), and a batch is cut so that its chunks alone fit.
+     *
+     * @param budget {@code max-pinned-bytes}, read at every batch; 0 for no limit
+     * @return this
+     */
+    public RoundSender pinnedBudget(java.util.function.LongSupplier budget) {
+        this.pinnedBudget = budget;
+        return this;
+    }
+
+    /**
+     * The most bytes registered at the destination at once so far (dynamic mode).
+     *
+     * @return the high-water mark
+     */
+    public long pinnedHighWater() {
+        return pinned.highWater();
     }
 
     /**
@@ -236,7 +263,7 @@ public final class RoundSender implements AutoCloseable {
             int[] size = {Math.min(FIRST_BATCH, registrationBatch)};
             int[] filled = {0};
             return writes.bufferUntil(write -> {
-                if (++filled[0] < size[0]) {
+                if (++filled[0] < Math.min(size[0], budgetBatch())) {
                     return false;
                 }
                 filled[0] = 0;
@@ -244,6 +271,18 @@ public final class RoundSender implements AutoCloseable {
                 return true;
             });
         });
+    }
+
+    /**
+     * The most writes one batch may hold under {@code max-pinned-bytes}: a quarter of the budget's chunks, so that
+     * a batch's new chunks always fit beside those of the batches decided ahead and the writes in flight.
+     */
+    private int budgetBatch() {
+        long budget = pinAll ? 0 : pinnedBudget.getAsLong();
+        if (budget <= 0) {
+            return Integer.MAX_VALUE;
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, budget / Chunks.SIZE / 4));
     }
 
     /** A write ready to post: the local region and offset, and the remote key. */
@@ -263,10 +302,17 @@ public final class RoundSender implements AutoCloseable {
             return Mono.just(new Decided(batch, Set.of()));
         }
         Map<Long, Needed> needed = new LinkedHashMap<>();
+        Map<Long, Integer> newChunkWrites = new HashMap<>();
         Set<ChunkWrite> compressed = new java.util.HashSet<>();
         for (ChunkWrite write : batch) {
             long key = chunkKey(write);
-            if (remoteKeys.get(write.blockIndex()).isRegistered(write.chunk()) || needed.containsKey(key)) {
+            // Each write holds its chunk from here to its completion, so no batch decided meanwhile evicts it.
+            if (needed.containsKey(key)) {
+                newChunkWrites.merge(key, 1, Integer::sum);
+                continue;
+            }
+            if (remoteKeys.get(write.blockIndex()).isRegistered(write.chunk())) {
+                pinned.use(key);
                 continue;
             }
             RamBlock block = blocks.get(write.blockIndex());
@@ -276,9 +322,72 @@ public final class RoundSender implements AutoCloseable {
                 needed.put(key, new Needed(write.blockIndex(), write.chunk(), new RegisterRequest(
                         table.wireAddress(write.blockIndex(), write.offset()), write.blockIndex(),
                         Chunks.chunksField(write.length()))));
+                newChunkWrites.put(key, 1);
             }
         }
-        return register(new ArrayList<>(needed.values()), registrations).thenReturn(new Decided(batch, compressed));
+        long more = 0;
+        for (Needed request : needed.values()) {
+            more += chunkLength(request.index(), request.chunk());
+        }
+        return makeRoom(more)
+                .then(register(new ArrayList<>(needed.values()), registrations, newChunkWrites))
+                .thenReturn(new Decided(batch, compressed));
+    }
+
+    private long chunkLength(int index, long chunk) {
+        return Chunks.end(0, blocks.get(index).usedLength(), chunk) - Chunks.start(0, chunk);
+    }
+
+    /**
+     * Under {@code max-pinned-bytes}: unregisters the least recently written chunks no write holds until
+     * {@code more} bytes fit, waiting for writes to complete when every chunk is held.
+     */
+    private Mono<Void> makeRoom(long more) {
+        return Mono.defer(() -> {
+            long budget = pinnedBudget.getAsLong();
+            if (budget <= 0 || pinned.fits(more, budget)) {
+                return Mono.empty();
+            }
+            // Taken before evicting: a write completing in between wakes the retry instead of being missed.
+            Mono<Void> released = pinned.whenReleased();
+            List<PinnedChunks.Chunk> victims = pinned.evictFor(more, budget);
+            return unregister(victims).then(Mono.defer(() -> pinned.fits(more, budget) ? Mono.<Void>empty()
+                    : released.then(makeRoom(more))));
+        });
+    }
+
+    /**
+     * UNREGISTER REQUEST for the chunks (key = chunk number, spec section 5.6), at most
+     * {@value SourceOptions#MAX_REGISTRATION_BATCH} records a message; once UNREGISTER FINISHED is back the
+     * destination has deregistered them, and the local regions and cached keys go too.
+     */
+    private Mono<Void> unregister(List<PinnedChunks.Chunk> victims) {
+        if (victims.isEmpty()) {
+            return Mono.empty();
+        }
+        List<List<PinnedChunks.Chunk>> messages = new ArrayList<>();
+        for (int i = 0; i < victims.size(); i += SourceOptions.MAX_REGISTRATION_BATCH) {
+            messages.add(victims.subList(i, Math.min(victims.size(), i + SourceOptions.MAX_REGISTRATION_BATCH)));
+        }
+        return Flux.fromIterable(messages).concatMap(part -> bounded(control.exchange(ControlMessage.unregisterRequest(
+                        part.stream().map(c -> new RegisterRequest(c.chunk, c.blockIndex, 0)).toList())),
+                "an UNREGISTER REQUEST")
+                .doOnNext(ControlMessage::release)
+                .doOnSuccess(finished -> {
+                    long localBytes = 0;
+                    int localCount = 0;
+                    for (PinnedChunks.Chunk chunk : part) {
+                        remoteKeys.get(chunk.blockIndex).remove(chunk.chunk);
+                        MemoryRegion local = localChunks.remove(((long) chunk.blockIndex << 34) | chunk.chunk);
+                        if (local != null) {
+                            localBytes += local.length();
+                            localCount++;
+                            local.deregister();
+                        }
+                    }
+                    recorder.unregistered(MigrationRecorder.Side.SOURCE, localCount);
+                    recorder.pinnedBytes(MigrationRecorder.Side.SOURCE, -localBytes);
+                }), 1).then();
     }
 
     /** Sends a decided batch's COMPRESS messages and hands on its writes, in order. */
@@ -320,12 +429,12 @@ public final class RoundSender implements AutoCloseable {
      * Registers chunks at the destination: one request for all while the destination answers every
      * record, one request per chunk once it showed QEMU's single-result reply.
      */
-    private Mono<Void> register(List<Needed> requests, AtomicLong registrations) {
+    private Mono<Void> register(List<Needed> requests, AtomicLong registrations, Map<Long, Integer> writes) {
         if (requests.isEmpty()) {
             return Mono.empty();
         }
         if (!batchedResults && requests.size() > 1) {
-            return Flux.fromIterable(requests).concatMap(r -> register(List.of(r), registrations), 1).then();
+            return Flux.fromIterable(requests).concatMap(r -> register(List.of(r), registrations, writes), 1).then();
         }
         long started = System.nanoTime();
         return bounded(control.exchange(ControlMessage.registerRequest(requests.stream().map(Needed::request)
@@ -343,6 +452,12 @@ public final class RoundSender implements AutoCloseable {
                     for (int i = 0; i < results.size() && i < requests.size(); i++) {
                         Needed request = requests.get(i);
                         remoteKeys.get(request.index()).put(request.chunk(), results.get(i).rkey());
+                        long key = ((long) request.index() << 34) | request.chunk();
+                        pinned.registered(key, request.index(), request.chunk(),
+                                chunkLength(request.index(), request.chunk()));
+                        for (int extra = writes.getOrDefault(key, 1); extra > 1; extra--) {
+                            pinned.use(key);
+                        }
                     }
                     if (results.size() >= requests.size()) {
                         return Mono.<Void>empty();
@@ -350,7 +465,7 @@ public final class RoundSender implements AutoCloseable {
                     // QEMU's destination registered them all but put only the first result on the wire; its
                     // registration of an already registered chunk reuses the region, so asking again is safe.
                     batchedResults = false;
-                    return register(requests.subList(results.size(), requests.size()), registrations);
+                    return register(requests.subList(results.size(), requests.size()), registrations, writes);
                 });
     }
 
@@ -409,7 +524,13 @@ public final class RoundSender implements AutoCloseable {
                     .doOnSuccess(v -> recorder.rdmaWriteCompleted(System.nanoTime() - posted))
                     .cache();
             inFlight.add(completion);
-            completion.doFinally(signal -> inFlight.remove(completion)).subscribe(v -> { }, error -> { });
+            long key = chunkKey(write);
+            completion.doFinally(signal -> {
+                inFlight.remove(completion);
+                if (!pinAll) {
+                    pinned.done(key);
+                }
+            }).subscribe(v -> { }, error -> { });
             return completion;
         });
     }

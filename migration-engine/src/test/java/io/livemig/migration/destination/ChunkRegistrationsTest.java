@@ -53,7 +53,7 @@ class ChunkRegistrationsTest {
                 assertThat(registrar.access).containsExactlyInAnyOrder(AccessFlag.LOCAL_WRITE, AccessFlag.REMOTE_WRITE);
                 assertThat(registrations.pinnedBytes()).isEqualTo(MIB);
 
-                assertThat(registrations.unregister(new RegisterRequest(1, 0, 0))).isTrue();
+                assertThat(registrations.unregister(new RegisterRequest(1, 0, 0))).isEqualTo(1 << 20);
                 assertThat(region.registered).isFalse();
                 assertThat(registrations.pinnedBytes()).isZero();
                 assertThatThrownBy(() -> registrations.unregister(new RegisterRequest(4, 0, 0)))

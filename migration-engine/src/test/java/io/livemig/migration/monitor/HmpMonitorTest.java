@@ -61,7 +61,8 @@ class HmpMonitorTest {
                 max-cpu-throttle: 99
                 max-bandwidth: 134217728 bytes/second
                 avail-switchover-bandwidth: 0 bytes/second
-                downtime-limit: 300 ms""");
+                downtime-limit: 300 ms
+                max-pinned-bytes: 0 bytes""");
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -76,6 +77,7 @@ class HmpMonitorTest {
         "cpu-throttle-increment, 5, 5",
         "max-cpu-throttle, 80, 80",
         "throttle-trigger-threshold, 100, 100",
+        "max-pinned-bytes, 256M, 268435456",
     })
     void setsAParameterAsQemusHmpReadsIt(String name, String value, long expected) {
         assertThat(source.execute("migrate_set_parameter " + name + " " + value)).isEmpty();
@@ -96,6 +98,8 @@ class HmpMonitorTest {
                 Arguments.of("migrate_set_parameter max-bandwidth 8e", "Error: Invalid size 8e"),
                 Arguments.of("migrate_set_parameter downtime-limit abc",
                         "Error: Parameter 'downtime-limit' expects size"),
+                Arguments.of("migrate_set_parameter max-pinned-bytes 4k", "Error: Parameter 'max_pinned_bytes' expects"
+                        + " 0 (no limit) or at least 1048576 bytes (one chunk)"),
                 Arguments.of("migrate_set_parameter downtime-limit 2000001",
                         "Error: Parameter 'downtime_limit' expects an integer in the range of 0 to 2000 seconds"),
                 Arguments.of("migrate_set_parameter cpu-throttle-initial 300",

@@ -237,7 +237,7 @@ class QmpServerTest {
                     + "\"throttle-trigger-threshold\": 50, \"cpu-throttle-initial\": 20,"
                     + " \"cpu-throttle-increment\": 10,"
                     + " \"max-cpu-throttle\": 80, \"max-bandwidth\": 42949672960, \"avail-switchover-bandwidth\": 0,"
-                    + " \"downtime-limit\": 500}}");
+                    + " \"downtime-limit\": 500, \"max-pinned-bytes\": 0}}");
             assertThat(pair.source.parameters().maxBandwidth()).isEqualTo(42949672960L);
             // All or nothing: one bad value leaves the others unchanged.
             assertThat(client.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"downtime-limit\":"
@@ -338,6 +338,7 @@ class QmpServerTest {
             assertThat(client.nextRaw()).isEqualTo("max-bandwidth: 42949672960 bytes/second\n");
             client.nextRaw();
             client.nextRaw();
+            assertThat(client.nextRaw()).isEqualTo("max-pinned-bytes: 0 bytes\n");
             client.send("quit\n");
             // The prompt before quit, with no newline, then the connection closes.
             assertThat(client.nextRaw()).isEqualTo("(livemig) ");
