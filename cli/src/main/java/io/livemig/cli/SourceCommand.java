@@ -47,8 +47,8 @@ final class SourceCommand implements Callable<Integer> {
             description = "Keep RAM block NAME in a shared mapping of PATH (created and sized when missing).")
     private List<RamFile> ramFiles = new ArrayList<>();
 
-    @Option(names = "--fill", paramLabel = "random|zero|pattern", defaultValue = "random",
-            description = "What the RAM holds at start (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fill", paramLabel = "random|zero|pattern|keep", defaultValue = "random",
+            description = "What the RAM holds at start; keep: what each --ram-file holds (default: ${DEFAULT-VALUE}).")
     private String fill;
 
     @Option(names = "--workload", paramLabel = "none|stress", defaultValue = "none",
@@ -118,9 +118,14 @@ final class SourceCommand implements Callable<Integer> {
             RamBlocks ramBlocks = resources.add(allocate(layout));
             long started = System.nanoTime();
             ramFill.fill(ramBlocks);
-            io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
-                    ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
-                    (System.nanoTime() - started) / 1_000_000);
+            if (ramFill == RamFill.KEEP) {
+                io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), kept as mapped%n",
+                        ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size());
+            } else {
+                io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
+                        ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
+                        (System.nanoTime() - started) / 1_000_000);
+            }
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
                     stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
