@@ -44,6 +44,7 @@ public final class DestinationController implements AutoCloseable {
     private final long maxStateBytes;
     private final BlockAllocator allocator;
     private final boolean preallocate;
+    private final String expectedMachine;
     private final DestinationServer.Admission admission;
     private final Sinks.One<IncomingMigration> completion = Sinks.one();
     private final CopyOnWriteArrayList<FluxSink<MigrationInfo>> statusSubscribers = new CopyOnWriteArrayList<>();
@@ -59,6 +60,7 @@ public final class DestinationController implements AutoCloseable {
         this.maxStateBytes = builder.maxStateBytes;
         this.allocator = builder.allocator;
         this.preallocate = builder.preallocate;
+        this.expectedMachine = builder.expectedMachine;
         this.admission = new DestinationServer.Admission(builder.authKey, builder.rejected);
     }
 
@@ -80,6 +82,7 @@ public final class DestinationController implements AutoCloseable {
         private long maxStateBytes = 64L << 20;
         private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
         private boolean preallocate;
+        private String expectedMachine;
         private AuthKey authKey;
         private BiConsumer<InetSocketAddress, String> rejected = DestinationServer.Admission.OPEN.rejected();
 
@@ -207,7 +210,21 @@ public final class DestinationController implements AutoCloseable {
         }
 
         /**
-         * Largest non-live state section accepted (default 64 MiB).
+         * The machine name the source's configuration section must carry (default: any), as a QEMU
+         * destination checks its own: another name fails the migration with "section 'configuration': Machine
+         * type received is 'X' and local is 'Y'".
+         *
+         * @param machine the name (QEMU's {@code none}, {@code pc-i440fx-7.2}, ...), or null for any
+         * @return this
+         */
+        public Builder expectedMachine(String machine) {
+            this.expectedMachine = machine;
+            return this;
+        }
+
+        /**
+         * Largest non-live state section accepted (default 64 MiB); also the limit of a VM's device state
+         * (everything after the RAM) and of the VMDESCRIPTION.
          *
          * @param bytes the limit
          * @return this
@@ -276,7 +293,7 @@ public final class DestinationController implements AutoCloseable {
                     return incoming.run(c -> new MigrationDestination(c.control(), c.registrar(),
                             c.capabilities().pinAll(), provided, memoryLimit, maxStateBytes, runtime.timeout())
                             .recorder(runtime.recorder()).blockAllocator(allocator).preallocate(preallocate)
-                            .timer(runtime.timer()));
+                            .timer(runtime.timer()).expectedMachine(expectedMachine));
                 })
                 .doFinally(signal -> closeServer())
                 .subscribe(completion::tryEmitValue, completion::tryEmitError);

@@ -20,6 +20,7 @@ import io.livemig.migration.source.SourceBlockTable;
 import io.livemig.migration.source.SourceOptions;
 import io.livemig.migration.status.MigrationStatus;
 import io.livemig.migration.status.MigrationTracker;
+import io.livemig.migration.stream.DeviceState;
 import io.livemig.migration.stream.MigrationStreamWriter;
 import io.livemig.migration.verify.ChunkChecksums;
 import java.io.IOException;
@@ -102,6 +103,8 @@ public final class SourcePipeline {
     private RoundSender sender;
     private boolean converged;
     private boolean bulkRoundDone;
+    /** A VM's recorded device state sent instead of the application's state, or null. */
+    private DeviceState deviceState;
 
     /**
      * Creates the pipeline of one migration; nothing happens until {@link #run} is subscribed.
@@ -149,6 +152,7 @@ public final class SourcePipeline {
     public Mono<List<RoundStats>> run(Workload workload, MigrationTracker tracker, Events events) {
         return Mono.defer(() -> {
             countControlBytes(tracker);
+            deviceState = workload.deviceState().orElse(null);
             return setup(tracker, events)
                     .thenMany(precopyRounds(workload, tracker, events))
                     .then(switchover(workload, tracker, events))
@@ -214,7 +218,12 @@ public final class SourcePipeline {
     /** Stream header and block list, the RAM BLOCKS exchange, pin-all, REGISTER FINISHED: QEMU's setup. */
     private Mono<Void> setup(MigrationTracker tracker, Events events) {
         return Mono.fromRunnable(() -> io(() -> {
-                    writer.writeHeader();
+                    if (deviceState != null) {
+                        writer.writeHeader(deviceState.machine());
+                        writer.ramSectionId(deviceState.freeSectionId());
+                    } else {
+                        writer.writeHeader();
+                    }
                     writer.beginRamSetup(blocks.blockList());
                 }))
                 .then(Mono.defer(this::flushStream))
@@ -317,9 +326,13 @@ public final class SourcePipeline {
         })).doOnNext(stats -> tracker.remaining(0)).then();
     }
 
-    /** The x-verify checksums and the application's state, then the end of stream. */
+    /** The x-verify checksums and the application's state, then the end of stream; or a VM's device state. */
     private Mono<Void> nonLiveState(Workload workload) {
         return Mono.fromRunnable(() -> io(() -> {
+                    if (deviceState != null) {
+                        writer.writeDeviceState(deviceState);
+                        return;
+                    }
                     if (options.verify()) {
                         writer.writeFullSection(ChunkChecksums.SECTION, 0, 1, ChunkChecksums.compute(blocks).encode());
                     }

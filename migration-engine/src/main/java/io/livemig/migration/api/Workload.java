@@ -1,5 +1,7 @@
 package io.livemig.migration.api;
 
+import io.livemig.migration.stream.DeviceState;
+import java.util.Optional;
 import reactor.core.publisher.Mono;
 
 /**
@@ -42,5 +44,18 @@ public interface Workload {
      */
     default byte[] saveState() {
         return new byte[0];
+    }
+
+    /**
+     * A VM's recorded device state to send after the final round instead of the application's state
+     * (a VM's memory parked in a livemig destination going back into QEMU). When present, the stream names
+     * its machine in the configuration section, gives the RAM section an id the recording does not use, and
+     * ends with the recording verbatim: no {@link #saveState()}, no x-verify checksums (a QEMU destination
+     * refuses sections it does not know). Read once, when the migration starts.
+     *
+     * @return the device state, or empty (the default) to send the application's state
+     */
+    default Optional<DeviceState> deviceState() {
+        return Optional.empty();
     }
 }

@@ -11,6 +11,7 @@ import io.livemig.migration.ram.BlockAllocator;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.stream.DeviceState;
 import io.livemig.migration.stream.MigrationStreamDecoder;
 import io.livemig.migration.stream.RamPhase;
 import io.livemig.migration.stream.StreamEvent;
@@ -18,6 +19,7 @@ import io.livemig.migration.verify.ChunkChecksums;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,6 +57,7 @@ public final class MigrationDestination {
     private BlockAllocator allocator = BlockAllocator.ANONYMOUS;
     private boolean preallocate;
     private Mono<? extends Throwable> abort = Mono.never();
+    private String expectedMachine;
 
     /**
      * Creates the destination of one migration.
@@ -124,6 +127,19 @@ public final class MigrationDestination {
     }
 
     /**
+     * Sets the machine name the source's configuration section must carry (before {@link #run(Consumer)}),
+     * as a QEMU destination checks its own machine type: another name fails the migration with QEMU's
+     * wording, "Machine type received is 'X' and local is 'Y'". By default any machine is accepted.
+     *
+     * @param machine the expected name, or null for any
+     * @return this
+     */
+    public MigrationDestination expectedMachine(String machine) {
+        this.expectedMachine = machine;
+        return this;
+    }
+
+    /**
      * Sets what stops the migration before its end (before {@link #run(Consumer)}): when {@code abort} emits a
      * reason, the run stops reading the source, fails as on any error (ERROR to the source, registrations
      * released, allocated blocks freed) and ends with that reason.
@@ -181,7 +197,9 @@ public final class MigrationDestination {
         private final RegistrationLoop loop;
         private final Map<String, byte[]> state = new LinkedHashMap<>();
         private final Consumer<MigrationStatus> status;
-        private final MigrationStreamDecoder decoder = new MigrationStreamDecoder(maxStateBytes);
+        private final MigrationStreamDecoder decoder = new MigrationStreamDecoder(maxStateBytes, expectedMachine);
+        private String machine;
+        private DeviceState deviceState;
         private RamBlocks blocks;
         private ChunkRegistrations registrations;
         private boolean active;
@@ -245,12 +263,41 @@ public final class MigrationDestination {
                         state.put(section.idstr(), section.state());
                         yield events();
                     }
+                    case StreamEvent.Configuration configuration -> {
+                        machine = configuration.machine();
+                        yield events();
+                    }
+                    case StreamEvent.DeviceSections devices -> {
+                        deviceState = devices.state();
+                        yield events();
+                    }
+                    case StreamEvent.RamPage page -> {
+                        block(page.block(), page.offset()).write(page.offset(), MemorySegment.ofArray(page.data()));
+                        yield events();
+                    }
+                    case StreamEvent.RamZeroPage page -> {
+                        block(page.block(), page.offset()).fill(page.offset(), RamBlock.PAGE_SIZE, page.fill());
+                        yield events();
+                    }
                     case StreamEvent.End end -> {
                         endOfStream = true;
                         yield Mono.just(true);
                     }
                 };
             });
+        }
+
+        /**
+         * The block a page record (exec/TCP-mode stream) goes to. The decoder checked the page against the
+         * announced block list; this checks it against the block actually there, so nothing is written outside.
+         */
+        private RamBlock block(String name, long offset) {
+            RamBlock block = blocks == null ? null : blocks.byName(name).orElse(null);
+            if (block == null || offset < 0 || offset > block.usedLength() - RamBlock.PAGE_SIZE) {
+                throw new IllegalStateException("page at offset " + offset + " of RAM block '" + name
+                        + "' is outside the destination's blocks");
+            }
+            return block;
         }
 
         private void ramBlockList(List<BlockListEntry> announced) {
@@ -283,7 +330,7 @@ public final class MigrationDestination {
                     }
                     verified = true;
                 }
-                return new IncomingMigration(blocks, state, loop.zeroPages(), verified);
+                return new IncomingMigration(blocks, state, loop.zeroPages(), verified, machine, deviceState);
             }).subscribeOn(Schedulers.boundedElastic());
         }
 

@@ -12,10 +12,19 @@ import io.netty.buffer.ByteBuf;
  */
 public final class RamStream {
 
+    /** Flag: a page whose bytes all equal the one byte that follows ({@code RAM_SAVE_FLAG_ZERO}; exec/TCP mode). */
+    public static final int FLAG_ZERO = 0x02;
     /** Flag: the word's high bits are the total RAM size and the block list follows. */
     public static final int FLAG_MEM_SIZE = 0x04;
+    /** Flag: a whole page of {@link #TARGET_PAGE_SIZE} bytes follows ({@code RAM_SAVE_FLAG_PAGE}; exec/TCP mode). */
+    public static final int FLAG_PAGE = 0x08;
     /** Flag: end of this RAM section part. */
     public static final int FLAG_EOS = 0x10;
+    /**
+     * Flag on a page record: same block as the previous record, so no {@code u8 len, idstr} follows
+     * ({@code RAM_SAVE_FLAG_CONTINUE}; the previous block carries over from one section part to the next).
+     */
+    public static final int FLAG_CONTINUE = 0x20;
     /** Flag: an RDMA control phase (registration loop) follows ({@code RAM_SAVE_FLAG_HOOK}). */
     public static final int FLAG_HOOK = 0x80;
     /** Target page size the flag bits live below (x86 TARGET_PAGE_BITS = 12). */

@@ -10,13 +10,14 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 
 /**
- * Decodes the migration byte stream that {@link MigrationStreamWriter} produces, as bytes arrive, without
- * ever waiting for them: the caller {@link #feed feeds} each QEMU FILE payload and takes the
- * {@link StreamEvent}s that became complete with {@link #next()}. The stream is read as QEMU's
- * {@code qemu_loadvm_state} and {@code ram_load} read it in RDMA mode: the header, the RAM section (no
- * page data: MEM_SIZE with the block list, HOOK, EOS), full sections of non-live state, footers and the
- * end of stream. Every violation is a {@link ProtocolException}; a transport that ends before the end of
- * stream is {@link ProtocolError#TRUNCATED} ({@link #endOfInput()}).
+ * Decodes the migration byte stream, as bytes arrive, without ever waiting for them: the caller
+ * {@link #feed feeds} each QEMU FILE payload and takes the {@link StreamEvent}s that became complete with
+ * {@link #next()}. The stream is read as QEMU 7.2's {@code qemu_loadvm_state} and {@code ram_load} read it:
+ * the header, the configuration section (the machine name), the RAM section (MEM_SIZE with the block list;
+ * HOOK in RDMA mode, page records in exec/TCP mode; EOS), then either livemig's own FULL sections, EOF and
+ * VMDESCRIPTION ({@link MigrationStreamWriter}), or a VM's device state kept whole
+ * ({@link StreamEvent.DeviceSections}). Every violation is a {@link ProtocolException}; a transport that ends
+ * before the end of stream is {@link ProtocolError#TRUNCATED} ({@link #endOfInput()}).
  *
  * <p>Each field is checked as soon as its last byte arrives, in the order QEMU reads them, so the
  * outcome for any input is the same however it is split into pieces, and the same as a pulling reader's
@@ -54,12 +55,25 @@ public final class MigrationStreamDecoder implements AutoCloseable {
     private boolean closed;
 
     /**
-     * Creates a decoder at the start of a stream.
+     * Creates a decoder at the start of a stream that accepts any machine.
      *
-     * @param maxStateBytes largest non-live section accepted (its state is held in memory)
+     * @param maxStateBytes largest livemig section, VMDESCRIPTION or device-state tail accepted (each is held
+     *     in memory)
      */
     public MigrationStreamDecoder(long maxStateBytes) {
-        this.parser = new StreamParser(maxStateBytes);
+        this(maxStateBytes, null);
+    }
+
+    /**
+     * Creates a decoder at the start of a stream.
+     *
+     * @param maxStateBytes largest livemig section, VMDESCRIPTION or device-state tail accepted (each is held
+     *     in memory)
+     * @param expectedMachine the machine name the stream's configuration section must carry (QEMU's check of
+     *     its own machine type), or null to accept any and a stream without configuration section
+     */
+    public MigrationStreamDecoder(long maxStateBytes, String expectedMachine) {
+        this.parser = new StreamParser(maxStateBytes, expectedMachine);
     }
 
     /**
@@ -73,7 +87,7 @@ public final class MigrationStreamDecoder implements AutoCloseable {
     public synchronized void feed(ByteBuf bytes) {
         Objects.requireNonNull(bytes, "bytes");
         if (closed || failure != null || parser.done() || !bytes.isReadable()) {
-            // Nothing more is read: not after a failure or close, nor after QEMU_VM_EOF (QEMU's VMDESCRIPTION).
+            // Nothing more is read: not after a failure or close, nor after the end.
             bytes.release();
             return;
         }
@@ -120,12 +134,14 @@ public final class MigrationStreamDecoder implements AutoCloseable {
     }
 
     /**
-     * Tells the decoder that no more bytes will come (the transport ended). Fine after the end-of-stream
-     * marker; otherwise the stream stopped early. Events still decodable from the bytes fed remain
+     * Tells the decoder that no more bytes will come (the transport ended). Fine after the end, and right
+     * after the EOF marker (a stream without VMDESCRIPTION, which QEMU accepts too: the end event follows);
+     * otherwise the stream stopped early. Events still decodable from the bytes fed remain
      * available from {@link #next()}, which then throws the same exception.
      *
      * @throws ProtocolException {@link ProtocolError#TRUNCATED} if the bytes fed end before the end-of-stream
-     *     marker, or the protocol error those bytes hold
+     *     marker or inside a device-state tail (naming its first section), the reason the last VMDESCRIPTION
+     *     candidate of a device tail did not fit it, or the protocol error those bytes hold
      */
     public synchronized void endOfInput() {
         if (closed) {
@@ -138,7 +154,12 @@ public final class MigrationStreamDecoder implements AutoCloseable {
         while (!parser.done()) {
             StreamEvent event = decode();
             if (event == null) {
-                throw fail(truncated());
+                try {
+                    event = parser.endOfInput();
+                } catch (ProtocolException e) {
+                    throw fail(e);
+                }
+                releaseInput();
             }
             decodedAhead.add(event);
         }
@@ -168,6 +189,11 @@ public final class MigrationStreamDecoder implements AutoCloseable {
         return Math.max(0, parser.need(input()) - readable());
     }
 
+    /** Whether the decoder reads a device-state tail, whose length only its end tells: read what is there. */
+    synchronized boolean readingDeviceTail() {
+        return !closed && failure == null && parser.readingDeviceTail();
+    }
+
     /** Releases the buffered bytes; later calls see a decoder that yields nothing. Idempotent. */
     @Override
     public synchronized void close() {
@@ -191,7 +217,7 @@ public final class MigrationStreamDecoder implements AutoCloseable {
             while (!parser.done() && parser.canRead(input())) {
                 StreamEvent event = parser.read(input());
                 if (parser.done()) {
-                    // Bytes after QEMU_VM_EOF are not read.
+                    // Bytes after the end are not read.
                     releaseInput();
                 }
                 if (event != null) {

@@ -1,9 +1,7 @@
 package io.livemig.migration.stream;
 
-import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.ProtocolError;
 import io.livemig.migration.protocol.ProtocolException;
-import io.livemig.migration.protocol.RamStream;
 import io.livemig.migration.protocol.VmStateStream;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
@@ -15,8 +13,20 @@ import java.util.List;
 
 /**
  * The grammar of the migration stream as {@link MigrationStreamDecoder} reads it: a state machine over
- * the stream's fields, in the order QEMU's {@code qemu_loadvm_state} and {@code ram_load} read them, each
- * checked as soon as it is whole. It holds no bytes: the decoder owns the buffer and hands it in.
+ * the stream's fields, in the order QEMU 7.2's {@code qemu_loadvm_state} reads them, each checked as soon
+ * as it is whole. It holds no bytes but the ones it keeps (a section's state, a device tail): the decoder
+ * owns the buffer and hands it in.
+ *
+ * <pre>
+ * header          "QEVM" 3
+ * configuration   07 be32 len name                      (optional unless a machine is expected)
+ * ram START       01 id "ram" inst 4  body  7e id       body: {@link RamSectionParser}
+ * ram PART/END    02|03 id  body  7e id                 matched by id; END once
+ * then either     livemig FULL sections                 04 id "livemig-..." inst 1 be32 n, n bytes, 7e id
+ *                 EOF 00, VMDESCRIPTION 06 be32 n JSON  (JSON = what the sections' layout says; may be absent)
+ * or              a device-state tail                   QEMU's device FULL sections, EOF, VMDESCRIPTION:
+ *                                                       kept whole ({@link DeviceTailBuffer})
+ * </pre>
  */
 final class StreamParser {
 
@@ -28,34 +38,53 @@ final class StreamParser {
         VERSION,
         /** {@code u8} section type, or EOF. */
         SECTION_TYPE,
+        /** {@code be32} length of the configuration's machine name. */
+        CONFIG_LENGTH,
+        /** The machine name. */
+        CONFIG_NAME,
+        /** {@code u8 len, name} of a subsection after the configuration. */
+        SUBSECTION_NAME,
         /** {@code be32 section_id}. */
         SECTION_ID,
         /** {@code u8 len, idstr} of a START or FULL section. */
         SECTION_NAME,
         /** {@code be32 instance_id, be32 version_id}; nothing is checked between the two. */
         SECTION_NUMBERS,
-        /** {@code be64} length of a full section's state. */
+        /** {@code be32} size of a livemig section's data field. */
         STATE_LENGTH,
-        /** The state bytes, copied as they arrive. */
+        /** The data field, copied as it arrives. */
         STATE_BYTES,
-        /** A {@code be64} RAM section word: MEM_SIZE, HOOK or EOS. */
-        RAM_WORD,
-        /** {@code u8 len, idstr} of a block list entry. */
-        BLOCK_NAME,
-        /** {@code be64 used_length} of a block list entry. */
-        BLOCK_LENGTH,
+        /** A RAM part's body, read by {@link RamSectionParser}. */
+        RAM,
         /** {@code u8 0x7E}. */
         FOOTER_MARKER,
         /** {@code be32 section_id} of the footer. */
         FOOTER_ID,
-        /** After the end-of-stream marker: nothing more is read. */
+        /** A device-state tail: every byte, until a VMDESCRIPTION ends it. */
+        DEVICE_TAIL,
+        /** {@code u8 0x06} after EOF. */
+        VMDESC_TYPE,
+        /** {@code be32} length of the JSON. */
+        VMDESC_LENGTH,
+        /** The JSON, copied as it arrives. */
+        VMDESC_JSON,
+        /** The end event is due (no byte needed). */
+        END,
+        /** After the end: nothing more is read. */
         DONE
     }
+
+    /** Longest machine name accepted. */
+    static final int MAX_MACHINE_NAME = 256;
 
     private static final StreamEvent.End END = new StreamEvent.End();
 
     private final long maxStateBytes;
+    private final String expectedMachine;
+    private final RamSectionParser ram = new RamSectionParser();
     private Field field = Field.MAGIC;
+    private String machine;
+    private boolean anySection;
 
     // The section being read (QEMU's section header fields).
     private int sectionType;
@@ -63,57 +92,66 @@ final class StreamParser {
     private String sectionName;
     private int instanceId;
     private int versionId;
+    /** A section's data field, or the VMDESCRIPTION, as it fills. */
     private byte[] sectionState;
     private int stateFilled;
+    private int configLength;
 
-    // The RAM section: its id once started, the part being read, the block list being read.
     private int ramSectionId = -1;
     private boolean ramFinished;
-    private RamPhase phase;
-    private boolean firstWord;
-    private long blockListTotal;
-    private long blockListRemaining;
-    private List<BlockListEntry> blocks;
-    private String blockName;
+    /** livemig's own FULL sections received, which the VMDESCRIPTION must describe. */
+    private final List<VmDescription.Section> described = new ArrayList<>();
+    private DeviceTailBuffer tail;
 
     /**
      * Creates a parser at the start of a stream.
      *
-     * @param maxStateBytes largest non-live section accepted (its state is held in memory)
+     * @param maxStateBytes largest livemig section, VMDESCRIPTION or device-state tail accepted (held in memory)
+     * @param expectedMachine the machine name the configuration section must carry, or null for any
      */
-    StreamParser(long maxStateBytes) {
+    StreamParser(long maxStateBytes, String expectedMachine) {
         this.maxStateBytes = maxStateBytes;
+        this.expectedMachine = expectedMachine;
     }
 
-    /** Whether the end-of-stream marker has been read: nothing more is. */
+    /** Whether the end was read: nothing more is. */
     boolean done() {
         return field == Field.DONE;
     }
 
-    /** Drops a partly read section or block list (the stream failed or was abandoned). */
+    /** Whether the parser reads a device-state tail, whose end only its content tells. */
+    boolean readingDeviceTail() {
+        return field == Field.DEVICE_TAIL;
+    }
+
+    /** Drops what a failed or abandoned stream held. */
     void clear() {
         sectionState = null;
-        blocks = null;
+        tail = null;
+        ram.clear();
     }
 
     /**
-     * Whether {@code in} holds the awaited field: all of it, or any part of a section's state, which is
-     * copied piecewise so that a large section is never held twice.
+     * Whether {@code in} holds the awaited field: all of it, or any part of a field copied piecewise (a
+     * section's data, the VMDESCRIPTION, a device tail), so that nothing large is ever held twice.
      */
     boolean canRead(ByteBuf in) {
         int readable = in.readableBytes();
-        return readable >= need(in) || (field == Field.STATE_BYTES && readable > 0);
+        boolean piecewise = field == Field.STATE_BYTES || field == Field.VMDESC_JSON || field == Field.DEVICE_TAIL;
+        return readable >= need(in) || (piecewise && readable > 0);
     }
 
     /** Size of the whole field awaited, given the buffered bytes (a name's length byte tells its size). */
     long need(ByteBuf in) {
         return switch (field) {
-            case SECTION_TYPE, FOOTER_MARKER -> 1;
-            case MAGIC, VERSION, SECTION_ID, FOOTER_ID -> Integer.BYTES;
-            case SECTION_NUMBERS, STATE_LENGTH, RAM_WORD, BLOCK_LENGTH -> Long.BYTES;
-            case SECTION_NAME, BLOCK_NAME -> !in.isReadable() ? 1 : 1 + in.getUnsignedByte(in.readerIndex());
-            case STATE_BYTES -> sectionState.length - stateFilled;
-            case DONE -> 0;
+            case SECTION_TYPE, FOOTER_MARKER, VMDESC_TYPE, DEVICE_TAIL -> 1;
+            case MAGIC, VERSION, SECTION_ID, FOOTER_ID, CONFIG_LENGTH, STATE_LENGTH, VMDESC_LENGTH -> Integer.BYTES;
+            case SECTION_NUMBERS -> Long.BYTES;
+            case SECTION_NAME, SUBSECTION_NAME -> !in.isReadable() ? 1 : 1 + in.getUnsignedByte(in.readerIndex());
+            case CONFIG_NAME -> configLength;
+            case STATE_BYTES, VMDESC_JSON -> sectionState.length - stateFilled;
+            case RAM -> ram.need(in);
+            case END, DONE -> 0;
         };
     }
 
@@ -145,6 +183,12 @@ final class StreamParser {
             case SECTION_TYPE -> {
                 return sectionType(in.readUnsignedByte());
             }
+            case CONFIG_LENGTH -> configLength(in.readInt());
+            case CONFIG_NAME -> {
+                return configName(in);
+            }
+            case SUBSECTION_NAME -> throw invalid("unsupported subsection '" + readName(in)
+                    + "' of section 'configuration'");
             case SECTION_ID -> sectionId(in.readInt());
             case SECTION_NAME -> {
                 sectionName = readName(in);
@@ -155,24 +199,21 @@ final class StreamParser {
                 versionId = in.readInt();
                 sectionNumbers();
             }
-            case STATE_LENGTH -> stateLength(in.readLong());
+            case STATE_LENGTH -> {
+                sectionState = allocate(Integer.toUnsignedLong(in.readInt()), "section '" + sectionName + "'");
+                field = sectionState.length == 0 ? Field.FOOTER_MARKER : Field.STATE_BYTES;
+            }
             case STATE_BYTES -> {
-                int n = Math.min(in.readableBytes(), sectionState.length - stateFilled);
-                in.readBytes(sectionState, stateFilled, n);
-                stateFilled += n;
-                if (stateFilled == sectionState.length) {
+                if (fill(in)) {
                     field = Field.FOOTER_MARKER;
                 }
             }
-            case RAM_WORD -> {
-                return ramWord(in.readLong());
-            }
-            case BLOCK_NAME -> {
-                blockName = readName(in);
-                field = Field.BLOCK_LENGTH;
-            }
-            case BLOCK_LENGTH -> {
-                return blockLength(in.readLong());
+            case RAM -> {
+                StreamEvent event = ram.read(in);
+                if (ram.ended()) {
+                    field = Field.FOOTER_MARKER;
+                }
+                return event;
             }
             case FOOTER_MARKER -> {
                 int marker = in.readUnsignedByte();
@@ -185,22 +226,92 @@ final class StreamParser {
             case FOOTER_ID -> {
                 return footerId(in.readInt());
             }
+            case DEVICE_TAIL -> {
+                DeviceState state = tail.read(in);
+                if (state == null) {
+                    return null;
+                }
+                tail = null;
+                field = Field.END;
+                return new StreamEvent.DeviceSections(state);
+            }
+            case VMDESC_TYPE -> {
+                int type = in.readUnsignedByte();
+                if (type != VmStateStream.SECTION_VMDESCRIPTION) {
+                    throw invalid(String.format("expected the VMDESCRIPTION after EOF, read section type 0x%02x",
+                            type));
+                }
+                field = Field.VMDESC_LENGTH;
+            }
+            case VMDESC_LENGTH -> {
+                sectionState = allocate(Integer.toUnsignedLong(in.readInt()), "the VMDESCRIPTION");
+                field = Field.VMDESC_JSON;
+                if (sectionState.length == 0) {
+                    return description();
+                }
+            }
+            case VMDESC_JSON -> {
+                if (fill(in)) {
+                    return description();
+                }
+            }
+            case END -> {
+                field = Field.DONE;
+                return END;
+            }
             case DONE -> throw new AssertionError("nothing is read after the end of stream");
         }
         return null;
     }
 
+    /**
+     * The input ended (the transport closed) while the parser waits for its field.
+     *
+     * @return the end event when the stream may end here (right after EOF: QEMU accepts a stream without
+     *     VMDESCRIPTION too)
+     * @throws ProtocolException ({@link ProtocolError#TRUNCATED} or why a device tail does not end) otherwise
+     */
+    StreamEvent endOfInput() {
+        if (field == Field.VMDESC_TYPE) {
+            field = Field.DONE;
+            return END;
+        }
+        if (field == Field.DEVICE_TAIL) {
+            throw tail.truncated();
+        }
+        throw MigrationStreamDecoder.truncated();
+    }
+
     private StreamEvent sectionType(int type) {
+        boolean first = !anySection;
+        anySection = true;
         switch (type) {
             case VmStateStream.SECTION_EOF -> {
                 if (!ramFinished) {
                     throw invalid("the migration stream ended before the final RAM part");
                 }
-                field = Field.DONE;
-                return END;
+                field = Field.VMDESC_TYPE;
+                return null;
+            }
+            case VmStateStream.SECTION_CONFIGURATION -> {
+                if (!first) {
+                    throw invalid("section 'configuration' must come first");
+                }
+                field = Field.CONFIG_LENGTH;
+                return null;
+            }
+            case VmStateStream.SECTION_SUBSECTION -> {
+                if (machine == null || sectionType != VmStateStream.SECTION_CONFIGURATION) {
+                    throw invalid("unexpected subsection (section type 0x05) in the migration stream");
+                }
+                field = Field.SUBSECTION_NAME;
+                return null;
             }
             case VmStateStream.SECTION_START, VmStateStream.SECTION_FULL, VmStateStream.SECTION_PART,
                     VmStateStream.SECTION_END -> {
+                if (first && expectedMachine != null) {
+                    throw invalid("section 'configuration' is missing (local machine '" + expectedMachine + "')");
+                }
                 sectionType = type;
                 field = Field.SECTION_ID;
                 return null;
@@ -209,13 +320,36 @@ final class StreamParser {
         }
     }
 
+    private void configLength(int length) {
+        if (length <= 0 || length > MAX_MACHINE_NAME) {
+            throw invalid("section 'configuration' has a machine name of " + Integer.toUnsignedString(length)
+                    + " bytes (1 to " + MAX_MACHINE_NAME + ")");
+        }
+        configLength = length;
+        field = Field.CONFIG_NAME;
+    }
+
+    private StreamEvent configName(ByteBuf in) {
+        byte[] bytes = new byte[configLength];
+        in.readBytes(bytes);
+        machine = utf8(bytes, "machine name in section 'configuration'");
+        if (expectedMachine != null && !expectedMachine.equals(machine)) {
+            // QEMU's own wording (savevm.c, configuration_post_load).
+            throw invalid("section 'configuration': Machine type received is '" + machine + "' and local is '"
+                    + expectedMachine + "'");
+        }
+        sectionType = VmStateStream.SECTION_CONFIGURATION;
+        field = Field.SECTION_TYPE;
+        return new StreamEvent.Configuration(machine);
+    }
+
     private void sectionId(int id) {
         sectionId = id;
         if (sectionType == VmStateStream.SECTION_START || sectionType == VmStateStream.SECTION_FULL) {
             field = Field.SECTION_NAME;
             return;
         }
-        // PART or END: continues the RAM section.
+        // PART or END: continues the RAM section, the only iterable one.
         if (ramSectionId < 0 || id != ramSectionId) {
             throw invalid("unknown section id " + Integer.toUnsignedString(id));
         }
@@ -227,7 +361,7 @@ final class StreamParser {
 
     private void sectionNumbers() {
         if (sectionType == VmStateStream.SECTION_FULL) {
-            field = Field.STATE_LENGTH;
+            fullSection();
             return;
         }
         if (!sectionName.equals(MigrationStreamWriter.RAM_SECTION)) {
@@ -236,84 +370,72 @@ final class StreamParser {
         if (ramSectionId >= 0) {
             throw invalid("the RAM section started twice");
         }
-        if (versionId != MigrationStreamWriter.RAM_SECTION_VERSION) {
-            throw invalid("unsupported RAM section version " + Integer.toUnsignedString(versionId) + " (expected "
-                    + MigrationStreamWriter.RAM_SECTION_VERSION + ")");
-        }
+        checkVersion(MigrationStreamWriter.RAM_SECTION_VERSION);
         ramSectionId = sectionId;
         beginRamPart(RamPhase.SETUP);
     }
 
-    private void stateLength(long length) {
-        if (length < 0 || length > maxStateBytes || length > Integer.MAX_VALUE - 8) {
-            throw invalid("section '" + sectionName + "' holds " + Long.toUnsignedString(length)
-                    + " bytes, more than the limit of " + maxStateBytes);
+    private void fullSection() {
+        if (sectionName.startsWith(MigrationStreamWriter.APPLICATION_SECTION_PREFIX)) {
+            checkVersion(MigrationStreamWriter.APPLICATION_SECTION_VERSION);
+            field = Field.STATE_LENGTH;
+            return;
         }
-        sectionState = new byte[(int) length];
+        // A device section: its body has no length, so from here on everything is one opaque tail.
+        if (!ramFinished) {
+            throw invalid("device section '" + sectionName + "' arrived before the final RAM part");
+        }
+        if (!described.isEmpty()) {
+            throw invalid("device section '" + sectionName + "' after livemig's own sections: a stream carries"
+                    + " one or the other");
+        }
+        byte[] name = sectionName.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer header = ByteBuffer.allocate(1 + 4 + 1 + name.length + 4 + 4)
+                .put((byte) VmStateStream.SECTION_FULL).putInt(sectionId).put((byte) name.length).put(name)
+                .putInt(instanceId).putInt(versionId);
+        tail = new DeviceTailBuffer(machine == null ? "" : machine, sectionName, header.array(), maxStateBytes);
+        field = Field.DEVICE_TAIL;
+    }
+
+    private void checkVersion(int known) {
+        if (versionId != known) {
+            throw invalid("unsupported version " + Integer.toUnsignedString(versionId) + " of section '"
+                    + sectionName + "' (livemig reads version " + known + ")");
+        }
+    }
+
+    private byte[] allocate(long length, String what) {
+        if (length > maxStateBytes || length > Integer.MAX_VALUE - 8) {
+            throw invalid(what + " holds " + length + " bytes, more than the limit of " + maxStateBytes);
+        }
         stateFilled = 0;
-        field = Field.STATE_BYTES;
+        return new byte[(int) length];
     }
 
-    private void beginRamPart(RamPhase part) {
-        phase = part;
-        firstWord = true;
-        field = Field.RAM_WORD;
+    /** Copies what is there of {@link #sectionState}; true once it is full. */
+    private boolean fill(ByteBuf in) {
+        int n = Math.min(in.readableBytes(), sectionState.length - stateFilled);
+        in.readBytes(sectionState, stateFilled, n);
+        stateFilled += n;
+        return stateFilled == sectionState.length;
     }
 
-    /** One word of a RAM part (QEMU's ram_load loop, RDMA flags only). */
-    private StreamEvent ramWord(long word) {
-        long address = word & ~(RamStream.TARGET_PAGE_SIZE - 1L);
-        int flags = (int) (word & (RamStream.TARGET_PAGE_SIZE - 1));
-        boolean first = firstWord;
-        firstWord = false;
-        switch (flags) {
-            case RamStream.FLAG_MEM_SIZE -> {
-                if (phase != RamPhase.SETUP || !first) {
-                    throw invalid("MEM_SIZE outside the start of the RAM setup part");
-                }
-                blockListTotal = address;
-                blockListRemaining = address;
-                blocks = new ArrayList<>();
-                return blockListRemaining > 0 ? nextBlock() : blockListDone();
-            }
-            case RamStream.FLAG_HOOK -> {
-                if (phase == RamPhase.SETUP && first) {
-                    throw invalid("the RAM setup part must begin with MEM_SIZE");
-                }
-                return new StreamEvent.RamHook(phase);
-            }
-            case RamStream.FLAG_EOS -> {
-                if (phase == RamPhase.SETUP && first) {
-                    throw invalid("the RAM setup part must begin with MEM_SIZE");
-                }
-                field = Field.FOOTER_MARKER;
-                return null;
-            }
-            default -> throw invalid(String.format(
-                    "unexpected RAM flags 0x%x in an RDMA migration stream (only MEM_SIZE, HOOK and EOS)", flags));
+    /** The VMDESCRIPTION after livemig's own sections must describe exactly them, as the writer does. */
+    private StreamEvent description() {
+        String expected = VmDescription.describe(described);
+        String json = new String(sectionState, StandardCharsets.UTF_8);
+        sectionState = null;
+        if (!expected.equals(json)) {
+            throw invalid("the VMDESCRIPTION does not describe the " + described.size()
+                    + " livemig sections received");
         }
-    }
-
-    private StreamEvent blockLength(long usedLength) {
-        if (usedLength <= 0 || usedLength > blockListRemaining) {
-            throw invalid("RAM block '" + blockName + "' has used length " + Long.toUnsignedString(usedLength)
-                    + ", which does not fit the announced total of " + blockListTotal + " bytes");
-        }
-        blocks.add(new BlockListEntry(blockName, usedLength));
-        blockListRemaining -= usedLength;
-        return blockListRemaining > 0 ? nextBlock() : blockListDone();
-    }
-
-    private StreamEvent nextBlock() {
-        field = Field.BLOCK_NAME;
+        field = Field.END;
         return null;
     }
 
-    private StreamEvent blockListDone() {
-        StreamEvent event = new StreamEvent.RamBlockList(blocks);
-        blocks = null;
-        field = Field.RAM_WORD;
-        return event;
+    private void beginRamPart(RamPhase part) {
+        ram.begin(part);
+        field = Field.RAM;
     }
 
     private StreamEvent footerId(int footerId) {
@@ -323,6 +445,7 @@ final class StreamParser {
         field = Field.SECTION_TYPE;
         switch (sectionType) {
             case VmStateStream.SECTION_FULL -> {
+                described.add(new VmDescription.Section(sectionName, instanceId, versionId, sectionState.length));
                 StreamEvent event = new StreamEvent.FullSection(sectionName, instanceId, versionId, sectionState);
                 sectionState = null;
                 return event;
@@ -336,13 +459,17 @@ final class StreamParser {
     }
 
     /** {@code u8 len, idstr}: the length byte is checked as soon as it is there, the name once whole. */
-    private static String readName(ByteBuf in) {
+    static String readName(ByteBuf in) {
         int length = in.readUnsignedByte();
         if (length == 0) {
             throw invalid("empty name in the migration stream");
         }
         byte[] bytes = new byte[length];
         in.readBytes(bytes);
+        return utf8(bytes, "name in the migration stream");
+    }
+
+    private static String utf8(byte[] bytes, String what) {
         try {
             String name = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
@@ -350,11 +477,11 @@ final class StreamParser {
                     .decode(ByteBuffer.wrap(bytes))
                     .toString();
             if (name.indexOf('\0') >= 0) {
-                throw invalid("name with a NUL character in the migration stream");
+                throw invalid(what + " has a NUL character");
             }
             return name;
         } catch (CharacterCodingException e) {
-            throw invalid("name in the migration stream is not valid UTF-8");
+            throw invalid(what + " is not valid UTF-8");
         }
     }
 
