@@ -32,7 +32,7 @@ if [ -z "${LAB_DEV:-}" ]; then
     LAB_DIR=${LAB_DIR:-$ROOT/../shared/lab/rxe}
     export LAB_SHARE=$ROOT
     export LAB_JDK=${LAB_JDK:-$(ls -d /usr/lib/jvm/temurin-25-jdk-amd64 2>/dev/null || true)}
-    export LAB_TIMEOUT=${LAB_TIMEOUT:-1800}
+    export LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
     exec "$LAB_DIR/run.sh" "cd /host && scripts/lab-qemu-interop.sh $*"
 fi
 
@@ -44,8 +44,9 @@ PORT=4800
 QMP_PORT=5800
 FAILED=()
 PASSED=()
-LIVEMIG=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlivemig.verbs.ackTimeout=18
-    -jar /host/cli/target/livemig.jar)
+# C1 only: under TCG on a busy host the JVM takes minutes to start, and C2's compiler threads compete with QEMU's.
+LIVEMIG=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:TieredStopAtLevel=1
+    -Dlivemig.verbs.ackTimeout=18 -jar /host/cli/target/livemig.jar)
 
 next_port() { PORT=$((PORT + 1)); QMP_PORT=$((QMP_PORT + 1)); }
 now() { date +%s.%N; }
@@ -61,9 +62,9 @@ qmp() {
         [ $tries -lt 300 ] || return 1
         sleep 0.1
     done 2>/dev/null
-    read -r -t 10 line <&3
+    read -r -t 120 line <&3
     echo '{"execute":"qmp_capabilities"}' >&3
-    read -r -t 10 line <&3
+    read -r -t 120 line <&3
     for cmd in "$@"; do
         echo "$cmd" >&3
         while read -r -t 60 line <&3; do
@@ -120,8 +121,9 @@ qemu_stop() {
 ram_blocks() {
     local name offset used rest
     qmp "$1" '{"execute":"human-monitor-command","arguments":{"command-line":"info ramblock"}}' \
-        | sed 's/^{"return": "//; s/"}$//; s/\\r\\n/\n/g' | tail -n +2 | while read -r name _ _ offset used rest; do
-            [ -n "$name" ] && echo "$name $((used))"
+        | tr -d '\r' | sed 's/^{"return": "//; s/"}$//; s/\\r\\n/\n/g' | tail -n +2 \
+        | while read -r name _ _ offset used rest; do
+            case $used in 0x*) echo "$name $((used))" ;; esac
         done
 }
 
@@ -129,7 +131,7 @@ ram_blocks() {
 file_of() { echo "$W/parked-$MACHINE-$MODE-$(echo "$1" | tr '/@' '__').ram"; }
 
 wait_listening() {
-    local log=$1 deadline=$(($(date +%s) + 120))
+    local log=$1 deadline=$(($(date +%s) + 600))
     until grep -q "^listening on" "$log"; do
         [ "$(date +%s)" -lt "$deadline" ] || { echo "no 'listening on' in $log"; cat "$log"; return 1; }
         sleep 0.2
@@ -155,7 +157,7 @@ to_livemig() {
     log "QEMU blocks ($MACHINE): $(tr '\n' ' ' < "$W/blocks-$MACHINE")"
     "${LIVEMIG[@]}" destination --provider verbs --incoming "rdma:$LAB_IP:$PORT" "${files[@]}" \
         --save-device-state "$W/parked-$MACHINE-$MODE.state" --machine "$(machine_name "$MACHINE")" \
-        --progress none --timeout 120 > "$W/livemig-dst.log" 2>&1 &
+        --progress none --timeout 300 > "$W/livemig-dst.log" 2>&1 &
     dst=$!
     wait_listening "$W/livemig-dst.log" || { kill $dst; qemu_stop "$qemu" "$QMP_PORT"; return 1; }
     t0=$(now)
@@ -195,7 +197,7 @@ from_livemig() {
     [ "$MODE" = pin-all ] && pin=(--pin-all)
     "${LIVEMIG[@]}" source --provider verbs --blocks "$blocks" "${files[@]}" --fill keep \
         --device-state "$W/parked-$MACHINE-$MODE.state" --machine "$(machine_name "$MACHINE")" "${pin[@]}" \
-        --progress none --timeout 120 --migrate "rdma:$LAB_IP:$PORT" > "$W/livemig-src.log" 2>&1
+        --progress none --timeout 300 --migrate "rdma:$LAB_IP:$PORT" > "$W/livemig-src.log" 2>&1
     rc=$?
     status=$(wait_migration "$QMP_PORT" 60)
     echo "livemig source (exit status $rc):"

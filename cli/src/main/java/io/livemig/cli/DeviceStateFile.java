@@ -1,5 +1,7 @@
 package io.livemig.cli;
 
+import io.livemig.migration.protocol.ProtocolException;
+import io.livemig.migration.stream.DeviceState;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -89,6 +91,33 @@ record DeviceStateFile(String machine, byte[] tail) {
         byte[] tail = new byte[in.remaining()];
         in.get(tail);
         return new DeviceStateFile(new String(name, StandardCharsets.UTF_8), tail);
+    }
+
+    /**
+     * The file of a device state a destination received.
+     *
+     * @param state the machine name and tail
+     * @return the file's contents
+     */
+    static DeviceStateFile of(DeviceState state) {
+        return new DeviceStateFile(state.machine(), state.tail());
+    }
+
+    /**
+     * Reads a file and checks its tail as the engine does (it must end with EOF and a VMDESCRIPTION that walks every
+     * device section).
+     *
+     * @param path the file
+     * @return the device state
+     * @throws CommandFailure for a file that cannot be read or whose contents are not a device state, naming it
+     */
+    static DeviceState load(Path path) {
+        DeviceStateFile file = read(path);
+        try {
+            return DeviceState.of(file.machine(), file.tail());
+        } catch (ProtocolException e) {
+            throw new CommandFailure("--device-state " + path + ": " + e.getMessage());
+        }
     }
 
     /**
