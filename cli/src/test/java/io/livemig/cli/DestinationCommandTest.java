@@ -131,6 +131,45 @@ class DestinationCommandTest {
         assertThat(Files.readAllBytes(destinationRam)).isEqualTo(ram);
     }
 
+    /**
+     * QEMU's {@code -M pc} block layout (its {@code info ramblock}: ram0 and five ROM blocks, in MEM_SIZE order) goes
+     * through under QEMU's names, each block into a region of its own, and {@code --ram-file} takes names with
+     * {@code /} and {@code @}.
+     */
+    @Test
+    void qemusPcBlocksKeepTheirNamesAndEachLandsInItsOwnFile() throws Exception {
+        String[] names = {"ram0", "/rom@etc/acpi/tables", "pc.bios", "pc.rom", "/rom@etc/table-loader",
+                "/rom@etc/acpi/rsdp"};
+        long[] sizes = {4 << 20, 128 << 10, 256 << 10, 128 << 10, 4 << 10, 4 << 10};
+        StringBuilder blocks = new StringBuilder();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("destination", "--incoming",
+                "rdma:127.0.0.1:PORT", "--progress", "none"));
+        for (int i = 0; i < names.length; i++) {
+            blocks.append(i == 0 ? "" : ",").append(names[i]).append(':').append(sizes[i]);
+            args.addAll(java.util.List.of("--ram-file", names[i] + "=" + dir.resolve("block" + i)));
+        }
+        int port = LivemigProcess.freePort();
+        args.set(2, "rdma:127.0.0.1:" + port);
+        Running destination = Running.start(args.toArray(String[]::new));
+        try {
+            destination.awaitOutput("listening on");
+            Running source = Running.start("source", "--blocks", blocks.toString(), "--fill", "pattern",
+                    "--max-bandwidth", "0", "--migrate", "rdma:127.0.0.1:" + port, "--progress", "none");
+            assertThat(source.status().get(30, TimeUnit.SECONDS)).as(source.output()).isZero();
+            assertThat(destination.status().get(30, TimeUnit.SECONDS)).as(destination.output()).isZero();
+        } finally {
+            destination.status().cancel(true);
+        }
+        assertThat(destination.output()).contains("received 6 RAM block(s), 4.5 MiB");
+        for (int i = 0; i < names.length; i++) {
+            ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("block" + i)))
+                    .order(ByteOrder.nativeOrder());
+            assertThat(bytes.capacity()).as(names[i]).isEqualTo(sizes[i]);
+            // --fill pattern: every long holds its offset in its own block, whatever the block's place.
+            assertThat(bytes.getLong(bytes.capacity() - 8)).as(names[i]).isEqualTo(sizes[i] - 8);
+        }
+    }
+
     @Test
     void aDestinationExpectingAnotherMachineFailsNamingBoth() throws Exception {
         Path parked = dir.resolve("parked.state");
