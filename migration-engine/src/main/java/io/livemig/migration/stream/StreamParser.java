@@ -279,6 +279,9 @@ final class StreamParser {
         if (field == Field.DEVICE_TAIL) {
             throw tail.truncated();
         }
+        if (field == Field.VMDESC_LENGTH || field == Field.VMDESC_JSON) {
+            throw new ProtocolException(ProtocolError.TRUNCATED, "the migration stream ended inside its VMDESCRIPTION");
+        }
         throw MigrationStreamDecoder.truncated();
     }
 

@@ -92,7 +92,7 @@ class ControlPlaneOverLocalChannelTest {
         sourceChannel.close().sync();
 
         assertThat(events).containsExactly("blocks 2", "hook SETUP", "hook ROUND", "hook FINISH",
-                "state app [42, 43]");
+                "state livemig-app [42, 43]");
         assertThat(transcript).containsExactly(
                 // setup: the reader pulls the stream up to the HOOK
                 "dst->src READY", "src->dst QEMU FILE",
@@ -139,7 +139,7 @@ class ControlPlaneOverLocalChannelTest {
         file.flush().block(TIMEOUT);
         control.send(ControlMessage.registerFinished()).block(TIMEOUT);
         writer.endRamPart();
-        writer.writeFullSection("app", 0, 1, new byte[] {42, 43});
+        writer.writeFullSection("livemig-app", 0, 1, new byte[] {42, 43});
         writer.writeEof();
         file.flush().block(TIMEOUT);
         assertThat(file.bytesSent()).isPositive();

@@ -174,7 +174,7 @@ class MigrationDestinationVirtualTimeTest {
                     assertThat(sentTypes()).containsExactly(ControlType.READY);
                     write(() -> {
                         writer.endRamPart();
-                        writer.writeFullSection("app", 0, 1, new byte[] {7, 8, 9});
+                        writer.writeFullSection("livemig-app", 0, 1, new byte[] {7, 8, 9});
                         writer.writeEof();
                     });
                     deliverStream();
@@ -182,7 +182,7 @@ class MigrationDestinationVirtualTimeTest {
                 .assertNext(incoming -> {
                     try (var blocks = incoming.blocks()) {
                         assertThat(blocks.get(0).memory().mismatch(source)).isEqualTo(-1);
-                        assertThat(incoming.state().get("app")).containsExactly(7, 8, 9);
+                        assertThat(incoming.state().get("livemig-app")).containsExactly(7, 8, 9);
                         assertThat(incoming.zeroPages()).isEqualTo(MIB / 4096);
                     }
                 })

@@ -36,13 +36,15 @@ class MigrationStreamDecoderTest {
             new BlockListEntry("vga.vram", 16 << 20));
     private static final byte[] STATE = {1, 2, 3};
     private static final String TRUNCATED = "the migration stream ended before its EOF marker";
+    private static final String TRUNCATED_DESCRIPTION = "the migration stream ended inside its VMDESCRIPTION";
 
     /** The events of {@link #stream()}, in order. */
-    private static final List<StreamEvent> EVENTS = List.of(new StreamEvent.RamBlockList(BLOCKS),
+    private static final List<StreamEvent> EVENTS = List.of(new StreamEvent.Configuration("livemig"),
+            new StreamEvent.RamBlockList(BLOCKS),
             new StreamEvent.RamHook(RamPhase.SETUP), new StreamEvent.RamHook(RamPhase.ROUND),
             new StreamEvent.RamHook(RamPhase.ROUND), new StreamEvent.RamHook(RamPhase.FINISH),
             new StreamEvent.FullSection("livemig-state", 0, 1, STATE),
-            new StreamEvent.FullSection("empty", 7, 2, new byte[0]), new StreamEvent.End());
+            new StreamEvent.FullSection("livemig-empty", 7, 1, new byte[0]), new StreamEvent.End());
 
     /** A stream with two rounds and two full sections, one of them empty. */
     private static byte[] stream() {
@@ -57,7 +59,7 @@ class MigrationStreamDecoderTest {
             writer.beginRamFinish();
             writer.endRamPart();
             writer.writeFullSection("livemig-state", 0, 1, STATE);
-            writer.writeFullSection("empty", 7, 2, new byte[0]);
+            writer.writeFullSection("livemig-empty", 7, 1, new byte[0]);
             writer.writeEof();
         });
     }
@@ -104,8 +106,9 @@ class MigrationStreamDecoderTest {
         }
         // The block list ends with vga.vram's used length, right before the 8-byte setup HOOK.
         int blockListEnd = indexOf(stream, HexFormat.of().parseHex("0000000001000000" + "0000000000000080")) + 8;
-        assertThat(completedAt.getFirst()).isEqualTo(blockListEnd);
-        assertThat(completedAt.get(1)).isEqualTo(blockListEnd + 8);
+        assertThat(completedAt.getFirst()).isEqualTo(8 + 5 + "livemig".length());
+        assertThat(completedAt.get(1)).isEqualTo(blockListEnd);
+        assertThat(completedAt.get(2)).isEqualTo(blockListEnd + 8);
         assertThat(completedAt.getLast()).isEqualTo(stream.length);
         assertThat(completedAt).hasSize(EVENTS.size());
     }
@@ -147,7 +150,7 @@ class MigrationStreamDecoderTest {
                     }
                 }
             }
-            assertThat(events).hasSize(5).endsWith(new StreamEvent.End());
+            assertThat(events).hasSize(6).endsWith(new StreamEvent.End());
             assertThat(decoder.finished()).isTrue();
         }
     }
@@ -162,17 +165,39 @@ class MigrationStreamDecoderTest {
             writer.endRamPart();
             writer.beginRamFinish();
             writer.endRamPart();
-            writer.writeFullSection("big", 0, 1, state);
+            writer.writeFullSection("livemig-big", 0, 1, state);
             writer.writeEof();
         });
         List<StreamEvent> events = decode(randomPieces(stream, new Random(2), 40_000));
-        assertThat(events).contains(new StreamEvent.FullSection("big", 0, 1, state));
+        assertThat(events).contains(new StreamEvent.FullSection("livemig-big", 0, 1, state));
+    }
+
+    /** Where the EOF marker of {@link #stream()} ends: a stream may end there (no VMDESCRIPTION, as QEMU allows). */
+    private static int eofEnd(byte[] stream) {
+        return indexOf(stream, "{\"page_size\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) - 5;
+    }
+
+    /** What ending the input after {@code length} bytes of {@link #stream()} is. */
+    private static String truncation(byte[] stream, int length) {
+        return length < eofEnd(stream) ? TRUNCATED : TRUNCATED_DESCRIPTION;
+    }
+
+    @Test
+    void aStreamMayEndRightAfterItsEofMarker() throws IOException {
+        byte[] stream = Arrays.copyOf(stream(), eofEnd(stream()));
+        assertThat(decode(List.of(stream))).containsExactlyElementsOf(EVENTS);
+        assertThat(decode(pieces(stream, 1))).containsExactlyElementsOf(EVENTS);
+        readWithReader(stream);
     }
 
     @Test
     void truncatedAtEveryOffsetIsTruncatedAtTheEndOfInput() {
         byte[] stream = stream();
         for (int length = 0; length < stream.length; length++) {
+            if (length == eofEnd(stream)) {
+                continue;
+            }
+            String message = truncation(stream, length);
             byte[] prefix = Arrays.copyOf(stream, length);
             for (List<byte[]> pieces : List.of(List.of(prefix), pieces(prefix, 1))) {
                 MigrationStreamDecoder decoder = new MigrationStreamDecoder(MAX_STATE);
@@ -185,9 +210,9 @@ class MigrationStreamDecoderTest {
                 }
                 assertThat(decoder.finished()).isFalse();
                 assertThat(events).isEqualTo(EVENTS.subList(0, events.size()));
-                assertRejected(decoder::endOfInput, ProtocolError.TRUNCATED, TRUNCATED);
+                assertRejected(decoder::endOfInput, ProtocolError.TRUNCATED, message);
                 // Sticky: the same failure again, and nothing held.
-                assertRejected(decoder::next, ProtocolError.TRUNCATED, TRUNCATED);
+                assertRejected(decoder::next, ProtocolError.TRUNCATED, message);
                 assertThat(decoder.bufferedBytes()).isZero();
                 decoder.close();
             }
@@ -207,12 +232,12 @@ class MigrationStreamDecoderTest {
         // Undrained and cut short: the complete events still come out, then the failure.
         try (MigrationStreamDecoder decoder = new MigrationStreamDecoder(MAX_STATE)) {
             decoder.feed(pooled(Arrays.copyOf(stream, stream.length - 1)));
-            assertRejected(decoder::endOfInput, ProtocolError.TRUNCATED, TRUNCATED);
+            assertRejected(decoder::endOfInput, ProtocolError.TRUNCATED, TRUNCATED_DESCRIPTION);
             assertThat(decoder.next()).isEqualTo(EVENTS.getFirst());
             for (int i = 1; i < EVENTS.size() - 1; i++) {
                 assertThat(decoder.next()).isEqualTo(EVENTS.get(i));
             }
-            assertRejected(decoder::next, ProtocolError.TRUNCATED, TRUNCATED);
+            assertRejected(decoder::next, ProtocolError.TRUNCATED, TRUNCATED_DESCRIPTION);
         }
     }
 
@@ -243,6 +268,7 @@ class MigrationStreamDecoderTest {
             assertThat(decoder.next()).isEqualTo(EVENTS.get(0));
             assertThat(decoder.next()).isEqualTo(EVENTS.get(1));
             assertThat(decoder.next()).isEqualTo(EVENTS.get(2));
+            assertThat(decoder.next()).isEqualTo(EVENTS.get(3));
             String message = "missing footer of section 0: read 0x7f instead of 0x7e";
             assertRejected(decoder::next, ProtocolError.INVALID_FIELD, message);
             assertRejected(decoder::next, ProtocolError.INVALID_FIELD, message);
@@ -282,7 +308,7 @@ class MigrationStreamDecoderTest {
         ByteBuf empty = PooledByteBufAllocator.DEFAULT.buffer(4);
         decoder.feed(empty);
         assertThat(empty.refCnt()).isZero();
-        assertThat(drain(decoder)).isEmpty();
+        assertThat(drain(decoder)).containsExactly(new StreamEvent.Configuration("livemig"));
         assertThat(head.refCnt()).isOne();
         decoder.close();
         decoder.close();
@@ -338,8 +364,11 @@ class MigrationStreamDecoderTest {
     void readerTurnsAnEarlyEndIntoTruncated() {
         byte[] stream = stream();
         for (int length = 0; length < stream.length; length++) {
+            if (length == eofEnd(stream)) {
+                continue;
+            }
             byte[] prefix = Arrays.copyOf(stream, length);
-            assertRejected(() -> readWithReader(prefix), ProtocolError.TRUNCATED, TRUNCATED);
+            assertRejected(() -> readWithReader(prefix), ProtocolError.TRUNCATED, truncation(stream, length));
         }
     }
 
@@ -351,6 +380,9 @@ class MigrationStreamDecoderTest {
                 .isNotEqualTo(new StreamEvent.FullSection("s", 1, 2, new byte[] {1, 3}))
                 .hasToString("FullSection[idstr=s, instanceId=1, versionId=2, state=2 bytes]");
     }
+
+    private static final String FLAGS_0X40 = "unexpected RAM flags 0x40 in the migration stream (livemig reads"
+            + " MEM_SIZE, ZERO, PAGE, CONTINUE, EOS and HOOK)";
 
     /** A malformed stream and what both the reader and the decoder say about it. */
     private record Rejection(byte[] stream, ProtocolError error, String message) {
@@ -375,13 +407,13 @@ class MigrationStreamDecoderTest {
         all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "00"), ProtocolError.INVALID_FIELD,
                 "empty name in the migration stream"));
         all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "026100"), ProtocolError.INVALID_FIELD,
-                "name with a NUL character in the migration stream"));
+                "name in the migration stream has a NUL character"));
         all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "01ff"), ProtocolError.INVALID_FIELD,
                 "name in the migration stream is not valid UTF-8"));
         all.add(new Rejection(hex.parseHex(header + "01" + "00000000" + "03" + "626c6b" + "00000000" + "00000004"),
                 ProtocolError.INVALID_FIELD, "unexpected iterable section 'blk': livemig migrates only 'ram'"));
         all.add(new Rejection(hex.parseHex(header + "01" + "00000000" + "03" + "72616d" + "00000000" + "00000003"),
-                ProtocolError.INVALID_FIELD, "unsupported RAM section version 3 (expected 4)"));
+                ProtocolError.INVALID_FIELD, "unsupported version 3 of section 'ram' (livemig reads version 4)"));
         all.add(new Rejection(hex.parseHex(header + setupPart + ramStart), ProtocolError.INVALID_FIELD,
                 "the RAM section started twice"));
         all.add(new Rejection(hex.parseHex(header + ramStart + "0000000000000080"), ProtocolError.INVALID_FIELD,
@@ -398,9 +430,26 @@ class MigrationStreamDecoderTest {
         all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + "0161" + "0000000000000000"),
                 ProtocolError.INVALID_FIELD,
                 "RAM block 'a' has used length 0, which does not fit the announced total of 8192 bytes"));
-        all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + blockA + "0000000000000008"),
-                ProtocolError.INVALID_FIELD,
-                "unexpected RAM flags 0x8 in an RDMA migration stream (only MEM_SIZE, HOOK and EOS)"));
+        all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + blockA + "0000000000000040"),
+                ProtocolError.INVALID_FIELD, FLAGS_0X40));
+        all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + blockA + "0000000000002008" + "0161"),
+                ProtocolError.INVALID_FIELD, "page at offset 0x2000 is outside RAM block 'a' (0x2000 bytes)"));
+        all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + blockA + "0000000000000002" + "0162"),
+                ProtocolError.INVALID_FIELD, "page record for unknown RAM block 'b'"));
+        all.add(new Rejection(hex.parseHex(header + ramStart + memSize8k + blockA + "0000000000000022"),
+                ProtocolError.INVALID_FIELD, "page record at offset 0x0 continues a block, but none came before"));
+        all.add(new Rejection(hex.parseHex(header + "07" + "00000000"), ProtocolError.INVALID_FIELD,
+                "section 'configuration' has a machine name of 0 bytes (1 to 256)"));
+        all.add(new Rejection(hex.parseHex(header + "07" + "00000101"), ProtocolError.INVALID_FIELD,
+                "section 'configuration' has a machine name of 257 bytes (1 to 256)"));
+        all.add(new Rejection(hex.parseHex(header + "07" + "00000001" + "61" + "07"), ProtocolError.INVALID_FIELD,
+                "section 'configuration' must come first"));
+        all.add(new Rejection(hex.parseHex(header + "07" + "00000001" + "61" + "05" + "0475756964"),
+                ProtocolError.INVALID_FIELD, "unsupported subsection 'uuid' of section 'configuration'"));
+        all.add(new Rejection(hex.parseHex(header + "05"), ProtocolError.INVALID_FIELD,
+                "unexpected subsection (section type 0x05) in the migration stream"));
+        all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "0173" + "00000000" + "00000001"),
+                ProtocolError.INVALID_FIELD, "device section 's' arrived before the final RAM part"));
         all.add(new Rejection(hex.parseHex(header + "02" + "00000000"), ProtocolError.INVALID_FIELD,
                 "unknown section id 0"));
         all.add(new Rejection(hex.parseHex(header + setupPart + "02" + "ffffffff"), ProtocolError.INVALID_FIELD,
@@ -411,17 +460,25 @@ class MigrationStreamDecoderTest {
                 ProtocolError.INVALID_FIELD, "missing footer of section 0: read 0x7f instead of 0x7e"));
         all.add(new Rejection(hex.parseHex(header + setupPart.replace("7e00000000", "7e00000005")),
                 ProtocolError.INVALID_FIELD, "footer of section 5 closes section 0"));
-        all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "0173" + "00000000" + "00000001"
-                + "0000000000100001"), ProtocolError.INVALID_FIELD,
-                "section 's' holds 1048577 bytes, more than the limit of 1048576"));
-        all.add(new Rejection(hex.parseHex(header + "04" + "00000001" + "0173" + "00000000" + "00000001"
-                + "ffffffffffffffff"), ProtocolError.INVALID_FIELD,
-                "section 's' holds 18446744073709551615 bytes, more than the limit of 1048576"));
+        String livemigS = "04" + "00000001" + "09" + hex.formatHex("livemig-s".getBytes()) + "00000000";
+        all.add(new Rejection(hex.parseHex(header + livemigS + "00000001" + "00100001"), ProtocolError.INVALID_FIELD,
+                "section 'livemig-s' holds 1048577 bytes, more than the limit of 1048576"));
+        all.add(new Rejection(hex.parseHex(header + livemigS + "00000001" + "ffffffff"), ProtocolError.INVALID_FIELD,
+                "section 'livemig-s' holds 4294967295 bytes, more than the limit of 1048576"));
+        all.add(new Rejection(hex.parseHex(header + livemigS + "00000002"), ProtocolError.INVALID_FIELD,
+                "unsupported version 2 of section 'livemig-s' (livemig reads version 1)"));
         // The existing reader tests' cases, on the whole stream.
-        byte[] pageFlag = whole.clone();
-        pageFlag[indexOf(pageFlag, hex.parseHex("02000000000000000000000080")) + 12] = 0x08;
-        all.add(new Rejection(pageFlag, ProtocolError.INVALID_FIELD,
-                "unexpected RAM flags 0x8 in an RDMA migration stream (only MEM_SIZE, HOOK and EOS)"));
+        byte[] flags = whole.clone();
+        flags[indexOf(flags, hex.parseHex("02000000000000000000000080")) + 12] = 0x40;
+        all.add(new Rejection(flags, ProtocolError.INVALID_FIELD, FLAGS_0X40));
+        byte[] notDescription = whole.clone();
+        notDescription[eofEnd(whole)] = 0x07;
+        all.add(new Rejection(notDescription, ProtocolError.INVALID_FIELD,
+                "expected the VMDESCRIPTION after EOF, read section type 0x07"));
+        byte[] otherDescription = whole.clone();
+        otherDescription[whole.length - 3] = '9';
+        all.add(new Rejection(otherDescription, ProtocolError.INVALID_FIELD,
+                "the VMDESCRIPTION does not describe the 2 livemig sections received"));
         return all;
     }
 
@@ -445,6 +502,8 @@ class MigrationStreamDecoderTest {
                 events.addAll(drain(decoder));
             }
             decoder.endOfInput();
+            // A stream that ends right after EOF ends with endOfInput().
+            events.addAll(drain(decoder));
             assertThat(decoder.finished()).isTrue();
             assertThat(decoder.bufferedBytes()).isZero();
         } finally {

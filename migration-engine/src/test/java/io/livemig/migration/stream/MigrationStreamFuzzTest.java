@@ -89,17 +89,34 @@ class MigrationStreamFuzzTest {
             w.beginRamFinish();
             w.endRamPart();
             w.writeFullSection("livemig-state", 0, 1, new byte[] {1, 2, 3});
-            w.writeFullSection("empty", 7, 2, new byte[0]);
+            w.writeFullSection("livemig-empty", 7, 1, new byte[0]);
             w.writeEof();
         }));
         seeds.put("no-blocks-then-section-before-finish", write(w -> {
             w.writeHeader();
             w.beginRamSetup(List.of());
             w.endRamPart();
-            w.writeFullSection("\u00e9t\u00e9", 1, 1, new byte[100]);
+            w.writeFullSection("livemig-\u00e9t\u00e9", 1, 1, new byte[100]);
             w.beginRamFinish();
             w.endRamPart();
             w.writeEof();
+        }));
+        // QEMU's exec-mode layout: pages in the stream, then -M none's recorded device tail (QemuStreamCaptureTest).
+        seeds.put("qemu-none-pages-and-device-tail", write(MigrationStreamWriter.RamMode.STREAM, w -> {
+            w.writeHeader("none");
+            w.ramSectionId(2);
+            w.beginRamSetup(List.of(new BlockListEntry("ram0", 16384)));
+            w.endRamPart();
+            w.beginRamRound();
+            byte[] page = new byte[4096];
+            java.util.Arrays.fill(page, 0, 64, (byte) 0x5a);
+            w.writePage("ram0", 0, page);
+            w.writeZeroPage("ram0", 4096);
+            w.endRamPart();
+            w.beginRamFinish();
+            w.writeZeroPage("ram0", 8192);
+            w.endRamPart();
+            w.writeDeviceState(DeviceState.of("none", QemuCapture.load("none").tail()));
         }));
         return seeds;
     }
@@ -109,9 +126,13 @@ class MigrationStreamFuzzTest {
     }
 
     private static byte[] write(Writing writing) {
+        return write(MigrationStreamWriter.RamMode.RDMA, writing);
+    }
+
+    private static byte[] write(MigrationStreamWriter.RamMode mode, Writing writing) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try {
-            writing.to(new MigrationStreamWriter(new DataOutputStream(bytes)));
+            writing.to(new MigrationStreamWriter(new DataOutputStream(bytes), mode));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -157,6 +178,26 @@ class MigrationStreamFuzzTest {
                 new DataInputStream(new ByteArrayInputStream(input)), MAX_STATE);
         try {
             reader.readAll(new MigrationStreamReader.Listener() {
+                @Override
+                public void configuration(String machine) {
+                    outcome.add(new StreamEvent.Configuration(machine));
+                }
+
+                @Override
+                public void ramPage(StreamEvent.RamPage page) {
+                    outcome.add(page);
+                }
+
+                @Override
+                public void ramZeroPage(StreamEvent.RamZeroPage page) {
+                    outcome.add(page);
+                }
+
+                @Override
+                public void deviceState(DeviceState state) {
+                    outcome.add(new StreamEvent.DeviceSections(state));
+                }
+
                 @Override
                 public void ramBlockList(List<BlockListEntry> blocks) {
                     outcome.add(new StreamEvent.RamBlockList(blocks));

@@ -41,6 +41,7 @@ class MigrationStreamTest {
     void setupPartIsLaidOutAsQemuWritesItInRdmaMode() throws IOException {
         String hex = HexFormat.of().formatHex(wholeStream());
         String setup = "5145564d" + "00000003"                  // QEVM, version 3
+                + "07" + "00000007" + "6c6976656d6967"            // configuration: machine "livemig"
                 + "01" + "00000000" + "03" + "72616d" + "00000000" + "00000004" // START, id 0, "ram", inst 0, v4
                 + "0000000041000004"                              // MEM_SIZE: 1 GiB + 16 MiB
                 + "06" + "70632e72616d" + "0000000040000000"      // pc.ram, 1 GiB
@@ -52,8 +53,60 @@ class MigrationStreamTest {
         assertThat(rest).isEqualTo("02" + "00000000" + "0000000000000080" + "0000000000000010" + "7e00000000"
                 + "03" + "00000000" + "0000000000000080" + "0000000000000010" + "7e00000000"
                 + "04" + "00000001" + "0d" + HexFormat.of().formatHex("livemig-state".getBytes()) + "00000000"
-                + "00000001" + "0000000000000003" + "010203" + "7e00000001"
-                + "00");
+                + "00000001" + "00000003" + "010203" + "7e00000001"  // v1, be32 size, data, footer
+                + "00" + "06" + String.format("%08x", DESCRIPTION.length()) // EOF, VMDESCRIPTION
+                + HexFormat.of().formatHex(DESCRIPTION.getBytes()));
+    }
+
+    /** What QEMU's JSON writer would write for the one livemig section (its ", " and ": " separators). */
+    private static final String DESCRIPTION = "{\"page_size\": 4096, \"devices\": [{\"name\": \"livemig-state\", "
+            + "\"instance_id\": 0, \"vmsd_name\": \"livemig-state\", \"version\": 1, \"fields\": ["
+            + "{\"name\": \"size\", \"type\": \"uint32\", \"size\": 4}, "
+            + "{\"name\": \"data\", \"type\": \"buffer\", \"size\": 3}]}]}";
+
+    @Test
+    void pagesAreLaidOutAsQemuWritesThemInExecMode() throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        MigrationStreamWriter writer = new MigrationStreamWriter(new DataOutputStream(bytes),
+                MigrationStreamWriter.RamMode.STREAM);
+        writer.writeHeader("none");
+        writer.ramSectionId(2);
+        writer.beginRamSetup(List.of(new BlockListEntry("a", 8192), new BlockListEntry("b", 4096)));
+        writer.endRamPart();
+        writer.beginRamFinish();
+        byte[] page = new byte[4096];
+        page[0] = 1;
+        writer.writePage("a", 4096, page);
+        writer.writeZeroPage("a", 0);
+        writer.writeZeroPage("b", 0);
+        writer.endRamPart();
+        assertThatThrownBy(() -> writer.writePage("b", 4096, page)).isInstanceOf(IllegalStateException.class)
+                .hasMessage("page records go in an open RAM part of a STREAM-mode writer");
+        String hex = HexFormat.of().formatHex(bytes.toByteArray());
+        assertThat(hex).isEqualTo("5145564d00000003" + "07000000046e6f6e65"
+                + "0100000002" + "0372616d" + "00000000" + "00000004" + "0000000000003004"
+                + "0161" + "0000000000002000" + "0162" + "0000000000001000" + "0000000000000010" + "7e00000002"
+                + "0300000002"
+                + "0000000000001008" + "0161" + "01" + "00".repeat(4095)   // PAGE a @0x1000, named
+                + "0000000000000022" + "00"                               // ZERO a @0, CONTINUE
+                + "0000000000000002" + "0162" + "00"                      // ZERO b @0, named
+                + "0000000000000010" + "7e00000002");
+    }
+
+    @Test
+    void writerRefusesPagesOutsideTheirBlockAndForeignSectionNames() throws IOException {
+        MigrationStreamWriter writer = new MigrationStreamWriter(new DataOutputStream(new ByteArrayOutputStream()),
+                MigrationStreamWriter.RamMode.STREAM);
+        writer.writeHeader();
+        writer.beginRamSetup(List.of(new BlockListEntry("a", 8192)));
+        assertThatThrownBy(() -> writer.writeZeroPage("a", 8192)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no page at offset 8192 of block 'a'");
+        assertThatThrownBy(() -> writer.writeZeroPage("b", 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no page at offset 0 of block 'b'");
+        writer.endRamPart();
+        assertThatThrownBy(() -> writer.writeFullSection("timer", 0, 2, new byte[0]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("an application's section name begins with 'livemig-': 'timer'");
     }
 
     @Test
@@ -75,13 +128,13 @@ class MigrationStreamTest {
     }
 
     @Test
-    void rejectsPageDataWhichRdmaModeNeverSends() throws IOException {
+    void rejectsRamFlagsLivemigDoesNotRead() throws IOException {
         byte[] stream = wholeStream();
-        // Turn the round's HOOK (0x80) into a PAGE flag (0x08).
+        // Turn the round's HOOK (0x80) into XBZRLE (0x40).
         int hook = indexOf(stream, HexFormat.of().parseHex("02000000000000000000000080")) + 12;
-        stream[hook] = 0x08;
-        assertRejected(stream, ProtocolError.INVALID_FIELD,
-                "unexpected RAM flags 0x8 in an RDMA migration stream (only MEM_SIZE, HOOK and EOS)");
+        stream[hook] = 0x40;
+        assertRejected(stream, ProtocolError.INVALID_FIELD, "unexpected RAM flags 0x40 in the migration stream"
+                + " (livemig reads MEM_SIZE, ZERO, PAGE, CONTINUE, EOS and HOOK)");
     }
 
     @Test
@@ -93,6 +146,8 @@ class MigrationStreamTest {
 
         byte[] whole = wholeStream();
         assertRejected(java.util.Arrays.copyOf(whole, whole.length - 1), ProtocolError.TRUNCATED,
+                "the migration stream ended inside its VMDESCRIPTION");
+        assertRejected(java.util.Arrays.copyOf(whole, whole.length - DESCRIPTION.length() - 6), ProtocolError.TRUNCATED,
                 "the migration stream ended before its EOF marker");
     }
 
