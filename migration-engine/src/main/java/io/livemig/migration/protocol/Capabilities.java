@@ -71,14 +71,18 @@ public record Capabilities(int version, int flags) {
 
     /**
      * The destination's reply as the source reads it from ESTABLISHED: fewer than {@link #SIZE} bytes (no echo:
-     * a provider that cannot read incoming private data, or a destination that sent none) read as zero
-     * capabilities, as QEMU's source reads the zeroed field, so that pin-all falls back to dynamic registration.
+     * a provider that cannot read incoming private data, or a destination that sent none) read as QEMU's source
+     * reads the zeroed field, so that pin-all falls back to dynamic registration, except for {@link #LIVEMIG}: a
+     * QEMU destination always echoes 8 bytes, so a missing echo means a DiSNI end (docs/disni-provider.md), and the
+     * livemig additions stay on. (A DiSNI source facing QEMU cannot tell; it sends a VM's device state there, which
+     * carries no livemig section, and its batched registration falls back to one chunk per request after QEMU's
+     * first single-result reply.)
      *
      * @param privateData the private data of the ESTABLISHED event
      * @return the destination's capabilities
      */
     public static Capabilities echoed(byte[] privateData) {
-        return privateData.length < SIZE ? new Capabilities(0, 0) : decode(privateData);
+        return privateData.length < SIZE ? new Capabilities(0, LIVEMIG) : decode(privateData);
     }
 
     /**

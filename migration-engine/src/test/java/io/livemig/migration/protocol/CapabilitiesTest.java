@@ -67,8 +67,10 @@ class CapabilitiesTest {
         assertThat(fromQemu.livemig()).isFalse();
         assertThat(fromQemu.pinAll()).isTrue();
         assertThat(Hex.encode(fromQemu::encode)).isEqualTo("0000000100000001");
-        // No echo at all (DiSNI): QEMU's behaviour.
-        assertThat(offered.negotiateAsSource(Capabilities.echoed(new byte[0])).livemig()).isFalse();
+        // No echo at all: a QEMU destination always echoes 8 bytes, so only a DiSNI end leaves it out.
+        assertThat(offered.negotiateAsSource(Capabilities.echoed(new byte[0])).livemig()).isTrue();
+        assertThat(offered.negotiateAsSource(Capabilities.echoed(new byte[0])).pinAll()).isFalse();
+        // A DiSNI destination cannot read the offer: it expects QEMU's behaviour.
         assertThat(Capabilities.negotiateAsDestination(new byte[0]).livemig()).isFalse();
     }
 
@@ -130,7 +132,7 @@ class CapabilitiesTest {
 
     @Test
     void missingEchoReadsAsZeroCapabilitiesSoPinAllFallsBackAsInQemu() {
-        assertThat(Capabilities.echoed(new byte[0])).isEqualTo(new Capabilities(0, 0));
+        assertThat(Capabilities.echoed(new byte[0])).isEqualTo(new Capabilities(0, Capabilities.LIVEMIG));
         assertThat(Capabilities.offer(true).negotiateAsSource(Capabilities.echoed(new byte[0])).pinAll()).isFalse();
         assertThat(Capabilities.echoed(java.util.HexFormat.of().parseHex("00000001 00000001".replace(" ", "")))).isEqualTo(new Capabilities(1, 1));
     }
