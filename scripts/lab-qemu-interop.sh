@@ -33,7 +33,10 @@ if [ -z "${LAB_DEV:-}" ]; then
     export LAB_SHARE=$ROOT
     export LAB_JDK=${LAB_JDK:-$(ls -d /usr/lib/jvm/temurin-25-jdk-amd64 2>/dev/null || true)}
     export LAB_TIMEOUT=${LAB_TIMEOUT:-3600}
-    exec "$LAB_DIR/run.sh" "cd /host && scripts/lab-qemu-interop.sh $*"
+    # The guest runs a copy: bash reads a script as it goes, and an edit during a long run would break it.
+    mkdir -p target
+    cp scripts/lab-qemu-interop.sh target/lab-qemu-interop.sh
+    exec "$LAB_DIR/run.sh" "cd /host && target/lab-qemu-interop.sh $*"
 fi
 
 # In the guest.
