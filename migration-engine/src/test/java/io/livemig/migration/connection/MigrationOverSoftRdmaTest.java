@@ -13,6 +13,7 @@ import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.stream.DeviceState;
 import reactor.core.publisher.Mono;
 import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.ram.RamBlock;
@@ -319,6 +320,54 @@ class MigrationOverSoftRdmaTest {
             }
             // The destination hung up on it.
             assertThat(rogue.closeFuture().await(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void aParkedVmsDeviceStateTravelsInsteadOfTheApplicationsState() throws Exception {
+        RdmaDeviceFactory devices = devices();
+        byte[] capture;
+        try (var in = new java.util.zip.GZIPInputStream(getClass().getResourceAsStream(
+                "/io/livemig/migration/stream/qemu/none.stream.gz"))) {
+            capture = in.readAllBytes();
+        }
+        // -M none's device tail: the last 674 bytes of its capture (QemuStreamCaptureTest).
+        DeviceState parked = DeviceState.of("none", java.util.Arrays.copyOfRange(capture, capture.length - 674,
+                capture.length));
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("ram0", 2 * MIB)));
+                DestinationController destination = DestinationController.builder().devices(devices)
+                        .eventLoopGroup(group).expectedMachine("none").timeout(TIMEOUT).build()) {
+            fillRandom(source.get(0).memory().asSlice(0, MIB), 21);
+            InetSocketAddress address = destination.listen(
+                    new MigrationUri(InetAddress.getLoopbackAddress().getHostAddress(), 0));
+            Workload vm = new Workload() {
+                @Override
+                public byte[] saveState() {
+                    throw new AssertionError("a parked VM has no application state");
+                }
+
+                @Override
+                public java.util.Optional<DeviceState> deviceState() {
+                    return java.util.Optional.of(parked);
+                }
+            };
+            try (SourceController controller = SourceController.builder(source).devices(devices)
+                    .eventLoopGroup(group).workload(vm).timeout(TIMEOUT).build()) {
+                // x-verify is a livemig section: never sent with a device state.
+                controller.setCapability(MigrationCapability.X_VERIFY, true);
+                controller.migrate(new MigrationUri(address.getHostString(), address.getPort()))
+                        .collectList().block(TIMEOUT.multipliedBy(2));
+                assertThat(controller.info().status()).isEqualTo(MigrationStatus.COMPLETED);
+            }
+            IncomingMigration result = destination.completion().block(TIMEOUT);
+            try (RamBlocks received = result.blocks()) {
+                assertThat(received.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+                assertThat(result.machine()).isEqualTo("none");
+                assertThat(result.deviceState()).isEqualTo(parked);
+                assertThat(result.deviceState().tail()).isEqualTo(parked.tail());
+                assertThat(result.state()).isEmpty();
+                assertThat(result.verified()).isFalse();
+            }
         }
     }
 
