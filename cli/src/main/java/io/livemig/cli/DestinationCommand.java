@@ -10,6 +10,8 @@ import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +56,16 @@ final class DestinationCommand implements Callable<Integer> {
     @Option(names = "--verify", description = "Require the source's x-verify checksums and check every chunk.")
     private boolean verify;
 
+    @Option(names = "--machine", paramLabel = "NAME",
+            description = "The machine the source's configuration section must name (QEMU's -M: none, "
+                    + "pc-i440fx-7.2, ...); another fails the migration, as in QEMU.")
+    private String machine;
+
+    @Option(names = "--save-device-state", paramLabel = "FILE",
+            description = "Write the VM's device state a QEMU source sent after its RAM (and its machine name) to "
+                    + "FILE, for source --device-state; fails when the source sent none.")
+    private Path saveDeviceState;
+
     @Option(names = "--metrics-linger", paramLabel = "DURATION", defaultValue = "0",
             converter = DurationConverter.class,
             description = "With --metrics-port, go on serving the metrics this long after the migration ended (30, "
@@ -74,6 +86,7 @@ final class DestinationCommand implements Callable<Integer> {
         RdmaDeviceFactory devices = endpoint.devices();
         ProgressPrinter.Mode progress = endpoint.progressMode();
         RamFile.check(ramFiles);
+        checkDeviceStateFile();
         AuthKey key = auth.key();
         CompletableFuture<Void> quit = new CompletableFuture<>();
         Runnable stop = () -> quit.complete(null);
@@ -85,6 +98,7 @@ final class DestinationCommand implements Callable<Integer> {
                     .memoryLimit(ram)
                     .blockAllocator(RamLayout.allocator(ramFiles))
                     .preallocate(memPrealloc)
+                    .expectedMachine(machine)
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .authKey(key)
@@ -141,6 +155,9 @@ final class DestinationCommand implements Callable<Integer> {
             RamLayout.flush(blocks);
             io.out().println("received " + blocks.size() + " RAM block(s), " + ByteSize.format(blocks.totalBytes())
                     + ", " + migration.zeroPages() + " zero pages");
+            if (saveDeviceState != null && !saveDeviceState(io, migration)) {
+                return Livemig.FAILURE;
+            }
             if (migration.verified()) {
                 io.out().println("verification passed");
             } else if (verify) {
@@ -150,5 +167,40 @@ final class DestinationCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** {@code --save-device-state}: a file this process can create or replace, checked before listening. */
+    private void checkDeviceStateFile() {
+        if (saveDeviceState == null) {
+            return;
+        }
+        Path directory = saveDeviceState.toAbsolutePath().getParent();
+        if (Files.isDirectory(saveDeviceState)) {
+            throw new CommandFailure("--save-device-state " + saveDeviceState + ": is a directory");
+        }
+        if (directory == null || !Files.isDirectory(directory)) {
+            throw new CommandFailure("--save-device-state " + saveDeviceState + ": directory " + directory
+                    + " does not exist");
+        }
+    }
+
+    /** Writes the received device state; false (after one line saying why) when there is none or it fails. */
+    private boolean saveDeviceState(Terminal io, IncomingMigration migration) {
+        if (migration.deviceState() == null) {
+            io.err().println("livemig destination: --save-device-state " + saveDeviceState + ": the source sent no "
+                    + "device state (a livemig application sends its own state instead)");
+            return false;
+        }
+        DeviceStateFile file = DeviceStateFile.of(migration.deviceState());
+        try {
+            file.write(saveDeviceState);
+        } catch (IOException e) {
+            io.err().println("livemig destination: --save-device-state " + saveDeviceState + ": "
+                    + Livemig.describe(e));
+            return false;
+        }
+        io.out().println("device state of machine '" + file.machine() + "': " + migration.deviceState().sections()
+                .size() + " device section(s), " + file.tail().length + " bytes, saved to " + saveDeviceState);
+        return true;
     }
 }

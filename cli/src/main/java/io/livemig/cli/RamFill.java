@@ -16,7 +16,12 @@ enum RamFill {
     /** Zeros: every page goes as COMPRESS. */
     ZERO,
     /** Each long holds its own offset in the block: recognisable in a hex dump. */
-    PATTERN;
+    PATTERN,
+    /**
+     * Nothing written: a {@code --ram-file} block is sent as its file holds it (a QEMU memory-backend-file, or what a
+     * livemig destination received), other blocks as allocated (zero).
+     */
+    KEEP;
 
     /** Bytes each fill task covers: large enough to amortise the fork, small enough to spread over cores. */
     private static final long SLICE = 16L << 20;
@@ -27,6 +32,9 @@ enum RamFill {
      * @param blocks the blocks
      */
     void fill(RamBlocks blocks) {
+        if (this == KEEP) {
+            return;
+        }
         for (RamBlock block : blocks) {
             MemorySegment memory = block.memory();
             long slices = (memory.byteSize() + SLICE - 1) / SLICE;
@@ -44,6 +52,8 @@ enum RamFill {
                 for (long i = 0; i < slice.byteSize(); i += Long.BYTES) {
                     slice.set(ValueLayout.JAVA_LONG_UNALIGNED, i, base + i);
                 }
+            }
+            case KEEP -> {
             }
             case RANDOM -> {
                 for (long i = 0; i < slice.byteSize(); i += Long.BYTES) {

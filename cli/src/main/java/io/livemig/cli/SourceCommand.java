@@ -9,6 +9,9 @@ import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
+import io.livemig.migration.api.Workload;
+import io.livemig.migration.stream.DeviceState;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +50,8 @@ final class SourceCommand implements Callable<Integer> {
             description = "Keep RAM block NAME in a shared mapping of PATH (created and sized when missing).")
     private List<RamFile> ramFiles = new ArrayList<>();
 
-    @Option(names = "--fill", paramLabel = "random|zero|pattern", defaultValue = "random",
-            description = "What the RAM holds at start (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--fill", paramLabel = "random|zero|pattern|keep", defaultValue = "random",
+            description = "What the RAM holds at start; keep: what each --ram-file holds (default: ${DEFAULT-VALUE}).")
     private String fill;
 
     @Option(names = "--workload", paramLabel = "none|stress", defaultValue = "none",
@@ -77,6 +80,16 @@ final class SourceCommand implements Callable<Integer> {
 
     @Option(names = "--verify", description = "Set the x-verify capability (the destination checks every chunk).")
     private boolean verify;
+
+    @Option(names = "--device-state", paramLabel = "FILE",
+            description = "Send a VM's device state after the RAM (a file of destination --save-device-state), so "
+                    + "that the VM a livemig destination parked goes back into a QEMU destination.")
+    private Path deviceState;
+
+    @Option(names = "--machine", paramLabel = "NAME",
+            description = "With --device-state: the machine it must have been recorded on (QEMU's -M: none, "
+                    + "pc-i440fx-7.2, ...).")
+    private String machine;
 
     @Option(names = "--auto-converge", description = "Set the auto-converge capability.")
     private boolean autoConverge;
@@ -115,6 +128,7 @@ final class SourceCommand implements Callable<Integer> {
             default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
         };
         MigrationParameters parameters = parameters();
+        DeviceState parked = parkedDeviceState();
         AuthKey key = auth.key();
         // quit, the end of --monitor stdio, or SIGTERM (registered now: a signal during the fill counts too).
         CountDownLatch quit = new CountDownLatch(1);
@@ -123,9 +137,14 @@ final class SourceCommand implements Callable<Integer> {
             RamBlocks ramBlocks = resources.add(allocate(layout));
             long started = System.nanoTime();
             ramFill.fill(ramBlocks);
-            io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
-                    ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
-                    (System.nanoTime() - started) / 1_000_000);
+            if (ramFill == RamFill.KEEP) {
+                io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), kept as mapped%n",
+                        ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size());
+            } else {
+                io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
+                        ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
+                        (System.nanoTime() - started) / 1_000_000);
+            }
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
                     stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
@@ -133,7 +152,7 @@ final class SourceCommand implements Callable<Integer> {
             // loops go: a quit during a migration ends without work submitted to a terminated loop.
             SourceController controller = resources.add(SourceController.builder(ramBlocks)
                     .devices(devices)
-                    .workload(writer)
+                    .workload(parked == null ? writer : new ParkedVm(writer, parked))
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .authKey(key)
@@ -194,6 +213,50 @@ final class SourceCommand implements Callable<Integer> {
             Livemig.fail(io.err(), "livemig source: migration " + failed.info().status()
                     + (why != null ? ": " + why : ""), failed.getCause());
             return Livemig.FAILURE;
+        }
+    }
+
+    /** {@code --device-state FILE [--machine NAME]}: read and checked before the RAM is allocated. */
+    private DeviceState parkedDeviceState() {
+        if (deviceState == null) {
+            if (machine != null) {
+                throw new UsageError("--machine names the machine of a --device-state FILE; give both");
+            }
+            return null;
+        }
+        DeviceState state = DeviceStateFile.load(deviceState);
+        if (machine != null && !machine.equals(state.machine())) {
+            throw new CommandFailure("--device-state " + deviceState + ": recorded on machine '" + state.machine()
+                    + "', not '" + machine + "' (--machine)");
+        }
+        return state;
+    }
+
+    /** The workload, sending a parked VM's device state instead of the application's state. */
+    private record ParkedVm(Workload workload, DeviceState state) implements Workload {
+        @Override
+        public reactor.core.publisher.Mono<Void> pause() {
+            return workload.pause();
+        }
+
+        @Override
+        public void resume() {
+            workload.resume();
+        }
+
+        @Override
+        public void throttle(int percent) {
+            workload.throttle(percent);
+        }
+
+        @Override
+        public byte[] saveState() {
+            return workload.saveState();
+        }
+
+        @Override
+        public java.util.Optional<DeviceState> deviceState() {
+            return java.util.Optional.of(state);
         }
     }
 

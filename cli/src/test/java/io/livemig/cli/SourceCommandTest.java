@@ -51,6 +51,42 @@ class SourceCommandTest {
     }
 
     @Test
+    void machineWithoutDeviceStateIsAUsageError() {
+        assertThat(run("source", "--ram", "4M", "--machine", "none", "--migrate", "rdma:127.0.0.1:1")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: --machine names the machine of a --device-state FILE; give both"
+                + " (see 'livemig source --help')" + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void refusesADeviceStateFileThatIsMissingOrNotOneBeforeFillingTheRam() throws Exception {
+        Path missing = dir.resolve("missing.state");
+        assertThat(run("source", "--ram", "4M", "--device-state", missing.toString(), "--migrate",
+                "rdma:127.0.0.1:1")).isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --device-state " + missing + ": no such file"
+                + System.lineSeparator());
+        err.reset();
+        Path ram = dir.resolve("ram.bin");
+        java.nio.file.Files.write(ram, new byte[64]);
+        assertThat(run("source", "--ram", "4M", "--device-state", ram.toString(), "--migrate",
+                "rdma:127.0.0.1:1")).isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --device-state " + ram + ": not a device-state file (livemig "
+                + "destination --save-device-state writes one): no QEMU stream header (QEVM, version 3)"
+                + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void refusesADeviceStateRecordedOnAnotherMachineThanMachineSays() throws Exception {
+        Path parked = dir.resolve("none.state");
+        java.nio.file.Files.write(parked, DestinationCommandTest.fixture("none.state"));
+        assertThat(run("source", "--ram", "4M", "--device-state", parked.toString(), "--machine", "pc-i440fx-7.2",
+                "--migrate", "rdma:127.0.0.1:1")).isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --device-state " + parked + ": recorded on machine 'none', not "
+                + "'pc-i440fx-7.2' (--machine)" + System.lineSeparator());
+    }
+
+    @Test
     void refusesARamFileThatIsADirectory() {
         assertThat(run("source", "--ram", "4M", "--ram-file", "pc.ram=" + dir, "--migrate", "rdma:127.0.0.1:1"))
                 .isEqualTo(1);

@@ -64,6 +64,8 @@ class MigrationOverLocalChannelTest {
     private Channel server;
     private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
     private final List<String> transcript = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    /** The {@code chunks} field of every REGISTER REQUEST record the destination received. */
+    private final List<Long> registerChunks = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     /** When set, the destination answers REGISTER REQUESTs as QEMU does (len = 16 whatever the repeat). */
     private final AtomicBoolean qemuDestination = new AtomicBoolean();
 
@@ -75,7 +77,7 @@ class MigrationOverLocalChannelTest {
                     @Override
                     protected void initChannel(LocalChannel ch) {
                         DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript),
+                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript, registerChunks),
                                 new QemuRegisterResultQuirk(qemuDestination), control);
                         accepted.complete(control);
                     }
@@ -288,6 +290,48 @@ class MigrationOverLocalChannelTest {
     }
 
     /**
+     * Towards a destination that cleared the livemig capability (QEMU's), x-verify and batching are dropped even
+     * when asked for: one chunk per REGISTER REQUEST ({@code repeat 1}, {@code chunks 0}), and the stream carries
+     * no livemig section (no checksums, no application state).
+     */
+    @Test
+    void aSourceWhoseDestinationClearedTheLivemigBitSendsQemusSequenceAndNoLivemigSections() throws Exception {
+        try (RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("ram0", 3 * MIB)))) {
+            fillRandom(source.get(0).memory(), 11);
+            SourceOptions options = qemuSequence(false);
+            assertThat(options.verify()).isFalse();
+            assertThat(options.registrationBatch()).isEqualTo(1);
+            SourceControl sourceControl = new SourceControl();
+            Channel channel = connect(sourceControl);
+            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            PlacingDataPath fabric = new PlacingDataPath();
+            CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
+            TestSources.run(sourceControl, fabric, source, options, TestSources.workload(() -> { }, new byte[] {7}));
+            IncomingMigration received = incoming.get(30, TimeUnit.SECONDS);
+            try (RamBlocks blocks = received.blocks()) {
+                assertThat(blocks.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+            }
+            assertThat(received.state()).isEmpty();
+            assertThat(received.verified()).isFalse();
+            channel.close().sync();
+            assertThat(transcript.stream().filter(line -> line.contains("REGISTER R")).toList()).containsExactly(
+                    "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1",
+                    "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1",
+                    "src->dst REGISTER REQUEST len=24 repeat=1", "dst->src REGISTER RESULT len=16 repeat=1");
+            assertThat(registerChunks).containsExactly(0L, 0L, 0L);
+        }
+    }
+
+    @Test
+    void livemigOnlyAdditionsAreRefusedForADestinationThatIsNotLivemig() {
+        SourceOptions o = TestSources.options(false, () -> TestSources.FAST, TIMEOUT);
+        assertThatThrownBy(() -> new SourceOptions(false, o.allocator(), o.timeout(), 16, o.parameters(), false, false,
+                o.timer(), o.recorder(), 2, false)).isInstanceOf(IllegalArgumentException.class).hasMessage(
+                "x-verify and registration batches need a livemig destination; this one did not echo the livemig "
+                        + "capability (verify=false, registrationBatch=2)");
+    }
+
+    /**
      * QEMU's destination puts {@code len = 16} in every REGISTER RESULT header and sends header plus len
      * bytes, so a result to a multi-record request carries only the first record (spec section 3.2).
      */
@@ -379,7 +423,7 @@ class MigrationOverLocalChannelTest {
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, true, 64 * MIB);
             SourceOptions o = TestSources.options(true, () -> TestSources.FAST, TIMEOUT);
             SourceOptions verify = new SourceOptions(o.pinAll(), o.allocator(), o.timeout(), 1, o.parameters(), false,
-                    true, o.timer(), o.recorder(), o.registrationBatch());
+                    true, o.timer(), o.recorder(), o.registrationBatch(), true);
             // The first write the "HCA" places (pc.ram at offset 0, one write at a time) arrives damaged.
             fabric.corruptNextWrite.set(true);
             assertThatThrownBy(() -> TestSources.run(sourceControl, fabric, source, verify, new Workload() { }))
@@ -395,14 +439,23 @@ class MigrationOverLocalChannelTest {
     /** Records each SEND crossing the destination's pipeline: type, and len and repeat except for QEMU FILE. */
     private static final class Transcript extends io.netty.channel.ChannelDuplexHandler {
         private final List<String> lines;
+        private final List<Long> registerChunks;
 
-        Transcript(List<String> lines) {
+        Transcript(List<String> lines, List<Long> registerChunks) {
             this.lines = lines;
+            this.registerChunks = registerChunks;
         }
 
         @Override
         public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            lines.add("src->dst " + describe((io.netty.buffer.ByteBuf) msg));
+            io.netty.buffer.ByteBuf send = (io.netty.buffer.ByteBuf) msg;
+            if (send.getInt(4) == io.livemig.migration.protocol.ControlType.REGISTER_REQUEST.value()) {
+                // RDMARegister: be64 key, be32 index, 4 bytes padding, be64 chunks; 24 bytes a record.
+                for (int i = 0; i < send.getInt(8); i++) {
+                    registerChunks.add(send.getLong(send.readerIndex() + 16 + 24 * i + 16));
+                }
+            }
+            lines.add("src->dst " + describe(send));
             ctx.fireChannelRead(msg);
         }
 
@@ -444,11 +497,11 @@ class MigrationOverLocalChannelTest {
                 .connect(new LocalAddress("migration-test")).sync().channel();
     }
 
-    /** One REGISTER REQUEST per chunk, QEMU's exact sequence. */
+    /** What a source uses towards a destination that did not echo the livemig capability: QEMU's exact sequence. */
     private static SourceOptions qemuSequence(boolean pinAll) {
         SourceOptions o = TestSources.options(pinAll, () -> TestSources.FAST, TIMEOUT);
-        return new SourceOptions(o.pinAll(), o.allocator(), o.timeout(), o.maxOutstanding(), o.parameters(), false,
-                false, o.timer(), o.recorder(), 1);
+        return SourceOptions.negotiated(o.pinAll(), o.allocator(), o.timeout(), o.parameters(), false, true,
+                o.timer(), o.recorder(), false);
     }
 
     private static void fillRandom(MemorySegment memory, long seed) {

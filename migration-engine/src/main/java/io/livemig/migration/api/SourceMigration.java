@@ -41,6 +41,8 @@ import reactor.core.publisher.Sinks;
  */
 public final class SourceMigration {
 
+    private static final System.Logger LOG = System.getLogger(SourceMigration.class.getName());
+
     /** How often the live statistics are sampled while data moves (QEMU: every 100 ms). */
     static final Duration LIVE_STATS_PERIOD = Duration.ofMillis(250);
 
@@ -157,10 +159,16 @@ public final class SourceMigration {
     }
 
     private SourceOptions options(SourceConnection established) {
-        return new SourceOptions(established.capabilities().pinAll(), PooledByteBufAllocator.DEFAULT,
-                runtime.timeout(), SourceOptions.DEFAULT_MAX_OUTSTANDING, parameters,
-                capabilities.isOn(MigrationCapability.AUTO_CONVERGE), capabilities.isOn(MigrationCapability.X_VERIFY),
-                runtime.timer(), runtime.recorder(), SourceOptions.DEFAULT_REGISTRATION_BATCH);
+        boolean livemig = established.capabilities().livemig();
+        boolean verify = capabilities.isOn(MigrationCapability.X_VERIFY);
+        if (verify && !livemig) {
+            // x-verify is livemig's own: a QEMU destination would refuse the unknown section.
+            LOG.log(System.Logger.Level.WARNING, "x-verify: the destination is not livemig (it did not echo the "
+                    + "livemig capability); no checksums are sent");
+        }
+        return SourceOptions.negotiated(established.capabilities().pinAll(), PooledByteBufAllocator.DEFAULT,
+                runtime.timeout(), parameters, capabilities.isOn(MigrationCapability.AUTO_CONVERGE), verify,
+                runtime.timer(), runtime.recorder(), livemig);
     }
 
     /** What the pipeline reports: statuses, rounds, and the pre-switchover wait. */

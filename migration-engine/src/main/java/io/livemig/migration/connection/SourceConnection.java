@@ -25,7 +25,8 @@ import reactor.core.publisher.Mono;
 /**
  * The source's connection to a destination (spec section 2): an RC connection whose CM connect carries
  * the source's {@link Capabilities} and whose accept carries the destination's masked echo, with the
- * source's control endpoint in its pipeline. Pin-all stays on only if both ends have it.
+ * source's control endpoint in its pipeline. Pin-all stays on only if both ends have it; the source always offers
+ * {@link Capabilities#LIVEMIG}, and only a livemig destination echoes it (a QEMU destination clears it).
  */
 public final class SourceConnection implements AutoCloseable {
 
@@ -78,7 +79,7 @@ public final class SourceConnection implements AutoCloseable {
     public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
             InetSocketAddress destination, boolean pinAll, Duration timeout, AuthKey key) {
         return Mono.create(sink -> {
-            Capabilities offer = Capabilities.offer(pinAll);
+            Capabilities offer = Capabilities.livemigOffer(pinAll);
             SourceControl control = new SourceControl();
             Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
                     .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(offer, key))

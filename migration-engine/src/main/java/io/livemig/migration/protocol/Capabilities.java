@@ -9,7 +9,7 @@ import io.netty.buffer.Unpooled;
  * {@code u32 version, u32 flags}.
  *
  * @param version protocol version; the source sends {@link #CURRENT_VERSION}
- * @param flags capability bits; only {@link #PIN_ALL} is defined
+ * @param flags capability bits: {@link #PIN_ALL} (QEMU's only one) and livemig's own {@link #LIVEMIG}
  */
 public record Capabilities(int version, int flags) {
 
@@ -19,11 +19,19 @@ public record Capabilities(int version, int flags) {
     public static final int CURRENT_VERSION = 1;
     /** Capability bit: register all RAM up front ({@code rdma-pin-all}). */
     public static final int PIN_ALL = 0x1;
+    /**
+     * livemig's own capability bit: "both ends are livemig". A QEMU destination masks the flags with its
+     * {@code known_capabilities} (only {@link #PIN_ALL}) before echoing them (spec section 2.3), so it always clears
+     * this bit, and a QEMU source never sets it. livemig-only additions (x-verify checksums, REGISTER REQUESTs with
+     * several records, the application's state section) are used only when the destination echoed it; otherwise
+     * both ends behave exactly as QEMU's. Bit 30: far from the low bits QEMU would assign next.
+     */
+    public static final int LIVEMIG = 0x4000_0000;
     /** Every bit this implementation knows; a destination clears the others ("known_capabilities"). */
-    public static final int KNOWN = PIN_ALL;
+    public static final int KNOWN = PIN_ALL | LIVEMIG;
 
     /**
-     * What a source offers.
+     * What QEMU's source offers: the bytes a QEMU peer sends.
      *
      * @param pinAll whether the {@code rdma-pin-all} capability is on
      * @return version 1, with {@link #PIN_ALL} iff {@code pinAll}
@@ -33,11 +41,22 @@ public record Capabilities(int version, int flags) {
     }
 
     /**
+     * What a livemig source offers: QEMU's offer plus {@link #LIVEMIG}.
+     *
+     * @param pinAll whether the {@code rdma-pin-all} capability is on
+     * @return version 1, with {@link #LIVEMIG}, and {@link #PIN_ALL} iff {@code pinAll}
+     */
+    public static Capabilities livemigOffer(boolean pinAll) {
+        return new Capabilities(CURRENT_VERSION, LIVEMIG | (pinAll ? PIN_ALL : 0));
+    }
+
+    /**
      * The destination's side when the connect request carried no capabilities at all: fewer than {@link #SIZE}
      * bytes of private data, which is what a provider that cannot read incoming private data delivers (DiSNI,
      * docs/disni-provider.md); a real source always sends 8. The destination cannot tell whether the source pins
      * all memory, so it serves both: it registers every block up front, as pin-all, and still answers REGISTER
-     * REQUESTs.
+     * REQUESTs. It cannot tell whether the source is livemig either, so {@link #LIVEMIG} stays clear: the
+     * destination expects QEMU's behaviour, which a livemig source also shows when it reads no echo.
      *
      * @param privateData the private data of the CONNECT_REQUEST
      * @return the capabilities the destination runs with
@@ -52,14 +71,18 @@ public record Capabilities(int version, int flags) {
 
     /**
      * The destination's reply as the source reads it from ESTABLISHED: fewer than {@link #SIZE} bytes (no echo:
-     * a provider that cannot read incoming private data, or a destination that sent none) read as zero
-     * capabilities, as QEMU's source reads the zeroed field, so that pin-all falls back to dynamic registration.
+     * a provider that cannot read incoming private data, or a destination that sent none) read as QEMU's source
+     * reads the zeroed field, so that pin-all falls back to dynamic registration, except for {@link #LIVEMIG}: a
+     * QEMU destination always echoes 8 bytes, so a missing echo means a DiSNI end (docs/disni-provider.md), and the
+     * livemig additions stay on. (A DiSNI source facing QEMU cannot tell; it sends a VM's device state there, which
+     * carries no livemig section, and its batched registration falls back to one chunk per request after QEMU's
+     * first single-result reply.)
      *
      * @param privateData the private data of the ESTABLISHED event
      * @return the destination's capabilities
      */
     public static Capabilities echoed(byte[] privateData) {
-        return privateData.length < SIZE ? new Capabilities(0, 0) : decode(privateData);
+        return privateData.length < SIZE ? new Capabilities(0, LIVEMIG) : decode(privateData);
     }
 
     /**
@@ -72,9 +95,18 @@ public record Capabilities(int version, int flags) {
     }
 
     /**
+     * Whether the {@link #LIVEMIG} bit is set: after negotiation, whether both ends are livemig.
+     *
+     * @return true when livemig-only additions may be used
+     */
+    public boolean livemig() {
+        return (flags & LIVEMIG) != 0;
+    }
+
+    /**
      * The destination's side of the negotiation, as QEMU does it: reject any version but 1, clear
      * unknown flags, echo the version unchanged. The destination has no policy of its own; it follows
-     * the source.
+     * the source: it echoes {@link #LIVEMIG} when a livemig source set it, and a QEMU source never does.
      *
      * @return the capabilities to send back in the CM accept
      * @throws ProtocolException ({@link ProtocolError#UNSUPPORTED_VERSION}) for a version other than 1
@@ -89,8 +121,9 @@ public record Capabilities(int version, int flags) {
     }
 
     /**
-     * The source's side: pin-all stays on only if it was asked for and the destination echoed the bit.
-     * (QEMU's source does not check the echoed version, and neither does this.)
+     * The source's side: pin-all stays on only if it was asked for and the destination echoed the bit, and so does
+     * {@link #LIVEMIG} (a QEMU destination clears it). (QEMU's source does not check the echoed version, and
+     * neither does this.)
      *
      * @param reply the destination's capabilities from the ESTABLISHED event
      * @return the capabilities the source actually runs with
@@ -149,6 +182,6 @@ public record Capabilities(int version, int flags) {
     @Override
     public String toString() {
         return "Capabilities[version=" + Integer.toUnsignedString(version) + ", flags=0x"
-                + Integer.toHexString(flags) + (pinAll() ? " (pin-all)" : "") + "]";
+                + Integer.toHexString(flags) + (pinAll() ? " (pin-all)" : "") + (livemig() ? " (livemig)" : "") + "]";
     }
 }

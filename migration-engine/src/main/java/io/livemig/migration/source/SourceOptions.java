@@ -22,10 +22,13 @@ import reactor.core.scheduler.Scheduler;
  * @param recorder where metrics go
  * @param registrationBatch most chunks registered by one REGISTER REQUEST (1: QEMU's exact message
  *        sequence, one request per chunk)
+ * @param livemigPeer whether the destination echoed {@link io.livemig.migration.protocol.Capabilities#LIVEMIG}:
+ *        only then may livemig-only additions be used ({@code verify}, a {@code registrationBatch} above 1, the
+ *        application's state section); false means a QEMU destination, which gets exactly QEMU's behaviour
  */
 public record SourceOptions(boolean pinAll, ByteBufAllocator allocator, Duration timeout, int maxOutstanding,
         Supplier<MigrationParameters> parameters, boolean autoConverge, boolean verify, Scheduler timer,
-        MigrationRecorder recorder, int registrationBatch) {
+        MigrationRecorder recorder, int registrationBatch, boolean livemigPeer) {
 
     /** RDMA WRITEs in flight by default: 32 MiB of 1 MiB writes, a quarter of the send queue. */
     public static final int DEFAULT_MAX_OUTSTANDING = 32;
@@ -43,7 +46,8 @@ public record SourceOptions(boolean pinAll, ByteBufAllocator allocator, Duration
     /**
      * Checks the options.
      *
-     * @throws IllegalArgumentException for a non-positive {@code maxOutstanding} or a batch out of range
+     * @throws IllegalArgumentException for a non-positive {@code maxOutstanding}, a batch out of range, or a
+     *     livemig-only addition towards a destination that is not livemig
      */
     public SourceOptions {
         Objects.requireNonNull(allocator, "allocator");
@@ -58,5 +62,32 @@ public record SourceOptions(boolean pinAll, ByteBufAllocator allocator, Duration
             throw new IllegalArgumentException("registrationBatch must be 1 to " + MAX_REGISTRATION_BATCH + ": "
                     + registrationBatch);
         }
+        if (!livemigPeer && (verify || registrationBatch != 1)) {
+            throw new IllegalArgumentException("x-verify and registration batches need a livemig destination; this one"
+                    + " did not echo the livemig capability (verify=" + verify + ", registrationBatch="
+                    + registrationBatch + ")");
+        }
+    }
+
+    /**
+     * The options for a destination as negotiated: a livemig destination gets everything asked for; any other
+     * (QEMU) gets QEMU's behaviour: no x-verify checksums, one chunk per REGISTER REQUEST, no application state.
+     *
+     * @param pinAll whether pin-all was negotiated
+     * @param allocator buffers for QEMU FILE messages
+     * @param timeout how long any one step may wait for the destination
+     * @param parameters the parameters in force
+     * @param autoConverge whether to throttle the workload
+     * @param verify whether x-verify was asked for (dropped for a destination that is not livemig)
+     * @param timer where bandwidth waits are scheduled
+     * @param recorder where metrics go
+     * @param livemigPeer whether the destination echoed the livemig capability
+     * @return the options, with {@link #DEFAULT_MAX_OUTSTANDING} and {@link #DEFAULT_REGISTRATION_BATCH} or 1
+     */
+    public static SourceOptions negotiated(boolean pinAll, ByteBufAllocator allocator, Duration timeout,
+            Supplier<MigrationParameters> parameters, boolean autoConverge, boolean verify, Scheduler timer,
+            MigrationRecorder recorder, boolean livemigPeer) {
+        return new SourceOptions(pinAll, allocator, timeout, DEFAULT_MAX_OUTSTANDING, parameters, autoConverge,
+                verify && livemigPeer, timer, recorder, livemigPeer ? DEFAULT_REGISTRATION_BATCH : 1, livemigPeer);
     }
 }

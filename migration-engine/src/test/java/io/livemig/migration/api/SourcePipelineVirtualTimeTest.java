@@ -86,7 +86,7 @@ class SourcePipelineVirtualTimeTest {
 
     private SourcePipeline pipeline() {
         SourceOptions options = new SourceOptions(false, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, parameters::get,
-                false, false, time, MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH);
+                false, false, time, MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH, true);
         return new SourcePipeline(control, fabric, source, options);
     }
 
@@ -292,7 +292,7 @@ class SourcePipelineVirtualTimeTest {
             }
         };
         SourceOptions options = new SourceOptions(false, PooledByteBufAllocator.DEFAULT, TIMEOUT, 16, parameters::get,
-                false, false, time, MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH);
+                false, false, time, MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH, true);
         MigrationTracker tracker = new MigrationTracker(() -> time.now(java.util.concurrent.TimeUnit.NANOSECONDS));
         tracker.start(source.totalBytes());
         SourcePipeline pipeline = new SourcePipeline(control, cut, source, options);

@@ -27,6 +27,19 @@ class AuthProofTest {
     }
 
     @Test
+    void signsALivemigOfferToItsVectorAndTheMacCoversTheLivemigBit() {
+        byte[] capabilities = Capabilities.livemigOffer(true).toBytes();
+        byte[] bytes = AuthProof.sign(KEY, capabilities, TIMESTAMP, NONCE).toBytes();
+        assertThat(HexFormat.of().formatHex(bytes)).isEqualTo("0000000140000001" + "4c4d4131" + "0000018bcfe5687b"
+                + "a0a1a2a3a4a5a6a7a8a9aaab" + "30859383320e49b6c5713c0c6030b88c3a140d9db2baf8d6");
+        assertThat(AuthProof.read(bytes).signedWith(KEY)).isTrue();
+        // The bit cleared on the way (a proof moved onto QEMU's capabilities) breaks the MAC.
+        bytes[4] = 0;
+        assertThat(AuthProof.read(bytes).signedWith(KEY)).isFalse();
+        assertThat(Capabilities.decode(bytes)).isEqualTo(Capabilities.offer(true));
+    }
+
+    @Test
     void readsTheFixedVectorBackFieldByField() {
         AuthProof proof = AuthProof.read(HexFormat.of().parseHex(VECTOR));
         assertThat(proof.capabilities()).isEqualTo(CAPABILITIES);

@@ -219,6 +219,48 @@ class AdmissionTest {
         }
     }
 
+    /**
+     * The accept's 8 bytes: a livemig source's bit 30 comes back (with the key's proof accepted), QEMU's capabilities
+     * come back as QEMU's destination would echo them, and each accepted connection knows which peer it serves.
+     */
+    @Test
+    void theDestinationEchoesTheLivemigBitOnlyToASourceThatSetIt() throws Exception {
+        List<DestinationConnection> accepted = new CopyOnWriteArrayList<>();
+        try (DestinationServer server = DestinationServer.listen(group, devices(),
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                new DestinationServer.Admission(KEY, this::rejected))) {
+            server.connections().subscribe(accepted::add);
+            InetSocketAddress address = server.localAddress();
+            String[][] cases = {{"livemig", "0000000140000001"}, {"qemu", "0000000100000001"}};
+            for (String[] c : cases) {
+                Capabilities offer = c[0].equals("livemig") ? Capabilities.livemigOffer(true) : Capabilities.offer(true);
+                long deadline = System.nanoTime() + TIMEOUT.toNanos();
+                ChannelFuture connected;
+                int attempt = 0;
+                do {
+                    // A fresh nonce per attempt; the previous connection's slot frees on the server's loop after
+                    // its close, so the second case may be refused as busy for a moment.
+                    connected = connect(address, AuthProof.sign(KEY, offer.toBytes(), System.currentTimeMillis(),
+                            new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9, (byte) attempt, (byte) (attempt >> 8),
+                                    (byte) c[0].length()}).toBytes());
+                    attempt++;
+                } while (!connected.isSuccess() && System.nanoTime() < deadline);
+                assertThat(connected.isSuccess()).as(c[0]).isTrue();
+                byte[] echo = ((RdmaChannel) connected.channel()).peerPrivateData();
+                assertThat(java.util.HexFormat.of().formatHex(echo, 0, 8)).as(c[0]).isEqualTo(c[1]);
+                int expected = c[0].equals("livemig") ? 1 : 2;
+                while (accepted.size() < expected && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                DestinationConnection connection = accepted.get(expected - 1);
+                assertThat(connection.capabilities().livemig()).as(c[0]).isEqualTo(c[0].equals("livemig"));
+                assertThat(connection.capabilities().pinAll()).as(c[0]).isTrue();
+                connected.channel().close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+            }
+            assertThat(rejections).allMatch("busy with another migration"::equals);
+        }
+    }
+
     private ChannelFuture connect(InetSocketAddress address, byte[] privateData) {
         Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
                 .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData)

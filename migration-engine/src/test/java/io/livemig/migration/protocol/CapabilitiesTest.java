@@ -32,8 +32,46 @@ class CapabilitiesTest {
     void destinationMasksUnknownFlags() {
         Capabilities request = Capabilities.decode(Hex.buf("00000001 ffffffff"));
         Capabilities reply = request.negotiateAsDestination();
-        assertThat(reply).isEqualTo(new Capabilities(1, Capabilities.PIN_ALL));
-        assertThat(Hex.encode(reply::encode)).isEqualTo("0000000100000001");
+        assertThat(reply).isEqualTo(new Capabilities(1, Capabilities.PIN_ALL | Capabilities.LIVEMIG));
+        assertThat(Hex.encode(reply::encode)).isEqualTo("0000000140000001");
+    }
+
+    @Test
+    void aLivemigSourceOffersBit30OnTopOfQemusFlags() {
+        assertThat(Hex.encode(Capabilities.livemigOffer(false)::encode)).isEqualTo("0000000140000000");
+        assertThat(Hex.encode(Capabilities.livemigOffer(true)::encode)).isEqualTo("0000000140000001");
+        assertThat(Capabilities.livemigOffer(true).livemig()).isTrue();
+        assertThat(Capabilities.offer(true).livemig()).isFalse();
+    }
+
+    @Test
+    void aLivemigDestinationEchoesTheBitAndAQemuSourceNeverSetsIt() {
+        assertThat(Hex.encode(Capabilities.decode(Hex.buf("00000001 40000001")).negotiateAsDestination()::encode))
+                .isEqualTo("0000000140000001");
+        assertThat(Hex.encode(Capabilities.decode(Hex.buf("00000001 40000000")).negotiateAsDestination()::encode))
+                .isEqualTo("0000000140000000");
+        // QEMU's source: the destination runs as QEMU's.
+        Capabilities fromQemu = Capabilities.decode(Hex.buf("00000001 00000001")).negotiateAsDestination();
+        assertThat(Hex.encode(fromQemu::encode)).isEqualTo("0000000100000001");
+        assertThat(fromQemu.livemig()).isFalse();
+    }
+
+    @Test
+    void theSourceKeepsTheBitOnlyWhenTheDestinationEchoedIt() {
+        Capabilities offered = Capabilities.livemigOffer(true);
+        Capabilities fromLivemig = offered.negotiateAsSource(Capabilities.decode(Hex.buf("00000001 40000001")));
+        assertThat(fromLivemig.livemig()).isTrue();
+        assertThat(fromLivemig.pinAll()).isTrue();
+        // QEMU's destination echoes flags & 1 (known_capabilities): the bit comes back clear, pin-all stays.
+        Capabilities fromQemu = offered.negotiateAsSource(Capabilities.decode(Hex.buf("00000001 00000001")));
+        assertThat(fromQemu.livemig()).isFalse();
+        assertThat(fromQemu.pinAll()).isTrue();
+        assertThat(Hex.encode(fromQemu::encode)).isEqualTo("0000000100000001");
+        // No echo at all: a QEMU destination always echoes 8 bytes, so only a DiSNI end leaves it out.
+        assertThat(offered.negotiateAsSource(Capabilities.echoed(new byte[0])).livemig()).isTrue();
+        assertThat(offered.negotiateAsSource(Capabilities.echoed(new byte[0])).pinAll()).isFalse();
+        // A DiSNI destination cannot read the offer: it expects QEMU's behaviour.
+        assertThat(Capabilities.negotiateAsDestination(new byte[0]).livemig()).isFalse();
     }
 
     @Test
@@ -94,7 +132,7 @@ class CapabilitiesTest {
 
     @Test
     void missingEchoReadsAsZeroCapabilitiesSoPinAllFallsBackAsInQemu() {
-        assertThat(Capabilities.echoed(new byte[0])).isEqualTo(new Capabilities(0, 0));
+        assertThat(Capabilities.echoed(new byte[0])).isEqualTo(new Capabilities(0, Capabilities.LIVEMIG));
         assertThat(Capabilities.offer(true).negotiateAsSource(Capabilities.echoed(new byte[0])).pinAll()).isFalse();
         assertThat(Capabilities.echoed(java.util.HexFormat.of().parseHex("00000001 00000001".replace(" ", "")))).isEqualTo(new Capabilities(1, 1));
     }

@@ -37,7 +37,7 @@ public final class TestSources {
      */
     public static SourceOptions options(boolean pinAll, Supplier<MigrationParameters> parameters, Duration timeout) {
         return new SourceOptions(pinAll, PooledByteBufAllocator.DEFAULT, timeout, 16, parameters, false, false,
-                Schedulers.parallel(), MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH);
+                Schedulers.parallel(), MigrationRecorder.NOOP, SourceOptions.DEFAULT_REGISTRATION_BATCH, true);
     }
 
     /**
