@@ -302,7 +302,10 @@ public final class SourcePipeline {
     private Mono<Void> switchover(Workload workload, MigrationTracker tracker, Events events) {
         return Mono.defer(() -> {
             tracker.pausing();
-            return within(workload.pause(), "pausing the application");
+            // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
+            return within(workload.pause(), "pausing the application").onErrorMap(
+                    e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
+                    e -> new IllegalStateException(e.getMessage()));
         }).then(Mono.defer(() -> {
             if (!pauseBeforeSwitchover) {
                 return Mono.empty();

@@ -14,6 +14,7 @@ import io.livemig.transport.rdma.verbs.CmEvent;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -105,8 +106,8 @@ public final class SourceConnection implements AutoCloseable {
                     sink.success(new SourceConnection(channel, control, negotiated, downgraded));
                 } catch (ProtocolException e) {
                     channel.close();
-                    sink.error(new IOException("destination " + destination + " answered without valid capabilities: "
-                            + e.getMessage(), e));
+                    sink.error(SourceFailure.notAPeer(describe(destination), "its accept carried no valid capabilities ("
+                            + e.getMessage() + ")", e));
                 }
             });
         });
@@ -192,33 +193,40 @@ public final class SourceConnection implements AutoCloseable {
      * destination not started yet, or on another port) and gets a sentence of its own; other rejects and
      * failures name the address and the cause.
      */
-    static IOException connectFailure(InetSocketAddress destination, Throwable cause) {
+    static SourceFailure connectFailure(InetSocketAddress destination, Throwable cause) {
         String where = describe(destination);
         if (cause instanceof RdmaConnectionRejectedException rejected) {
             if (rejected.nothingListening()) {
-                return new IOException("nothing is listening on " + where + " (is the destination running?)", cause);
+                return SourceFailure.nothingListening(where, cause);
             }
             RejectReason reason = RejectReason.read(rejected.privateData());
             if (reason == RejectReason.AUTHENTICATION) {
-                return new IOException("the destination at " + where + " rejected the connection: authentication "
-                        + "failed (check --auth-key-file on both ends)", cause);
+                return SourceFailure.rejectedAuthentication(where, cause);
             }
             if (reason == RejectReason.BUSY) {
-                return new IOException("the destination at " + where + " is busy with another migration", cause);
+                return SourceFailure.rejected("the destination at " + where + " is busy with another migration", cause);
             }
             if (reason == RejectReason.CAPABILITIES) {
-                return new IOException("the destination at " + where + " rejected the connection: unsupported "
+                return SourceFailure.rejected("the destination at " + where + " rejected the connection: unsupported "
                         + "RDMA capabilities", cause);
             }
             if (rejected.reason() == CmEvent.REJECT_CONSUMER_DEFINED) {
                 // The destination's acceptor said no: livemig's does for capabilities it cannot read.
-                return new IOException("the destination at " + where + " refused the connection (reject reason "
+                return SourceFailure.rejected("the destination at " + where + " refused the connection (reject reason "
                         + rejected.reason() + ")", cause);
             }
-            return new IOException("cannot connect to " + where + ": rejected: "
+            return SourceFailure.rejected("cannot connect to " + where + ": rejected: "
                     + RdmaConnectionRejectedException.describe(rejected.reason()), cause);
         }
-        return new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause);
+        if (cause instanceof ConnectTimeoutException) {
+            // The channel words it "connection timed out after N ms: /ADDRESS"; the address is said once, as typed.
+            String message = String.valueOf(cause.getMessage());
+            int colon = message.indexOf(": ");
+            return SourceFailure.classify(new IOException(where + " did not answer the connect request ("
+                    + (colon < 0 ? message : message.substring(0, colon)) + ")", cause), where, false);
+        }
+        return SourceFailure.classify(new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause),
+                where, false);
     }
 
     /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */
