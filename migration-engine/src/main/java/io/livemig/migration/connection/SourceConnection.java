@@ -95,7 +95,7 @@ public final class SourceConnection implements AutoCloseable {
                 }
                 RdmaChannel channel = (RdmaChannel) future.channel();
                 try {
-                    Capabilities reply = Capabilities.echoed(channel.peerPrivateData());
+                    Capabilities reply = checkedReply(channel.peerPrivateData());
                     Capabilities negotiated = offer.negotiateAsSource(reply);
                     boolean downgraded = offer.pinAll() && !negotiated.pinAll();
                     if (downgraded) {
@@ -106,11 +106,25 @@ public final class SourceConnection implements AutoCloseable {
                     sink.success(new SourceConnection(channel, control, negotiated, downgraded));
                 } catch (ProtocolException e) {
                     channel.close();
-                    sink.error(SourceFailure.notAPeer(describe(destination), "its accept carried no valid capabilities ("
-                            + e.getMessage() + ")", e));
+                    sink.error(SourceFailure.notAPeer(describe(destination), "the capabilities in its accept are "
+                            + e.getMessage(), e));
                 }
             });
         });
+    }
+
+    /**
+     * The destination's capabilities: version 1, or nothing at all (fewer than 8 bytes, or zeros as InfiniBand pads
+     * an accept without private data: a destination that cannot read them, docs/disni-provider.md). Any other
+     * version is no QEMU or livemig destination.
+     */
+    private static Capabilities checkedReply(byte[] privateData) {
+        Capabilities reply = Capabilities.echoed(privateData);
+        if (reply.version() != Capabilities.CURRENT_VERSION && !(reply.version() == 0 && reply.flags() == 0)) {
+            throw new ProtocolException(io.livemig.migration.protocol.ProtocolError.UNSUPPORTED_VERSION,
+                    "version " + Integer.toUnsignedString(reply.version()) + ", not 1");
+        }
+        return reply;
     }
 
     /** The capabilities, followed by a fresh proof when there is a key. */
@@ -217,6 +231,9 @@ public final class SourceConnection implements AutoCloseable {
             }
             return SourceFailure.rejected("cannot connect to " + where + ": rejected: "
                     + RdmaConnectionRejectedException.describe(rejected.reason()), cause);
+        }
+        if (cause instanceof java.net.ProtocolException) {
+            return SourceFailure.notAPeer(where, "it does not speak the RDMA connection protocol", cause);
         }
         if (cause instanceof ConnectTimeoutException) {
             // The channel words it "connection timed out after N ms: /ADDRESS"; the address is said once, as typed.

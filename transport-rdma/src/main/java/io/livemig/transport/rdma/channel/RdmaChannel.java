@@ -545,8 +545,12 @@ public final class RdmaChannel extends AbstractChannel {
                         + hostPort(cmId.remoteAddress()) + ": " + RdmaConnectionRejectedException.describe(
                                 event.status()), event.status(), event.privateData()));
                 case DISCONNECTED -> closeWhenDrained();
-                default -> failConnect(new ConnectException(event.type() + " (status " + event.status() + ") for "
-                        + cmId.remoteAddress()));
+                default -> failConnect(event.status() == -io.livemig.transport.rdma.unix.Errno.EPROTO
+                        // The soft provider's word for a peer that answered in another protocol altogether.
+                        ? new java.net.ProtocolException(hostPort(cmId.remoteAddress()) + " does not speak the RDMA "
+                                + "connection protocol (" + event.type() + ", EPROTO)")
+                        : new ConnectException(event.type() + " (status " + event.status() + ") for "
+                                + cmId.remoteAddress()));
             }
         } catch (VerbsException e) {
             ConnectException failure = new ConnectException("connecting failed: " + e.getMessage());
