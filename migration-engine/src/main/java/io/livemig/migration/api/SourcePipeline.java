@@ -193,6 +193,10 @@ public final class SourcePipeline {
             return new IOException("the destination refused the migration after the final round (with x-verify: "
                     + "its memory differs; see the destination's log)", e);
         }
+        if (e instanceof io.livemig.migration.protocol.ProtocolException) {
+            // Its own words say what the peer did; the caller adds "migration failed: " once.
+            return new IOException(e.getMessage(), e);
+        }
         return e instanceof IOException ? e : new IOException("migration failed: " + e.getMessage(), e);
     }
 

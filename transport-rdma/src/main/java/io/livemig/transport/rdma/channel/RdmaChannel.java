@@ -248,6 +248,9 @@ public final class RdmaChannel extends AbstractChannel {
                 try {
                     accept();
                 } catch (Exception e) {
+                    // The request died while queued (its source gave up): the acceptor's forced close only closes,
+                    // so deregister here, and unregistered() destroys the receive ring the connection registered.
+                    registration.cancel();
                     promise.setFailure(e);
                     return;
                 }
