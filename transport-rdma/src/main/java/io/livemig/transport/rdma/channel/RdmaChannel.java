@@ -548,7 +548,11 @@ public final class RdmaChannel extends AbstractChannel {
                         + hostPort(cmId.remoteAddress()) + ": " + RdmaConnectionRejectedException.describe(
                                 event.status()), event.status(), event.privateData()));
                 case DISCONNECTED -> closeWhenDrained();
-                default -> failConnect(event.status() == -io.livemig.transport.rdma.unix.Errno.EPROTO
+                // The CM's own handshake timer (UNREACHABLE, ETIMEDOUT) is the same timeout as the channel's.
+                default -> failConnect(event.status() == CmEvent.STATUS_TIMED_OUT
+                        ? new ConnectTimeoutException("connection timed out (" + event.type() + "): "
+                                + cmId.remoteAddress())
+                        : event.status() == -io.livemig.transport.rdma.unix.Errno.EPROTO
                         // The soft provider's word for a peer that answered in another protocol altogether.
                         ? new java.net.ProtocolException(hostPort(cmId.remoteAddress()) + " does not speak the RDMA "
                                 + "connection protocol (" + event.type() + ", EPROTO)")
