@@ -280,7 +280,10 @@ public final class DestinationController implements AutoCloseable {
         }
         // Bind needs a resolved address; "0.0.0.0" and "[::]" listen on every interface.
         DestinationServer listening = DestinationServer.listen(runtime.eventLoopGroup(), runtime.devices(),
-                new InetSocketAddress(uri.host(), uri.port()), admission);
+                new InetSocketAddress(uri.host(), uri.port()), admission,
+                // An accept the source never confirms holds receive buffers: no longer than any other wait.
+                runtime.timeout().compareTo(java.time.Duration.ofSeconds(30)) < 0 ? runtime.timeout()
+                        : java.time.Duration.ofSeconds(30));
         if (!server.compareAndSet(null, listening)) {
             listening.close();
             throw new IllegalStateException(ALREADY_INCOMING);

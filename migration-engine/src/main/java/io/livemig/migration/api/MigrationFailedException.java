@@ -1,5 +1,7 @@
 package io.livemig.migration.api;
 
+import io.livemig.migration.connection.SourceFailure;
+import io.livemig.migration.status.FailureReason;
 import io.livemig.migration.status.MigrationInfo;
 import java.io.Serial;
 
@@ -13,6 +15,7 @@ public final class MigrationFailedException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final transient MigrationInfo info;
+    private final FailureReason reason;
 
     /**
      * Creates the exception.
@@ -24,6 +27,16 @@ public final class MigrationFailedException extends RuntimeException {
         super("migration " + info.status().qmpName() + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
                 cause);
         this.info = info;
+        this.reason = cause instanceof SourceFailure failure ? failure.reason() : null;
+    }
+
+    /**
+     * Why an outgoing migration failed or was cancelled: {@code error-desc}'s class.
+     *
+     * @return the reason on the source; {@code null} for an incoming migration
+     */
+    public FailureReason reason() {
+        return reason;
     }
 
     /**

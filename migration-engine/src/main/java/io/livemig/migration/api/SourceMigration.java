@@ -2,6 +2,7 @@ package io.livemig.migration.api;
 
 import io.livemig.migration.auth.AuthKey;
 import io.livemig.migration.connection.SourceConnection;
+import io.livemig.migration.connection.SourceFailure;
 import io.livemig.migration.control.Deadlines;
 import io.livemig.migration.observe.MigrationRecorder;
 import io.livemig.migration.params.MigrationCapabilities;
@@ -257,7 +258,8 @@ public final class SourceMigration {
     private void end(MigrationStatus status, Throwable cause) {
         PHASE.set(this, Phase.TERMINATED);
         stopSampler();
-        tracker.finish(status, describe(cause));
+        SourceFailure failure = describe(cause);
+        tracker.finish(status, failure.getMessage());
         if (tracker.throttle() > 0) {
             workload.throttle(0);
             tracker.throttle(0);
@@ -269,7 +271,7 @@ public final class SourceMigration {
                 ? MigrationRecorder.Outcome.CANCELLED : MigrationRecorder.Outcome.FAILED,
                 System.nanoTime() - startedNanos, -1);
         publishStatus();
-        terminate(new MigrationFailedException(tracker.snapshot(), cause));
+        terminate(new MigrationFailedException(tracker.snapshot(), failure));
     }
 
     /**
@@ -330,13 +332,10 @@ public final class SourceMigration {
         return info;
     }
 
-    private static String describe(Throwable e) {
-        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.nio.channels.ClosedChannelException) {
-                return "the connection to the destination was closed (the destination stopped or the link failed)";
-            }
-        }
-        String message = e.getMessage();
-        return message == null ? e.getClass().getSimpleName() : message;
+    /** The failure as the operator reads it: its class and sentence are {@link SourceFailure}'s. */
+    private SourceFailure describe(Throwable e) {
+        SourceConnection open = connection;
+        return SourceFailure.classify(e, uri.host().indexOf(':') >= 0 ? "[" + uri.host() + "]:" + uri.port()
+                : uri.host() + ":" + uri.port(), open != null && open.control().peerSpoke());
     }
 }

@@ -197,6 +197,10 @@ public final class SourcePipeline {
             return new IOException("the destination refused the migration after the final round (with x-verify: "
                     + "its memory differs; see the destination's log)", e);
         }
+        if (e instanceof io.livemig.migration.protocol.ProtocolException) {
+            // Its own words say what the peer did; the caller adds "migration failed: " once.
+            return new IOException(e.getMessage(), e);
+        }
         return e instanceof IOException ? e : new IOException("migration failed: " + e.getMessage(), e);
     }
 
@@ -319,7 +323,10 @@ public final class SourcePipeline {
     private Mono<Void> switchover(Workload workload, MigrationTracker tracker, Events events) {
         return Mono.defer(() -> {
             tracker.pausing();
-            return within(workload.pause(), "pausing the application");
+            // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
+            return within(workload.pause(), "pausing the application").onErrorMap(
+                    e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
+                    e -> new IllegalStateException(e.getMessage()));
         }).then(Mono.defer(() -> {
             if (!pauseBeforeSwitchover) {
                 return Mono.empty();

@@ -107,6 +107,27 @@ public final class DestinationServer implements AutoCloseable {
      */
     public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address,
             Admission admission) throws IOException {
+        return listen(group, devices, address, admission, DEFAULT_HANDSHAKE_TIMEOUT);
+    }
+
+    /** How long an accepted connection may wait for the source's confirmation (the channel's own default). */
+    static final java.time.Duration DEFAULT_HANDSHAKE_TIMEOUT = java.time.Duration.ofSeconds(30);
+
+    /**
+     * Starts listening, admitting only what {@code admission} allows; an accepted connection that the source never
+     * confirms (it gave up, crashed, or its link went) is dropped after {@code handshakeTimeout}, releasing the
+     * receive buffers its accept registered.
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param address where to listen (port 0 picks one)
+     * @param admission the key, if any, and where rejections are reported
+     * @param handshakeTimeout how long an accept waits for the connection to be established
+     * @return the server
+     * @throws IOException if listening fails, saying so once: {@code cannot listen on rdma:HOST:PORT: REASON}
+     */
+    public static DestinationServer listen(EventLoopGroup group, RdmaDeviceFactory devices, InetSocketAddress address,
+            Admission admission, java.time.Duration handshakeTimeout) throws IOException {
         Sinks.Many<DestinationConnection> connections = Sinks.many().unicast().onBackpressureBuffer();
         // Accepted connections still open: checked and raised only by the acceptor, on the server's event loop, so
         // check-then-raise cannot race itself; lowered from any child's loop when it closes.
@@ -138,6 +159,8 @@ public final class DestinationServer implements AutoCloseable {
                     }
                 });
         MigrationChannelOptions.applyToServer(bootstrap, devices);
+        bootstrap.childOption(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS,
+                (int) Math.clamp(handshakeTimeout.toMillis(), 1, Integer.MAX_VALUE));
         String where = new MigrationUri(address.getHostString(), address.getPort()).toString();
         if (address.isUnresolved()) {
             throw new IOException("cannot listen on " + where + ": cannot resolve " + address.getHostString());

@@ -14,6 +14,7 @@ import io.livemig.transport.rdma.verbs.CmEvent;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -95,7 +96,7 @@ public final class SourceConnection implements AutoCloseable {
                 }
                 RdmaChannel channel = (RdmaChannel) future.channel();
                 try {
-                    Capabilities reply = Capabilities.echoed(channel.peerPrivateData());
+                    Capabilities reply = checkedReply(channel.peerPrivateData());
                     Capabilities negotiated = offer.negotiateAsSource(reply);
                     boolean downgraded = offer.pinAll() && !negotiated.pinAll();
                     if (downgraded) {
@@ -106,11 +107,25 @@ public final class SourceConnection implements AutoCloseable {
                     sink.success(new SourceConnection(channel, control, negotiated, downgraded));
                 } catch (ProtocolException e) {
                     channel.close();
-                    sink.error(new IOException("destination " + destination + " answered without valid capabilities: "
+                    sink.error(SourceFailure.notAPeer(describe(destination), "the capabilities in its accept are "
                             + e.getMessage(), e));
                 }
             });
         });
+    }
+
+    /**
+     * The destination's capabilities: version 1, or nothing at all (fewer than 8 bytes, or zeros as InfiniBand pads
+     * an accept without private data: a destination that cannot read them, docs/disni-provider.md). Any other
+     * version is no QEMU or livemig destination.
+     */
+    private static Capabilities checkedReply(byte[] privateData) {
+        Capabilities reply = Capabilities.echoed(privateData);
+        if (reply.version() != Capabilities.CURRENT_VERSION && !(reply.version() == 0 && reply.flags() == 0)) {
+            throw new ProtocolException(io.livemig.migration.protocol.ProtocolError.UNSUPPORTED_VERSION,
+                    "version " + Integer.toUnsignedString(reply.version()) + ", not 1");
+        }
+        return reply;
     }
 
     /** The capabilities, followed by a fresh proof when there is a key. */
@@ -193,33 +208,43 @@ public final class SourceConnection implements AutoCloseable {
      * destination not started yet, or on another port) and gets a sentence of its own; other rejects and
      * failures name the address and the cause.
      */
-    static IOException connectFailure(InetSocketAddress destination, Throwable cause) {
+    static SourceFailure connectFailure(InetSocketAddress destination, Throwable cause) {
         String where = describe(destination);
         if (cause instanceof RdmaConnectionRejectedException rejected) {
             if (rejected.nothingListening()) {
-                return new IOException("nothing is listening on " + where + " (is the destination running?)", cause);
+                return SourceFailure.nothingListening(where, cause);
             }
             RejectReason reason = RejectReason.read(rejected.privateData());
             if (reason == RejectReason.AUTHENTICATION) {
-                return new IOException("the destination at " + where + " rejected the connection: authentication "
-                        + "failed (check --auth-key-file on both ends)", cause);
+                return SourceFailure.rejectedAuthentication(where, cause);
             }
             if (reason == RejectReason.BUSY) {
-                return new IOException("the destination at " + where + " is busy with another migration", cause);
+                return SourceFailure.rejected("the destination at " + where + " is busy with another migration", cause);
             }
             if (reason == RejectReason.CAPABILITIES) {
-                return new IOException("the destination at " + where + " rejected the connection: unsupported "
+                return SourceFailure.rejected("the destination at " + where + " rejected the connection: unsupported "
                         + "RDMA capabilities", cause);
             }
             if (rejected.reason() == CmEvent.REJECT_CONSUMER_DEFINED) {
                 // The destination's acceptor said no: livemig's does for capabilities it cannot read.
-                return new IOException("the destination at " + where + " refused the connection (reject reason "
+                return SourceFailure.rejected("the destination at " + where + " refused the connection (reject reason "
                         + rejected.reason() + ")", cause);
             }
-            return new IOException("cannot connect to " + where + ": rejected: "
+            return SourceFailure.rejected("cannot connect to " + where + ": rejected: "
                     + RdmaConnectionRejectedException.describe(rejected.reason()), cause);
         }
-        return new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause);
+        if (cause instanceof java.net.ProtocolException) {
+            return SourceFailure.notAPeer(where, "it does not speak the RDMA connection protocol", cause);
+        }
+        if (cause instanceof ConnectTimeoutException) {
+            // The channel words it "connection timed out after N ms: /ADDRESS"; the address is said once, as typed.
+            String message = String.valueOf(cause.getMessage());
+            int colon = message.indexOf(": ");
+            return SourceFailure.classify(new IOException(where + " did not answer the connect request ("
+                    + (colon < 0 ? message : message.substring(0, colon)) + ")", cause), where, false);
+        }
+        return SourceFailure.classify(new IOException("cannot connect to " + where + ": " + cause.getMessage(), cause),
+                where, false);
     }
 
     /** HOST:PORT as the user wrote it (an unresolved address prints as "host/<unresolved>:port"). */

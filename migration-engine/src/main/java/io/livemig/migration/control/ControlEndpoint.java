@@ -66,6 +66,8 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
     private Throwable failure;
     private boolean receivedError;
     private boolean errorSent;
+    /** Set on the event loop when the first valid control message arrived; read from any thread. */
+    private volatile boolean peerSpoke;
 
     ControlEndpoint(ControlDecoder decoder) {
         this.decoder = new ControlMessageDecoder(decoder);
@@ -88,6 +90,7 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             message.release();
             return;
         }
+        peerSpoke = true;
         receivedListener.message(message.type(), message.encodedLength());
         if (message.type() == ControlType.ERROR) {
             receivedError = true;
@@ -243,6 +246,17 @@ public abstract class ControlEndpoint extends ChannelInboundHandlerAdapter {
             errorSent = true;
             ctx.writeAndFlush(ControlMessage.error()).addListener(f -> sink.success());
         }));
+    }
+
+    /**
+     * Whether a valid control message (ERROR included) arrived from the peer: a peer whose very first message is
+     * not the protocol's is not a migration peer at all, which is a different failure from a peer that breaks
+     * the protocol later.
+     *
+     * @return true once one arrived
+     */
+    public final boolean peerSpoke() {
+        return peerSpoke;
     }
 
     /**

@@ -265,7 +265,7 @@ class MigrationOverSoftRdmaTest {
                         .isInstanceOf(io.livemig.migration.api.MigrationFailedException.class);
                 MigrationInfo failed = controller.info();
                 assertThat(failed.status()).isEqualTo(MigrationStatus.FAILED);
-                assertThat(failed.errorDesc()).isEqualTo("an RDMA WRITE to block 0 ('pc.ram') at offset 0x100000,"
+                assertThat(failed.errorDesc()).isEqualTo("peer lost: an RDMA WRITE to block 0 ('pc.ram') at offset 0x100000,"
                         + " 1048576 bytes, was refused by the destination (remote access error)");
             }
             // The destination never saw the write: it fails only because its source went away, never completes.

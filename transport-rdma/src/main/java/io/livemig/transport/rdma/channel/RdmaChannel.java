@@ -248,6 +248,9 @@ public final class RdmaChannel extends AbstractChannel {
                 try {
                     accept();
                 } catch (Exception e) {
+                    // The request died while queued (its source gave up): the acceptor's forced close only closes,
+                    // so deregister here, and unregistered() destroys the receive ring the connection registered.
+                    registration.cancel();
                     promise.setFailure(e);
                     return;
                 }
@@ -545,8 +548,16 @@ public final class RdmaChannel extends AbstractChannel {
                         + hostPort(cmId.remoteAddress()) + ": " + RdmaConnectionRejectedException.describe(
                                 event.status()), event.status(), event.privateData()));
                 case DISCONNECTED -> closeWhenDrained();
-                default -> failConnect(new ConnectException(event.type() + " (status " + event.status() + ") for "
-                        + cmId.remoteAddress()));
+                // The CM's own handshake timer (UNREACHABLE, ETIMEDOUT) is the same timeout as the channel's.
+                default -> failConnect(event.status() == CmEvent.STATUS_TIMED_OUT
+                        ? new ConnectTimeoutException("connection timed out (" + event.type() + "): "
+                                + cmId.remoteAddress())
+                        : event.status() == -io.livemig.transport.rdma.unix.Errno.EPROTO
+                        // The soft provider's word for a peer that answered in another protocol altogether.
+                        ? new java.net.ProtocolException(hostPort(cmId.remoteAddress()) + " does not speak the RDMA "
+                                + "connection protocol (" + event.type() + ", EPROTO)")
+                        : new ConnectException(event.type() + " (status " + event.status() + ") for "
+                                + cmId.remoteAddress()));
             }
         } catch (VerbsException e) {
             ConnectException failure = new ConnectException("connecting failed: " + e.getMessage());

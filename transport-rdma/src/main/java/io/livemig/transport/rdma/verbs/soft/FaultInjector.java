@@ -53,6 +53,11 @@ public interface FaultInjector {
         public static final Fault DROP = new Fault(Kind.DROP, Duration.ZERO);
         /** Deliver it with a bad ICRC: the receiver discards it, as an HCA does (IB spec 7.8.1). */
         public static final Fault CORRUPT = new Fault(Kind.CORRUPT, Duration.ZERO);
+        /**
+         * Answer a SEND as a responder without a posted receive does: an RNR NAK goes back, nothing is placed (IB spec
+         * 9.7.5.2.8). For other packets the same as {@link #DELIVER}.
+         */
+        public static final Fault RNR = new Fault(Kind.RNR, Duration.ZERO);
 
         /** Validates the fault. */
         public Fault {
@@ -80,6 +85,8 @@ public interface FaultInjector {
         /** Deliver with a bad checksum, so the receiver discards it. */
         CORRUPT,
         /** Deliver late. */
-        DELAY
+        DELAY,
+        /** Refuse a SEND with an RNR NAK, as a responder with no receive posted. */
+        RNR
     }
 }

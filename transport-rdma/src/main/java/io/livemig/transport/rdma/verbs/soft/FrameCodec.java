@@ -20,6 +20,10 @@ import java.nio.ByteBuffer;
  */
 final class FrameCodec {
 
+    /** How a header without the magic is refused; a connecting side's CM tells its peer is none (EPROTO). */
+    static final String NOT_A_SOFT_FRAME = "not a livemig soft frame";
+
+
     static final int HEADER_BYTES = 48;
     /**
      * The most private data a CM message may carry: what every soft CM call accepts (the IB CM REQ's 56 bytes, also
@@ -89,7 +93,7 @@ final class FrameCodec {
      */
     static void check(ByteBuffer header) throws ProtocolException {
         if (header.getInt(44) != MAGIC) {
-            throw new ProtocolException("not a livemig soft frame (magic 0x" + Integer.toHexString(header.getInt(44))
+            throw new ProtocolException(NOT_A_SOFT_FRAME + " (magic 0x" + Integer.toHexString(header.getInt(44))
                     + ", expected 0x" + Integer.toHexString(MAGIC) + ")");
         }
         int kind = header.get(0);

@@ -76,6 +76,25 @@ public final class InJvmFabric extends Fabric {
     }
 
     /**
+     * Moves to the error state the queue pair of every connection end whose local address {@code side} accepts (the
+     * listening end's is the address it listens on), as a local failure would: the end flushes its requests, its
+     * peer's requests go unanswered until their retries run out.
+     *
+     * @param side which ends, by local address
+     */
+    public void failQueuePairs(java.util.function.Predicate<InetSocketAddress> side) {
+        List<InJvmWire> snapshot;
+        synchronized (this) {
+            snapshot = new ArrayList<>(links);
+        }
+        for (InJvmWire wire : snapshot) {
+            if (side.test(wire.localAddress())) {
+                wire.failQueuePair();
+            }
+        }
+    }
+
+    /**
      * The number of packets delivered with a bad checksum (and discarded by their receiver).
      *
      * @return the count

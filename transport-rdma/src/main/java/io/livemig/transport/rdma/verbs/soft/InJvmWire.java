@@ -65,6 +65,16 @@ final class InJvmWire implements Wire {
                 }
                 case CORRUPT -> corrupt = true;
                 case DELAY -> delay = fault.delay().toNanos();
+                case RNR -> {
+                    if (frame instanceof Frame.RcRequest r && (r.opcode() == io.livemig.transport.rdma.verbs.SendOpcode.SEND
+                            || r.opcode() == io.livemig.transport.rdma.verbs.SendOpcode.SEND_WITH_IMM)) {
+                        // The peer's responder "has no receive posted": it answers RNR in its place.
+                        InJvmWire self = this;
+                        fabric.enqueue(0, () -> self.receive(Frame.RcResponse.nak(r.psn(), Frame.NakCode.RNR),
+                                Gather.EMPTY, false));
+                        return;
+                    }
+                }
                 case DELIVER -> { }
             }
         }
@@ -81,6 +91,20 @@ final class InJvmWire implements Wire {
                     r.psn(), r.payloadLength());
             case Frame.CmMessage m -> throw new IllegalArgumentException("CM messages are not faulted: " + m.type());
         };
+    }
+
+    /**
+     * Moves the queue pair of this end to the error state, as a local failure would (the peer is not told: its
+     * requests go unanswered until its retries run out).
+     */
+    void failQueuePair() {
+        WireHandler current;
+        synchronized (this) {
+            current = handler;
+        }
+        if (current instanceof SoftCmId id && id.queuePair() != null) {
+            id.queuePair().moveToError();
+        }
     }
 
     /** Runs on the delivery thread. */

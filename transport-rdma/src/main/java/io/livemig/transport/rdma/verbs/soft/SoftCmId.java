@@ -397,7 +397,9 @@ final class SoftCmId implements CmId, Wire.WireHandler {
     @Override
     public synchronized void onWireDown(String reason) {
         switch (state) {
-            case CONNECTING -> fail(CmEventType.UNREACHABLE, -104, null);
+            // What answered the connect does not speak the soft wire (a plain TCP server): EPROTO, not a reset.
+            case CONNECTING -> fail(CmEventType.UNREACHABLE, reason.contains(FrameCodec.NOT_A_SOFT_FRAME)
+                    ? -io.livemig.transport.rdma.unix.Errno.EPROTO : -104, null);
             case ACCEPTING -> fail(CmEventType.CONNECT_ERROR, -104, null);
             case AWAITING_REQUEST, REQUEST_RECEIVED -> {
                 cancelTimer();

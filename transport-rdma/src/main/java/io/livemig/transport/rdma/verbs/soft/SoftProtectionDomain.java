@@ -8,6 +8,7 @@ import io.livemig.transport.rdma.verbs.VerbsException;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -77,6 +78,10 @@ final class SoftProtectionDomain implements ProtectionDomain {
     void forget(SoftMemoryRegion region) {
         byLkey.remove(region.lkey(), region);
         byRkey.remove(region.rkey(), region);
+    }
+
+    List<MemoryRegion> regions() {
+        return List.copyOf(byLkey.values());
     }
 
     int registeredRegions() {

@@ -47,6 +47,22 @@ public final class SoftVerbsProvider implements VerbsProvider {
         return open(fabric, false);
     }
 
+    /**
+     * The memory regions registered now in a protection domain of this provider, for leak checks and fault
+     * injection in tests (deregistering one behind its owner's back is a remote access error for its peer).
+     *
+     * @param pd a protection domain of a soft device
+     * @return a snapshot of its registered regions
+     * @throws IllegalArgumentException for another provider's protection domain
+     */
+    public static java.util.List<io.livemig.transport.rdma.verbs.MemoryRegion> registeredRegions(
+            io.livemig.transport.rdma.verbs.ProtectionDomain pd) {
+        if (!(pd instanceof SoftProtectionDomain soft)) {
+            throw new IllegalArgumentException("not a soft protection domain: " + pd);
+        }
+        return soft.regions();
+    }
+
     private DeviceContext open(Fabric fabric, boolean ownsFabric) throws VerbsException {
         Throwable cause = unavailabilityCause();
         if (cause != null) {
