@@ -81,7 +81,7 @@ public final class SourceController implements AutoCloseable {
         private MigrationRuntime runtime;
         private Workload workload = new Workload() { };
         private AuthKey authKey;
-        private DirtyTrackingMode dirtyTracking = DirtyTrackingMode.AUTO;
+        private DirtyTrackingMode dirtyTracking = DirtyTrackingMode.defaultMode();
 
         private Builder(RamBlocks blocks) {
             this.blocks = blocks;
@@ -179,10 +179,11 @@ public final class SourceController implements AutoCloseable {
         }
 
         /**
-         * How each migration learns which pages the application wrote (default {@link DirtyTrackingMode#AUTO}: the
-         * kernel's userfaultfd write-protection where it works, so plain stores to the blocks' memory need no
-         * marking). A mode other than auto that is unavailable here fails each migration with
-         * {@link DirtyTracking#unavailabilityCause}.
+         * How each migration learns which pages the application wrote (default {@link DirtyTrackingMode#defaultMode()},
+         * {@link DirtyTrackingMode#EXPLICIT} unless the system property says otherwise).
+         * {@link DirtyTrackingMode#AUTO} takes the kernel's userfaultfd write-protection where it works, so plain
+         * stores to the blocks' memory need no marking. A mode other than auto that is unavailable here fails each
+         * migration with {@link DirtyTracking#unavailabilityCause}.
          *
          * @param mode the mode
          * @return this

@@ -137,7 +137,7 @@ public final class SourcePipeline {
     }
 
     /**
-     * Creates the pipeline of one migration with {@link DirtyTrackingMode#AUTO} dirty tracking.
+     * Creates the pipeline of one migration with {@link DirtyTrackingMode#defaultMode()} dirty tracking.
      *
      * @param control the control endpoint of the connection
      * @param data registration and RDMA WRITE on the connection
@@ -147,7 +147,7 @@ public final class SourcePipeline {
      */
     public SourcePipeline(SourceControl control, RdmaDataPath data, RamBlocks blocks, SourceOptions options,
             boolean pauseBeforeSwitchover) {
-        this(control, data, blocks, options, pauseBeforeSwitchover, DirtyTrackingMode.AUTO);
+        this(control, data, blocks, options, pauseBeforeSwitchover, DirtyTrackingMode.defaultMode());
     }
 
     /**

@@ -117,14 +117,41 @@ public final class DirtyTracking {
                 passedOver.add(mode + " unavailable (" + cause.get() + ")");
                 continue;
             }
-            String reason = passedOver.isEmpty() ? "auto: available" : "auto: " + String.join("; ", passedOver);
             try {
-                return open(mode, blocks, reason);
+                return open(mode, blocks, autoReason(passedOver));
             } catch (IOException e) {
                 passedOver.add(mode + " refused (" + e.getMessage() + ")");
             }
         }
-        return new ExplicitDirtyTracker(blocks, "auto: " + String.join("; ", passedOver));
+        return new ExplicitDirtyTracker(blocks, autoReason(passedOver));
+    }
+
+    /**
+     * What {@link #open} will report for a requested mode, as far as the gate knows (a block that refuses a mode
+     * is only found by opening): for a command line to print before it allocates anything.
+     *
+     * @param requested the mode asked for
+     * @return for example {@code "dirty tracking: uffd-wp (auto: available)"}
+     * @throws UnsupportedOperationException if a mode other than auto was asked for and is unavailable
+     */
+    public static String plan(DirtyTrackingMode requested) {
+        if (requested != DirtyTrackingMode.AUTO) {
+            ensureAvailability(requested);
+            return "dirty tracking: " + requested + " (requested)";
+        }
+        List<String> passedOver = new ArrayList<>();
+        for (DirtyTrackingMode mode : List.of(DirtyTrackingMode.UFFD_WP, DirtyTrackingMode.SOFT_DIRTY)) {
+            Optional<String> cause = unavailabilityCause(mode);
+            if (cause.isEmpty()) {
+                return "dirty tracking: " + mode + " (" + autoReason(passedOver) + ")";
+            }
+            passedOver.add(mode + " unavailable (" + cause.get() + ")");
+        }
+        return "dirty tracking: " + DirtyTrackingMode.EXPLICIT + " (" + autoReason(passedOver) + ")";
+    }
+
+    private static String autoReason(List<String> passedOver) {
+        return passedOver.isEmpty() ? "auto: available" : "auto: " + String.join("; ", passedOver);
     }
 
     private static DirtyTracker open(DirtyTrackingMode mode, RamBlocks blocks, String reason) throws IOException {

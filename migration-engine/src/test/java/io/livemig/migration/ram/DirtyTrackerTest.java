@@ -153,7 +153,8 @@ class DirtyTrackerTest {
                         + DirtyTracking.unavailabilityCause(DirtyTrackingMode.SOFT_DIRTY).get() + ")");
             }
             assertThat(DirtyTracking.describe(tracker))
-                    .isEqualTo("dirty tracking: " + tracker.mode().cliName() + " (" + tracker.reason() + ")");
+                    .isEqualTo("dirty tracking: " + tracker.mode().cliName() + " (" + tracker.reason() + ")")
+                    .isEqualTo(DirtyTracking.plan(DirtyTrackingMode.AUTO));
         }
     }
 
