@@ -7,6 +7,8 @@ import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.DirtyTracking;
+import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.migration.api.Workload;
@@ -106,6 +108,12 @@ final class SourceCommand implements Callable<Integer> {
                     + "recently written chunks (0: no limit, the default; not with --pin-all).")
     private Long maxPinnedBytes;
 
+    @Option(names = "--dirty-tracking", paramLabel = "auto|uffd-wp|soft-dirty|explicit",
+            description = "How written pages are found: the kernel's userfaultfd write-protection (uffd-wp), "
+                    + "soft-dirty bits, or the workload's own marks (explicit, the default); auto takes the first "
+                    + "that works here. Given, the mode in use and why is printed.")
+    private String dirtyTracking;
+
     @Mixin
     private EndpointOptions endpoint;
 
@@ -129,6 +137,7 @@ final class SourceCommand implements Callable<Integer> {
         };
         MigrationParameters parameters = parameters();
         DeviceState parked = parkedDeviceState();
+        DirtyTrackingMode tracking = dirtyTracking();
         AuthKey key = auth.key();
         // quit, the end of --monitor stdio, or SIGTERM (registered now: a signal during the fill counts too).
         CountDownLatch quit = new CountDownLatch(1);
@@ -145,6 +154,10 @@ final class SourceCommand implements Callable<Integer> {
                         ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
                         (System.nanoTime() - started) / 1_000_000);
             }
+            if (dirtyTracking != null) {
+                // Only when asked: the default's output stays what scripts and the monitor tests expect.
+                io.out().println(DirtyTracking.plan(tracking));
+            }
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
                     stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
@@ -156,6 +169,7 @@ final class SourceCommand implements Callable<Integer> {
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .authKey(key)
+                    .dirtyTracking(tracking)
                     .build());
             controller.setCapability(MigrationCapability.X_VERIFY, verify);
             controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
@@ -280,6 +294,25 @@ final class SourceCommand implements Callable<Integer> {
         } catch (java.io.UncheckedIOException e) {
             throw new CommandFailure(e.getMessage());
         }
+    }
+
+    private DirtyTrackingMode dirtyTracking() {
+        if (dirtyTracking == null) {
+            return DirtyTrackingMode.defaultMode();
+        }
+        DirtyTrackingMode mode;
+        try {
+            mode = DirtyTrackingMode.of(dirtyTracking);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--dirty-tracking takes auto, uffd-wp, soft-dirty or explicit, not '" + dirtyTracking
+                    + "'");
+        }
+        try {
+            DirtyTracking.ensureAvailability(mode);
+        } catch (UnsupportedOperationException e) {
+            throw new CommandFailure("--dirty-tracking " + mode + ": " + e.getMessage());
+        }
+        return mode;
     }
 
     private MigrationParameters parameters() {
