@@ -340,6 +340,23 @@ class FaultMatrixTest {
                         destination.close();
                     }
                 }
+                if (role == Role.DESTINATION && phase == Phase.DEVICE_STATE && (fault == Fault.PEER_CRASH
+                        || fault == Fault.QP_ERROR || fault == Fault.RNR)) {
+                    // Injected on the destination's loop as the source saves its state: the source's last QEMU FILE
+                    // may cross first (the destination then completes) or not. CI saw both for the crash.
+                    assertThat(result).isIn("failed: peer lost", "completed (the destination completed too)",
+                            "failed: peer lost; the destination completed");
+                    result = "failed: peer lost, or completed (the destination completed too) when the last QEMU FILE"
+                            + " crossed first";
+                }
+                if (phase == Phase.COMPLETION && (result.startsWith("completed")
+                        || result.endsWith("; the destination completed"))) {
+                    // The destination has it all; whether its close reached the source before the fault did is a
+                    // race (CI saw both for a source-side QP error and crash).
+                    assertThat(reason).isIn(null, FailureReason.PEER_LOST, FailureReason.PEER_TIMED_OUT);
+                    result = "the destination completed; the source completed, or failed (peer lost or peer timed"
+                            + " out) when the fault came before the destination's close";
+                }
                 awaitReleased(threadsBefore);
                 retry(source);
                 return result;
