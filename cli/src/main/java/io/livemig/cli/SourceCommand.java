@@ -7,6 +7,8 @@ import io.livemig.migration.monitor.MigrationTarget;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.DirtyTracking;
+import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.time.Duration;
@@ -88,6 +90,12 @@ final class SourceCommand implements Callable<Integer> {
     @Option(names = "--downtime-limit", paramLabel = "MS", description = "downtime-limit in ms (default: 300).")
     private Long downtimeLimit;
 
+    @Option(names = "--dirty-tracking", paramLabel = "auto|uffd-wp|soft-dirty|explicit", defaultValue = "explicit",
+            description = "How written pages are found: the kernel's userfaultfd write-protection (uffd-wp), "
+                    + "soft-dirty bits, or the workload's own marks (explicit); auto takes the first that works "
+                    + "here (default: ${DEFAULT-VALUE}).")
+    private String dirtyTracking;
+
     @Mixin
     private EndpointOptions endpoint;
 
@@ -110,6 +118,7 @@ final class SourceCommand implements Callable<Integer> {
             default -> throw new UsageError("--workload takes none or stress, not '" + workload + "'");
         };
         MigrationParameters parameters = parameters();
+        DirtyTrackingMode tracking = dirtyTracking();
         AuthKey key = auth.key();
         // quit, the end of --monitor stdio, or SIGTERM (registered now: a signal during the fill counts too).
         CountDownLatch quit = new CountDownLatch(1);
@@ -121,6 +130,7 @@ final class SourceCommand implements Callable<Integer> {
             io.out().printf(Locale.ROOT, "RAM: %s in %d block(s), filled %s in %d ms%n",
                     ByteSize.format(ramBlocks.totalBytes()), ramBlocks.size(), fill.toLowerCase(Locale.ROOT),
                     (System.nanoTime() - started) / 1_000_000);
+            io.out().println(DirtyTracking.plan(tracking));
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,
                     stress ? (vmBytes == null ? ramBlocks.totalBytes() : vmBytes) : 0, vmRate));
@@ -132,6 +142,7 @@ final class SourceCommand implements Callable<Integer> {
                     .timeout(timeout)
                     .recorder(endpoint.startMetrics(resources, io))
                     .authKey(key)
+                    .dirtyTracking(tracking)
                     .build());
             controller.setCapability(MigrationCapability.X_VERIFY, verify);
             controller.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
@@ -212,6 +223,22 @@ final class SourceCommand implements Callable<Integer> {
         } catch (java.io.UncheckedIOException e) {
             throw new CommandFailure(e.getMessage());
         }
+    }
+
+    private DirtyTrackingMode dirtyTracking() {
+        DirtyTrackingMode mode;
+        try {
+            mode = DirtyTrackingMode.of(dirtyTracking);
+        } catch (IllegalArgumentException e) {
+            throw new UsageError("--dirty-tracking takes auto, uffd-wp, soft-dirty or explicit, not '" + dirtyTracking
+                    + "'");
+        }
+        try {
+            DirtyTracking.ensureAvailability(mode);
+        } catch (UnsupportedOperationException e) {
+            throw new CommandFailure("--dirty-tracking " + mode + ": " + e.getMessage());
+        }
+        return mode;
     }
 
     private MigrationParameters parameters() {

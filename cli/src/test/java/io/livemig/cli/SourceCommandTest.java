@@ -1,11 +1,16 @@
 package io.livemig.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.livemig.migration.ram.DirtyTracking;
+import io.livemig.migration.ram.DirtyTrackingMode;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -94,5 +99,38 @@ class SourceCommandTest {
         assertThat(run("source", "--ram", "4M", "--workload", "memtest")).isEqualTo(2);
         assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("livemig source: --workload takes none or "
                 + "stress, not 'memtest' (see 'livemig source --help')" + System.lineSeparator());
+    }
+
+    @Test
+    void rejectsADirtyTrackingModeItDoesNotKnow() {
+        assertThat(run("source", "--ram", "4M", "--dirty-tracking", "mprotect")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig source: --dirty-tracking takes auto, uffd-wp, soft-dirty or explicit, "
+                + "not 'mprotect' (see 'livemig source --help')" + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void refusesAnUnavailableDirtyTrackingModeWithItsCauseBeforeFillingTheRam() {
+        DirtyTrackingMode mode = Arrays.stream(DirtyTrackingMode.values()).filter(m -> !DirtyTracking.isAvailable(m))
+                .findFirst().orElse(null);
+        assumeTrue(mode != null, "every dirty tracking mode works here");
+        assertThat(run("source", "--ram", "4M", "--dirty-tracking", mode.cliName(), "--migrate", "rdma:127.0.0.1:1"))
+                .isEqualTo(1);
+        assertThat(err()).isEqualTo("livemig source: --dirty-tracking " + mode.cliName() + ": dirty tracking mode "
+                + mode.cliName() + " is unavailable: " + DirtyTracking.unavailabilityCause(mode).get()
+                + System.lineSeparator());
+        assertThat(out()).isEmpty();
+    }
+
+    @Test
+    void saysWhichDirtyTrackingItUses() throws Exception {
+        assertThat(run("source", "--ram", "4M", "--timeout", "5", "--progress", "none", "--dirty-tracking",
+                "explicit", "--migrate", "rdma:127.0.0.1:" + LivemigProcess.freePort())).isEqualTo(1);
+        assertThat(out()).contains("\ndirty tracking: explicit (requested)\n");
+        out.reset();
+        err.reset();
+        assertThat(run("source", "--ram", "4M", "--timeout", "5", "--progress", "none", "--dirty-tracking", "auto",
+                "--migrate", "rdma:127.0.0.1:" + LivemigProcess.freePort())).isEqualTo(1);
+        assertThat(out()).contains("\n" + DirtyTracking.plan(DirtyTrackingMode.AUTO) + "\n");
     }
 }

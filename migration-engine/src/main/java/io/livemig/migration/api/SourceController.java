@@ -6,6 +6,8 @@ import io.livemig.migration.params.MigrationCapabilities;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.DirtyTracking;
+import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
@@ -42,6 +44,7 @@ public final class SourceController implements AutoCloseable {
     private final boolean ownsRuntime;
     private final Workload workload;
     private final AuthKey authKey;
+    private final DirtyTrackingMode dirtyTracking;
     private final AtomicReference<MigrationCapabilities> capabilities =
             new AtomicReference<>(MigrationCapabilities.DEFAULTS);
     private final AtomicReference<MigrationParameters> parameters =
@@ -58,6 +61,7 @@ public final class SourceController implements AutoCloseable {
         this.runtime = ownsRuntime ? builder.runtimeBuilder.build() : builder.runtime;
         this.workload = builder.workload;
         this.authKey = builder.authKey;
+        this.dirtyTracking = builder.dirtyTracking;
     }
 
     /**
@@ -77,6 +81,7 @@ public final class SourceController implements AutoCloseable {
         private MigrationRuntime runtime;
         private Workload workload = new Workload() { };
         private AuthKey authKey;
+        private DirtyTrackingMode dirtyTracking = DirtyTrackingMode.defaultMode();
 
         private Builder(RamBlocks blocks) {
             this.blocks = blocks;
@@ -174,6 +179,21 @@ public final class SourceController implements AutoCloseable {
         }
 
         /**
+         * How each migration learns which pages the application wrote (default {@link DirtyTrackingMode#defaultMode()},
+         * {@link DirtyTrackingMode#EXPLICIT} unless the system property says otherwise).
+         * {@link DirtyTrackingMode#AUTO} takes the kernel's userfaultfd write-protection where it works, so plain
+         * stores to the blocks' memory need no marking. A mode other than auto that is unavailable here fails each
+         * migration with {@link DirtyTracking#unavailabilityCause}.
+         *
+         * @param mode the mode
+         * @return this
+         */
+        public Builder dirtyTracking(DirtyTrackingMode mode) {
+            this.dirtyTracking = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
          * Builds the controller.
          *
          * @return the controller
@@ -181,6 +201,17 @@ public final class SourceController implements AutoCloseable {
         public SourceController build() {
             return new SourceController(this);
         }
+    }
+
+    /**
+     * The dirty tracking of the running or last migration, or what the next one will ask for.
+     *
+     * @return for example {@code "dirty tracking: uffd-wp (auto: available)"} or {@code "dirty tracking: auto"}
+     */
+    public String dirtyTracking() {
+        SourceMigration latest = last;
+        return latest == null ? "dirty tracking: " + dirtyTracking
+                : latest.dirtyTracking().orElse("dirty tracking: " + dirtyTracking);
     }
 
     /**
@@ -298,7 +329,8 @@ public final class SourceController implements AutoCloseable {
         Objects.requireNonNull(uri, "uri");
         SourceMigration[] self = new SourceMigration[1];
         SourceMigration migration = new SourceMigration(uri, blocks, runtime, workload, capabilities.get(),
-                parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null), authKey);
+                parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null), authKey,
+                dirtyTracking);
         self[0] = migration;
         if (!running.compareAndSet(null, migration)) {
             throw new IllegalStateException(IN_PROGRESS);

@@ -8,6 +8,7 @@ import io.livemig.migration.params.MigrationCapabilities;
 import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.source.SourceOptions;
 import io.livemig.migration.status.MigrationInfo;
@@ -16,6 +17,7 @@ import io.livemig.migration.status.MigrationTracker;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 import java.util.function.Consumer;
@@ -68,6 +70,7 @@ public final class SourceMigration {
     private final Consumer<MigrationInfo> statusListener;
     private final Runnable onTerminated;
     private final AuthKey authKey;
+    private final DirtyTrackingMode dirtyTracking;
     private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
@@ -83,7 +86,8 @@ public final class SourceMigration {
 
     SourceMigration(MigrationUri uri, RamBlocks blocks, MigrationRuntime runtime, Workload workload,
             MigrationCapabilities capabilities, Supplier<MigrationParameters> parameters,
-            Consumer<MigrationInfo> statusListener, Runnable onTerminated, AuthKey authKey) {
+            Consumer<MigrationInfo> statusListener, Runnable onTerminated, AuthKey authKey,
+            DirtyTrackingMode dirtyTracking) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.blocks = blocks;
         this.runtime = runtime;
@@ -93,6 +97,17 @@ public final class SourceMigration {
         this.statusListener = statusListener;
         this.onTerminated = onTerminated;
         this.authKey = authKey;
+        this.dirtyTracking = dirtyTracking;
+    }
+
+    /**
+     * The dirty tracking this migration uses, once its bulk round started.
+     *
+     * @return the mode and why, as {@link io.livemig.migration.ram.DirtyTracking#describe}; empty before
+     */
+    public Optional<String> dirtyTracking() {
+        SourcePipeline running = pipeline;
+        return running == null ? Optional.empty() : running.dirtyTracking();
     }
 
     /**
@@ -145,7 +160,8 @@ public final class SourceMigration {
         connect.flatMap(established -> {
                     connection = established;
                     pipeline = new SourcePipeline(established.control(), established.dataPath(), blocks,
-                            options(established), capabilities.isOn(MigrationCapability.PAUSE_BEFORE_SWITCHOVER));
+                            options(established), capabilities.isOn(MigrationCapability.PAUSE_BEFORE_SWITCHOVER),
+                            dirtyTracking);
                     return pipeline.run(workload, tracker, new Events());
                 })
                 .flux()

@@ -9,6 +9,9 @@ import io.livemig.migration.protocol.ControlHeader;
 import io.livemig.migration.protocol.ControlMessage;
 import io.livemig.migration.protocol.ControlType;
 import io.livemig.migration.ram.DirtyPages;
+import io.livemig.migration.ram.DirtyTracker;
+import io.livemig.migration.ram.DirtyTracking;
+import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.source.AutoConverge;
@@ -26,6 +29,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -89,17 +94,22 @@ public final class SourcePipeline {
         }
     }
 
+    private static final System.Logger LOG = System.getLogger(SourcePipeline.class.getName());
+
     private final SourceControl control;
     private final RdmaDataPath data;
     private final RamBlocks blocks;
     private final SourceOptions options;
     private final boolean pauseBeforeSwitchover;
+    private final DirtyTrackingMode dirtyTrackingMode;
     private final QemuFileOutput file;
     private final MigrationStreamWriter writer;
     private final BandwidthLimiter limiter;
     private final AutoConverge converge = new AutoConverge();
     private final List<RoundStats> rounds = new ArrayList<>();
     private RoundSender sender;
+    /** Opened and started by the bulk round, closed by {@link #release()}. */
+    private volatile DirtyTracker dirtyTracker;
     private boolean converged;
     private boolean bulkRoundDone;
 
@@ -111,17 +121,33 @@ public final class SourcePipeline {
      * @param blocks the RAM to migrate, in the order announced
      * @param options how to run it
      * @param pauseBeforeSwitchover whether to stop in {@code pre-switchover} (QEMU's capability)
+     * @param dirtyTracking how the rounds learn which pages were written (see {@link DirtyTracking#open})
      */
     public SourcePipeline(SourceControl control, RdmaDataPath data, RamBlocks blocks, SourceOptions options,
-            boolean pauseBeforeSwitchover) {
+            boolean pauseBeforeSwitchover, DirtyTrackingMode dirtyTracking) {
         this.control = control;
         this.data = data;
         this.blocks = blocks;
         this.options = options;
         this.pauseBeforeSwitchover = pauseBeforeSwitchover;
+        this.dirtyTrackingMode = Objects.requireNonNull(dirtyTracking, "dirtyTracking");
         this.file = new QemuFileOutput(control, options.allocator());
         this.writer = new MigrationStreamWriter(file.stream());
         this.limiter = new BandwidthLimiter(() -> options.parameters().get().maxBandwidth(), options.timer());
+    }
+
+    /**
+     * Creates the pipeline of one migration with {@link DirtyTrackingMode#defaultMode()} dirty tracking.
+     *
+     * @param control the control endpoint of the connection
+     * @param data registration and RDMA WRITE on the connection
+     * @param blocks the RAM to migrate, in the order announced
+     * @param options how to run it
+     * @param pauseBeforeSwitchover whether to stop in {@code pre-switchover} (QEMU's capability)
+     */
+    public SourcePipeline(SourceControl control, RdmaDataPath data, RamBlocks blocks, SourceOptions options,
+            boolean pauseBeforeSwitchover) {
+        this(control, data, blocks, options, pauseBeforeSwitchover, DirtyTrackingMode.defaultMode());
     }
 
     /**
@@ -257,11 +283,14 @@ public final class SourcePipeline {
     private Mono<RoundStats> precopyRound(Workload workload, MigrationTracker tracker, Events events) {
         List<DirtyPages> dirty;
         if (!bulkRoundDone) {
-            // The bulk round sends everything; marks made before it are covered by it.
+            // The bulk round sends everything; writes made before it are covered by it, so tracking starts here.
             bulkRoundDone = true;
+            DirtyTracker tracking = DirtyTracking.open(dirtyTrackingMode, blocks);
+            dirtyTracker = tracking;
+            LOG.log(System.Logger.Level.INFO, () -> "source: " + DirtyTracking.describe(tracking));
+            tracking.start();
             dirty = new ArrayList<>();
             for (RamBlock block : blocks) {
-                block.dirtyBitmap().syncAndClear();
                 dirty.add(DirtyPages.all(block.pages()));
             }
             tracker.dirtySync(blocks.totalBytes());
@@ -371,6 +400,11 @@ public final class SourcePipeline {
         if (sender != null) {
             sender.close();
         }
+        // Lifts the write-protection: the application writes at full speed again.
+        DirtyTracker tracking = dirtyTracker;
+        if (tracking != null) {
+            tracking.close();
+        }
     }
 
     /** Enters a status, unless a cancel already moved the tracker to cancelling. */
@@ -384,8 +418,7 @@ public final class SourcePipeline {
     private List<DirtyPages> syncAll(MigrationTracker tracker) {
         List<DirtyPages> dirty = new ArrayList<>();
         long pages = 0;
-        for (RamBlock block : blocks) {
-            DirtyPages snapshot = block.dirtyBitmap().syncAndClear();
+        for (DirtyPages snapshot : dirtyTracker.syncAndClear()) {
             pages += snapshot.count();
             dirty.add(snapshot);
         }
@@ -394,11 +427,17 @@ public final class SourcePipeline {
     }
 
     private long dirtyPages() {
-        long pages = 0;
-        for (RamBlock block : blocks) {
-            pages += block.dirtyBitmap().dirtyPages();
-        }
-        return pages;
+        return dirtyTracker.dirtyPages();
+    }
+
+    /**
+     * The dirty tracking this migration uses, once its bulk round started.
+     *
+     * @return for example {@code "dirty tracking: uffd-wp (auto: available)"}; empty before the bulk round
+     */
+    public Optional<String> dirtyTracking() {
+        DirtyTracker tracking = dirtyTracker;
+        return tracking == null ? Optional.empty() : Optional.of(DirtyTracking.describe(tracking));
     }
 
     /** The stream written so far, each message against a READY, each READY within the timeout. */

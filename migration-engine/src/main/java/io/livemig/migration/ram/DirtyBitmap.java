@@ -131,6 +131,43 @@ public final class DirtyBitmap {
         return new DirtyPages(pages, snapshot);
     }
 
+    /**
+     * Takes every mark like {@link #syncAndClear()}, OR-ing them into {@code into} instead of a new snapshot: how
+     * a kernel tracker folds in the pages written through {@link RamBlock#write} and friends.
+     *
+     * @param into words of a snapshot of this bitmap's page count
+     */
+    void syncAndClearInto(long[] into) {
+        for (int i = 0; i < into.length; i++) {
+            if (words.get(i) != 0) {
+                into[i] |= words.getAndSet(i, 0);
+            }
+        }
+    }
+
+    /**
+     * Pages marked here or in {@code other}, without taking any mark.
+     *
+     * @param other words of a snapshot of this bitmap's page count
+     * @return the size of the union
+     */
+    long dirtyPagesOr(long[] other) {
+        long n = 0;
+        for (int i = 0; i < other.length; i++) {
+            n += Long.bitCount(words.get(i) | other[i]);
+        }
+        return n;
+    }
+
+    /**
+     * Words a snapshot of this bitmap holds.
+     *
+     * @return {@code ceil(pages / 64)}
+     */
+    int wordCount() {
+        return words.length();
+    }
+
     private void checkPage(long page) {
         if (page < 0 || page >= pages) {
             throw new IndexOutOfBoundsException("page " + page + " outside 0.." + (pages - 1));

@@ -27,6 +27,34 @@ public final class DirtyPages {
     }
 
     /**
+     * A snapshot made of words filled by a tracker.
+     *
+     * @param pages the block's page count
+     * @param words one bit per page, page {@code p} in bit {@code p & 63} of word {@code p >>> 6}
+     * @return the snapshot, owning {@code words}
+     */
+    static DirtyPages ofWords(long pages, long[] words) {
+        return new DirtyPages(pages, words);
+    }
+
+    /**
+     * Sets the bits of pages {@code [from, to)}.
+     *
+     * @param words the bitmap
+     * @param from first page
+     * @param to page just past the last
+     */
+    static void setRange(long[] words, long from, long to) {
+        for (long page = from; page < to; ) {
+            int word = (int) (page >>> 6);
+            int bit = (int) (page & 63);
+            long span = Math.min(64 - bit, to - page);
+            words[word] |= (span == 64 ? -1L : ((1L << span) - 1)) << bit;
+            page += span;
+        }
+    }
+
+    /**
      * Every page of a block, for the bulk round.
      *
      * @param pages the block's page count

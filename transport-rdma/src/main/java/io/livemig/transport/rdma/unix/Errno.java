@@ -43,6 +43,8 @@ public final class Errno {
     public static final int ENFILE = 23;
     /** Too many open files. */
     public static final int EMFILE = 24;
+    /** Inappropriate ioctl for device (an ioctl the file does not know). */
+    public static final int ENOTTY = 25;
     /** No space left on device. */
     public static final int ENOSPC = 28;
     /** Broken pipe. */
@@ -109,6 +111,7 @@ public final class Errno {
         define(EINVAL, "EINVAL", "Invalid argument");
         define(ENFILE, "ENFILE", "Too many open files in system");
         define(EMFILE, "EMFILE", "Too many open files");
+        define(ENOTTY, "ENOTTY", "Inappropriate ioctl for device");
         define(ENOSPC, "ENOSPC", "No space left on device");
         define(EPIPE, "EPIPE", "Broken pipe");
         define(ERANGE, "ERANGE", "Numerical result out of range");
