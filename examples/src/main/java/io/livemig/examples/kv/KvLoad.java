@@ -29,7 +29,7 @@ import reactor.netty.resources.ConnectionProvider;
 public final class KvLoad implements AutoCloseable {
 
     /** The time between two tries of a refused write: short, so the measured pause stays close to the real one. */
-    static final Duration RETRY_DELAY = Duration.ofMillis(1);
+    static final Duration RETRY_DELAY = Duration.ofMillis(5);
     /** How long a client waits for one answer before it counts the try as refused. */
     static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(5);
     /** Bytes per value (the key and a sequence number, padded). */

@@ -25,7 +25,11 @@ public final class KvServer implements AutoCloseable {
     private final String name;
     private final KvTable table;
     private final DisposableServer server;
+    /** The time one put is held back at a throttle of 50%; at {@code p}% it is {@code p / (100 - p)} times it. */
+    static final Duration THROTTLE_UNIT = Duration.ofMillis(1);
+
     private final LongAdder stored = new LongAdder();
+    private volatile int throttlePercent;
 
     private KvServer(String name, KvTable table) {
         this.name = name;
@@ -52,8 +56,14 @@ public final class KvServer implements AutoCloseable {
 
     private Mono<Void> put(HttpServerRequest request, HttpServerResponse response) {
         String key = request.param("key");
-        return request.receive().aggregate().asByteArray()
-                .defaultIfEmpty(new byte[0])
+        int throttle = throttlePercent;
+        Mono<byte[]> body = request.receive().aggregate().asByteArray().defaultIfEmpty(new byte[0]);
+        if (throttle > 0) {
+            // Auto-converge: each write waits, so each client writes p% less often (as QEMU sleeps a vCPU p% of
+            // each time slice); the event loop is not blocked.
+            body = body.delayElement(Duration.ofNanos(THROTTLE_UNIT.toNanos() * throttle / (100 - throttle)));
+        }
+        return body
                 .flatMap(value -> {
                     int status;
                     try {
@@ -86,6 +96,15 @@ public final class KvServer implements AutoCloseable {
             return Mono.from(response.status(404).send());
         }
         return Mono.from(response.status(200).sendByteArray(Mono.just(value.get())));
+    }
+
+    /**
+     * Slows writes down: the migration's auto-converge ({@code Workload.throttle}).
+     *
+     * @param percent 0 (full speed) to 99
+     */
+    public void throttle(int percent) {
+        throttlePercent = percent;
     }
 
     /**

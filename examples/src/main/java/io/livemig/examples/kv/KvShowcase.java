@@ -3,6 +3,7 @@ package io.livemig.examples.kv;
 import io.livemig.migration.api.DestinationController;
 import io.livemig.migration.api.SourceController;
 import io.livemig.migration.api.Workload;
+import io.livemig.migration.params.MigrationCapability;
 import io.livemig.migration.params.MigrationParameters;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.DirtyTracking;
@@ -13,6 +14,8 @@ import io.livemig.migration.status.MigrationInfo;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import reactor.core.publisher.Mono;
 
@@ -27,6 +30,9 @@ import reactor.core.publisher.Mono;
  * (source and destination controllers with their own event loops), talking over loopback sockets only: what
  * crosses from A to B is the migration stream and nothing else. A second process would change the orchestration,
  * not the service.
+ *
+ * <p>Auto-converge is on: when the clients dirty pages faster than the rounds send them, the source throttles A
+ * ({@link KvServer#throttle}), as QEMU slows a guest's vCPUs.
  *
  * <p>The table never marks the pages it writes: the source tracks them with the kernel's help
  * ({@link DirtyTrackingMode#AUTO}: userfaultfd write-protection, else soft-dirty bits). Where neither works the
@@ -137,6 +143,8 @@ public final class KvShowcase {
                 SourceController source = SourceController.builder(memoryA).devices(soft).timeout(TIMEOUT)
                         .dirtyTracking(DirtyTrackingMode.AUTO).workload(switchover(a, b, load)).build()) {
             source.setParameters(parameters);
+            // A service that writes faster than the link drains never fits the limit: let the source slow it.
+            source.setCapability(MigrationCapability.AUTO_CONVERGE, true);
             InetSocketAddress incoming = destination.listen(MigrationUri.parse("rdma:127.0.0.1:0"));
             // B serves the moment its copy is whole, before A's side has even seen the destination's close.
             Mono<Void> bServing = destination.completion().doOnNext(arrived -> b.table().serve()).then().cache();
@@ -167,6 +175,11 @@ public final class KvShowcase {
             }
 
             @Override
+            public void throttle(int percent) {
+                a.throttle(percent);
+            }
+
+            @Override
             public void resume() {
                 // The migration failed after the pause: A serves on and the clients come back.
                 load.switchTo(a.address());
@@ -176,16 +189,60 @@ public final class KvShowcase {
     }
 
     /**
-     * Runs the showcase and prints what it found.
+     * Runs the showcase and prints what it found; with {@code --runs N}, runs it N times (seeds 1 to N) and prints
+     * one line per run, then the distributions of the downtime and of the pause the clients saw.
      *
-     * @param args none
+     * @param args none, or {@code --runs N}
      * @throws Exception if a step fails
      */
     public static void main(String[] args) throws Exception {
+        if (args.length == 2 && args[0].equals("--runs")) {
+            int runs = Integer.parseInt(args[1]);
+            List<Result> results = new ArrayList<>();
+            for (int i = 1; i <= runs; i++) {
+                Result result = run(i);
+                results.add(result);
+                System.out.println("run " + i + ": downtime " + result.downtimeMillis() + " ms, client pause "
+                        + result.clientPauseMillis() + " ms, " + result.migration().ram().dirtySyncCount()
+                        + " dirty syncs, " + result.check().lost() + " lost, " + result.check().stale() + " stale");
+            }
+            long limit = MigrationParameters.DEFAULT_DOWNTIME_LIMIT;
+            System.out.println(results.getFirst().dirtyTracking());
+            System.out.println(distribution("downtime", results.stream().mapToLong(Result::downtimeMillis).toArray(),
+                    limit));
+            System.out.println(distribution("client pause", results.stream().mapToLong(Result::clientPauseMillis)
+                    .toArray(), limit));
+            long broken = results.stream().filter(r -> r.check().lost() + r.check().stale() > 0).count();
+            System.out.println("runs with a lost or stale write: " + broken + " of " + runs);
+            System.exit(broken > 0 ? 1 : 0);
+        }
+        if (args.length != 0) {
+            System.err.println("usage: KvShowcase [--runs N]");
+            System.exit(2);
+        }
         Result result = run(1);
         result.lines().forEach(System.out::println);
         if (result.check().lost() + result.check().stale() > 0) {
             System.exit(1);
         }
+    }
+
+    /**
+     * One line: min, median, p95 (nearest rank), max, and how many are over a limit.
+     *
+     * @param name what was measured
+     * @param millis the values, ms
+     * @param limitMillis the limit
+     * @return for example {@code "downtime ms: min 120, median 180, p95 260, max 290; over 300 ms: 0 of 20"}
+     */
+    static String distribution(String name, long[] millis, long limitMillis) {
+        long[] sorted = millis.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        long median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        long p95 = sorted[(int) Math.ceil(0.95 * n) - 1];
+        long over = Arrays.stream(sorted).filter(value -> value > limitMillis).count();
+        return name + " ms: min " + sorted[0] + ", median " + median + ", p95 " + p95 + ", max " + sorted[n - 1]
+                + "; over " + limitMillis + " ms: " + over + " of " + n;
     }
 }
