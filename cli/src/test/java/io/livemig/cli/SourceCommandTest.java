@@ -132,5 +132,11 @@ class SourceCommandTest {
         assertThat(run("source", "--ram", "4M", "--timeout", "5", "--progress", "none", "--dirty-tracking", "auto",
                 "--migrate", "rdma:127.0.0.1:" + LivemigProcess.freePort())).isEqualTo(1);
         assertThat(out()).contains("\n" + DirtyTracking.plan(DirtyTrackingMode.AUTO) + "\n");
+        out.reset();
+        err.reset();
+        // Not given: the output is what it was before the option existed.
+        assertThat(run("source", "--ram", "4M", "--timeout", "5", "--progress", "none", "--migrate",
+                "rdma:127.0.0.1:" + LivemigProcess.freePort())).isEqualTo(1);
+        assertThat(out()).doesNotContain("dirty tracking");
     }
 }
