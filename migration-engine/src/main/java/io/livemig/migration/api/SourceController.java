@@ -9,6 +9,7 @@ import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.DirtyTracking;
 import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
+import io.livemig.migration.source.SwitchoverEstimate;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
@@ -45,6 +46,8 @@ public final class SourceController implements AutoCloseable {
     private final Workload workload;
     private final AuthKey authKey;
     private final DirtyTrackingMode dirtyTracking;
+    /** The switchover costs measured by this source's migrations, shared by them one after the other. */
+    private final SwitchoverEstimate switchoverEstimate = new SwitchoverEstimate();
     private final AtomicReference<MigrationCapabilities> capabilities =
             new AtomicReference<>(MigrationCapabilities.DEFAULTS);
     private final AtomicReference<MigrationParameters> parameters =
@@ -330,7 +333,7 @@ public final class SourceController implements AutoCloseable {
         SourceMigration[] self = new SourceMigration[1];
         SourceMigration migration = new SourceMigration(uri, blocks, runtime, workload, capabilities.get(),
                 parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null), authKey,
-                dirtyTracking);
+                dirtyTracking, switchoverEstimate);
         self[0] = migration;
         if (!running.compareAndSet(null, migration)) {
             throw new IllegalStateException(IN_PROGRESS);

@@ -12,6 +12,7 @@ import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.ram.DirtyTrackingMode;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.source.SourceOptions;
+import io.livemig.migration.source.SwitchoverEstimate;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
 import io.livemig.migration.status.MigrationTracker;
@@ -74,6 +75,8 @@ public final class SourceMigration {
     private final Runnable onTerminated;
     private final AuthKey authKey;
     private final DirtyTrackingMode dirtyTracking;
+    /** The source's: this migration's switchover costs inform the next one's decision. */
+    private final SwitchoverEstimate switchoverEstimate;
     private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
@@ -90,7 +93,7 @@ public final class SourceMigration {
     SourceMigration(MigrationUri uri, RamBlocks blocks, MigrationRuntime runtime, Workload workload,
             MigrationCapabilities capabilities, Supplier<MigrationParameters> parameters,
             Consumer<MigrationInfo> statusListener, Runnable onTerminated, AuthKey authKey,
-            DirtyTrackingMode dirtyTracking) {
+            DirtyTrackingMode dirtyTracking, SwitchoverEstimate switchoverEstimate) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.blocks = blocks;
         this.runtime = runtime;
@@ -101,6 +104,7 @@ public final class SourceMigration {
         this.onTerminated = onTerminated;
         this.authKey = authKey;
         this.dirtyTracking = dirtyTracking;
+        this.switchoverEstimate = switchoverEstimate;
     }
 
     /**
@@ -164,7 +168,7 @@ public final class SourceMigration {
                     connection = established;
                     pipeline = new SourcePipeline(established.control(), established.dataPath(), blocks,
                             options(established), capabilities.isOn(MigrationCapability.PAUSE_BEFORE_SWITCHOVER),
-                            dirtyTracking);
+                            dirtyTracking).switchoverEstimate(switchoverEstimate);
                     return pipeline.run(workload, tracker, new Events());
                 })
                 .flux()
@@ -241,7 +245,9 @@ public final class SourceMigration {
 
     private Mono<Void> completed() {
         MigrationRecorder recorder = runtime.recorder();
+        long closing = System.nanoTime();
         return closeConnection().then(Mono.fromRunnable(() -> {
+            switchoverEstimate.connectionClosed(System.nanoTime() - closing);
             if (!PHASE.compareAndSet(this, Phase.RUNNING, Phase.TERMINATED)) {
                 // A cancel raced the last step: the destination has everything, but report what was asked.
                 PHASE.set(this, Phase.TERMINATED);

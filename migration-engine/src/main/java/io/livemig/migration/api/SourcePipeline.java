@@ -21,6 +21,7 @@ import io.livemig.migration.source.RoundSender;
 import io.livemig.migration.source.RoundStats;
 import io.livemig.migration.source.SourceBlockTable;
 import io.livemig.migration.source.SourceOptions;
+import io.livemig.migration.source.SwitchoverEstimate;
 import io.livemig.migration.status.MigrationStatus;
 import io.livemig.migration.status.MigrationTracker;
 import io.livemig.migration.stream.DeviceState;
@@ -41,7 +42,8 @@ import reactor.core.scheduler.Schedulers;
  * section 9.2) and with QEMU's pre-copy policy (migration/migration.c, {@code migration_iteration_run}):
  * <pre>
  * setup      stream header + block list (QEMU FILE) -> RAM BLOCKS exchange -> pin-all -> REGISTER FINISHED
- * rounds     Flux of rounds, each the round sender's page Flux, repeated until the rest fits downtime-limit
+ * rounds     Flux of rounds, each the round sender's page Flux, repeated until the whole expected downtime
+ *            (pause, sync, final round, completion: {@link SwitchoverEstimate}) fits downtime-limit
  * switchover pause the application [-> pre-switchover until continued] -> device -> final round
  * state      x-verify checksums, the non-live state (livemig destinations only), end of stream (QEMU FILE)
  * completion the destination closes the connection (an ERROR instead: it refused)
@@ -108,10 +110,15 @@ public final class SourcePipeline {
     private final BandwidthLimiter limiter;
     private final AutoConverge converge = new AutoConverge();
     private final List<RoundStats> rounds = new ArrayList<>();
+    private SwitchoverEstimate estimate = new SwitchoverEstimate();
     private RoundSender sender;
     /** Opened and started by the bulk round, closed by {@link #release()}. */
     private volatile DirtyTracker dirtyTracker;
     private boolean converged;
+    /** How long this migration's {@code Workload.pause()} took. */
+    private long pauseNanos;
+    /** When it returned (tracker clock). */
+    private long pausedAt;
     private boolean bulkRoundDone;
     /** A VM's recorded device state sent instead of the application's state, or null. */
     private DeviceState deviceState;
@@ -166,6 +173,18 @@ public final class SourcePipeline {
     }
 
     /**
+     * Uses an estimate that outlives this migration (the source's), so that the pause and completion measured at
+     * this switchover inform the next migration's decision. Call before {@link #run}.
+     *
+     * @param shared the estimate
+     * @return this
+     */
+    public SourcePipeline switchoverEstimate(SwitchoverEstimate shared) {
+        this.estimate = java.util.Objects.requireNonNull(shared, "shared");
+        return this;
+    }
+
+    /**
      * The migration, from the stream header to the destination's close. Subscribe once.
      *
      * @param workload the application: paused before the final round, throttled by auto-converge, asked
@@ -182,8 +201,20 @@ public final class SourcePipeline {
             return setup(tracker, events)
                     .thenMany(precopyRounds(workload, tracker, events))
                     .then(switchover(workload, tracker, events))
-                    .then(Mono.defer(() -> nonLiveState(workload)))
-                    .then(Mono.defer(() -> within(control.peerFinished(), "the destination's load")))
+                    .then(Mono.defer(() -> {
+                        long finalRoundDone = tracker.nanoTime();
+                        return nonLiveState(workload)
+                                .then(Mono.defer(() -> within(control.peerFinished(), "the destination's load")))
+                                .doOnSuccess(done -> {
+                                    long completion = tracker.nanoTime() - finalRoundDone;
+                                    estimate.switchedOver(pauseNanos, completion);
+                                    // What the downtime was made of, against what the decision expected.
+                                    LOG.log(System.Logger.Level.INFO, () -> "source: switchover took: pause "
+                                            + pauseNanos / 1_000_000 + " ms, sync and final round "
+                                            + (finalRoundDone - pausedAt) / 1_000_000 + " ms, completion "
+                                            + completion / 1_000_000 + " ms");
+                                });
+                    }))
                     .then(Mono.fromSupplier(() -> List.copyOf(rounds)))
                     .doOnSuccess(done -> release())
                     // QEMU: "Early error. Sending error." then disconnect; the caller closes the connection.
@@ -303,7 +334,8 @@ public final class SourcePipeline {
 
     private Mono<RoundStats> precopyRound(Workload workload, MigrationTracker tracker, Events events) {
         List<DirtyPages> dirty;
-        if (!bulkRoundDone) {
+        boolean bulk = !bulkRoundDone;
+        if (bulk) {
             // The bulk round sends everything; writes made before it are covered by it, so tracking starts here.
             bulkRoundDone = true;
             DirtyTracker tracking = DirtyTracking.open(dirtyTrackingMode, blocks);
@@ -316,7 +348,9 @@ public final class SourcePipeline {
             }
             tracker.dirtySync(blocks.totalBytes());
         } else {
+            long syncStarted = tracker.nanoTime();
             dirty = syncAll(tracker);
+            estimate.dirtySync(tracker.nanoTime() - syncStarted);
         }
         io(writer::beginRamRound);
         long started = tracker.nanoTime();
@@ -327,14 +361,20 @@ public final class SourcePipeline {
             long dirtyBytes = dirtyPages() * RamBlock.PAGE_SIZE;
             MigrationParameters parameters = options.parameters().get();
             long bandwidth = (long) (sent * 1e9 / nanos);
-            long switchover = parameters.availSwitchoverBandwidth() > 0 ? parameters.availSwitchoverBandwidth()
-                    : Math.max(1, bandwidth);
-            long expectedDowntime = (long) Math.ceil(dirtyBytes * 1000.0 / switchover);
+            estimate.round(stats.normalPages() + stats.duplicatePages(), nanos, bulk);
+            long expectedDowntime = estimate.expectedDowntimeMillis(dirtyBytes, parameters.availSwitchoverBandwidth(),
+                    bandwidth);
             tracker.remaining(dirtyBytes);
             tracker.rates(bandwidth, (long) (dirtyBytes / RamBlock.PAGE_SIZE * 1e9 / nanos),
                     (long) (stats.normalPages() * 1e9 / nanos), expectedDowntime);
             events.round();
-            converged = expectedDowntime <= parameters.downtimeLimit();
+            converged = estimate.fits(dirtyBytes, parameters.availSwitchoverBandwidth(), bandwidth,
+                    parameters.downtimeLimit());
+            if (converged) {
+                LOG.log(System.Logger.Level.INFO, () -> "source: switching over, expected downtime "
+                        + expectedDowntime + " ms of " + parameters.downtimeLimit() + " (" + estimate + ", "
+                        + dirtyBytes / RamBlock.PAGE_SIZE + " dirty pages)");
+            }
             if (!converged && options.autoConverge()) {
                 int before = converge.throttle();
                 int throttle = converge.afterRound(parameters, dirtyBytes, sent);
@@ -352,10 +392,15 @@ public final class SourcePipeline {
     private Mono<Void> switchover(Workload workload, MigrationTracker tracker, Events events) {
         return Mono.defer(() -> {
             tracker.pausing();
+            long pausing = tracker.nanoTime();
             // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
-            return within(workload.pause(), "pausing the application").onErrorMap(
-                    e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
-                    e -> new IllegalStateException(e.getMessage()));
+            return within(workload.pause(), "pausing the application")
+                    .onErrorMap(e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
+                            e -> new IllegalStateException(e.getMessage()))
+                    .doOnSuccess(paused -> {
+                        pausedAt = tracker.nanoTime();
+                        pauseNanos = pausedAt - pausing;
+                    });
         }).then(Mono.defer(() -> {
             if (!pauseBeforeSwitchover) {
                 return Mono.empty();
@@ -399,7 +444,11 @@ public final class SourcePipeline {
                 .flatMap(stats -> {
                     rounds.add(stats);
                     tracker.duplicatePages(stats.duplicatePages());
+                    // REGISTER FINISHED waits for the READY the destination gives once it processed the HOOK's
+                    // part: one control exchange, as each step of the completion is.
+                    long finishing = tracker.nanoTime();
                     return within(control.send(ControlMessage.registerFinished()), "the source's control exchange")
+                            .doOnSuccess(sent -> estimate.exchange(tracker.nanoTime() - finishing))
                             .then(Mono.fromRunnable(() -> io(writer::endRamPart)))
                             .thenReturn(stats);
                 });
