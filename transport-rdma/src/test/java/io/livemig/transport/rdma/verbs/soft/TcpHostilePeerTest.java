@@ -91,7 +91,9 @@ class TcpHostilePeerTest extends VerbsConformanceBase {
             for (SocketChannel channel : idle) {
                 closed += isClosedByPeer(channel) ? 1 : 0;
             }
-        } while (closed < 8 && System.nanoTime() < deadline && pause());
+            // The newest is counted just after the oldest is shed: wait for both ends of that step.
+        } while ((closed < 8 || ((SoftCmId) listening).awaitingRequest() != 4) && System.nanoTime() < deadline
+                && pause());
         assertThat(closed).isEqualTo(8);
         assertThat(((SoftCmId) listening).awaitingRequest()).isEqualTo(4);
     }
