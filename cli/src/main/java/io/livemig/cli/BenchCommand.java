@@ -40,10 +40,15 @@ final class BenchCommand implements Callable<Integer> {
             converter = ByteSize.Converter.class, description = "RAM sizes (default: ${DEFAULT-VALUE}).")
     private List<Long> sizes;
 
-    @Option(names = "--modes", paramLabel = "dynamic|pin-all|budget,...", split = ",", defaultValue = "dynamic,pin-all",
+    @Option(names = "--modes", paramLabel = "dynamic|pin-all|budget|multifd,...", split = ",",
+            defaultValue = "dynamic,pin-all",
             description = "Registration modes (default: ${DEFAULT-VALUE}); budget is dynamic under "
-                    + "--max-pinned-bytes.")
+                    + "--max-pinned-bytes; multifd is dynamic over --multifd-channels connections.")
     private List<String> modes;
+
+    @Option(names = "--multifd-channels", paramLabel = "N", defaultValue = "2",
+            description = "multifd-channels of the multifd mode, 2 to 255 (default: ${DEFAULT-VALUE}).")
+    private int multifdChannels;
 
     @Option(names = "--max-pinned-bytes", paramLabel = "SIZE", defaultValue = "256M",
             converter = ByteSize.Converter.class,
@@ -70,9 +75,12 @@ final class BenchCommand implements Callable<Integer> {
             throw new UsageError("--repeat takes a positive count, not " + repeat);
         }
         for (String mode : modes) {
-            if (!mode.equals("dynamic") && !mode.equals("pin-all") && !mode.equals("budget")) {
-                throw new UsageError("--modes takes dynamic, pin-all and budget, not '" + mode + "'");
+            if (!List.of("dynamic", "pin-all", "budget", "multifd").contains(mode)) {
+                throw new UsageError("--modes takes dynamic, pin-all, budget and multifd, not '" + mode + "'");
             }
+        }
+        if (multifdChannels < 2 || multifdChannels > 255) {
+            throw new UsageError("--multifd-channels takes 2 to 255, not " + multifdChannels);
         }
         PrintStream out = livemig.io.out();
         RdmaDeviceFactory devices = EndpointOptions.devices(provider);
@@ -88,7 +96,7 @@ final class BenchCommand implements Callable<Integer> {
         // this the first row alone would carry those costs and the modes would not compare.
         long largest = sizes.stream().mapToLong(Long::longValue).max().orElse(32L << 20);
         for (String mode : modes) {
-            measure(devices, host, largest, mode, maxPinnedBytes);
+            measure(devices, host, largest, mode);
         }
         for (long size : sizes) {
             Map<String, List<LoopbackMigration.Result>> runs = new LinkedHashMap<>();
@@ -100,17 +108,23 @@ final class BenchCommand implements Callable<Integer> {
                     Collections.reverse(order);
                 }
                 for (String mode : order) {
-                    runs.get(mode).add(measure(devices, host, size, mode, maxPinnedBytes));
+                    runs.get(mode).add(measure(devices, host, size, mode));
                 }
             }
+            Map<String, Double> rates = new LinkedHashMap<>();
             for (String mode : modes) {
                 List<LoopbackMigration.Result> results = new ArrayList<>(runs.get(mode));
                 results.sort(Comparator.comparingLong(BenchCommand::totalMs));
                 LoopbackMigration.Result result = results.get(results.size() / 2);
                 long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
+                rates.put(mode, mibps);
                 out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7.2fx%n", ByteSize.format(size), mode,
                         mibps, totalMs, result.source().downtime().orElse(-1), mibps / tcp);
+            }
+            if (rates.containsKey("multifd") && rates.containsKey("dynamic")) {
+                out.printf(Locale.ROOT, "%-10s multifd (%d channels) vs dynamic (1 channel): %.2fx%n",
+                        ByteSize.format(size), multifdChannels, rates.get("multifd") / rates.get("dynamic"));
             }
         }
         out.printf(Locale.ROOT, "(median of %d run(s) per row)%n", repeat);
@@ -122,12 +136,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One migration of {@code size} bytes of random, idle RAM; the destination's blocks are freed. */
-    private static LoopbackMigration.Result measure(RdmaDeviceFactory devices, String host, long size,
-            String mode, long maxPinnedBytes) throws IOException {
+    private LoopbackMigration.Result measure(RdmaDeviceFactory devices, String host, long size, String mode)
+            throws IOException {
         try (RamBlocks blocks = RamLayout.allocate(Map.of(RamLayout.MAIN_RAM, size), List.of())) {
             RamFill.RANDOM.fill(blocks);
             LoopbackMigration.Result result = new LoopbackMigration(devices, mode.equals("pin-all"), false, host, null,
-                    mode.equals("budget") ? maxPinnedBytes : 0).migrate(blocks, new Workload() { }, LoopbackMigration.none());
+                    mode.equals("budget") ? maxPinnedBytes : 0, mode.equals("multifd") ? multifdChannels : 1)
+                    .migrate(blocks, new Workload() { }, LoopbackMigration.none());
             result.incoming().blocks().close();
             return result;
         }

@@ -37,7 +37,7 @@ final class CodecSelfCheck {
     int run() {
         check("capabilities, pin-all", "00000001 00000001", Capabilities.offer(true)::encode);
         check("capabilities, no flags", "00000001 00000000", Capabilities.offer(false)::encode);
-        check("capabilities, reply to flags 0xffffffff", "00000001 40000001",
+        check("capabilities, reply to flags 0xffffffff", "00000001 60000001",
                 new Capabilities(1, 0xFFFFFFFF).negotiateAsDestination()::encode);
         message("READY", "00000000 00000002 00000001 00000000", ControlMessage.ready(), ControlDecoder.forSource());
         message("ERROR", "00000000 00000001 00000001 00000000", ControlMessage.error(),

@@ -30,9 +30,16 @@ import java.util.function.Supplier;
  * @param host the address the destination listens on and the source connects to
  * @param authKey the key both ends share, or {@code null} for none
  * @param maxPinnedBytes the source's {@code max-pinned-bytes}, 0 for no limit
+ * @param multifdChannels above 1: the {@code multifd} capability on with that many {@code multifd-channels}
  */
 record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey,
-                         long maxPinnedBytes) {
+                         long maxPinnedBytes, int multifdChannels) {
+
+    /** One channel. */
+    LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host, AuthKey authKey,
+            long maxPinnedBytes) {
+        this(devices, pinAll, verify, host, authKey, maxPinnedBytes, 1);
+    }
 
     /** Without a key. */
     LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean verify, String host) {
@@ -84,7 +91,9 @@ record LoopbackMigration(RdmaDeviceFactory devices, boolean pinAll, boolean veri
             source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
             source.setCapability(MigrationCapability.X_VERIFY, verify);
             // Unlimited, not QEMU's 128 MiB/s default: on loopback the point is to see what the path does.
-            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMaxPinnedBytes(maxPinnedBytes));
+            source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMaxPinnedBytes(maxPinnedBytes)
+                    .withMultifdChannels(Math.max(1, multifdChannels)));
+            source.setCapability(MigrationCapability.MULTIFD, multifdChannels > 1);
             InetSocketAddress bound = destination.listen(new MigrationUri(host, 0));
             var incoming = destination.completion().toFuture();
             long started = System.nanoTime();

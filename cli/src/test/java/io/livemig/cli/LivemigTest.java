@@ -78,6 +78,17 @@ class LivemigTest {
     }
 
     @Test
+    void benchRefusesAnUnknownModeAndAChannelCountOutOfRangeBeforeMeasuringAnything() {
+        assertThat(run("bench", "--modes", "dynamic,fast")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig bench: --modes takes dynamic, pin-all, budget and multifd, not 'fast' (see"
+                + " 'livemig bench --help')" + System.lineSeparator());
+        err.reset();
+        assertThat(run("bench", "--modes", "multifd", "--multifd-channels", "1")).isEqualTo(2);
+        assertThat(err()).isEqualTo("livemig bench: --multifd-channels takes 2 to 255, not 1 (see 'livemig bench"
+                + " --help')" + System.lineSeparator());
+    }
+
+    @Test
     void rejectsAMigrationUriThatIsNotRdma() {
         assertThat(run("source", "--ram", "1M", "--migrate", "tcp:x")).isEqualTo(2);
         assertThat(err()).isEqualTo("livemig source: Invalid value for option '--migrate': unsupported migration "

@@ -28,6 +28,7 @@ class StdioMonitorTest {
                     + "\\(livemig\\) migrate_set_capability x-verify on\n"
                     + "\\(livemig\\) info migrate_capabilities\n"
                     + "rdma-pin-all: off\nauto-converge: off\nx-verify: on\nevents: off\npause-before-switchover: off\n"
+                    + "multifd: off\n"
                     + "\\(livemig\\) \n");
             assertThat(source.errors()).isEmpty();
         }

@@ -162,7 +162,8 @@ public final class SourceMigration {
         boolean pinAll = capabilities.isOn(MigrationCapability.RDMA_PIN_ALL);
         Duration timeout = runtime.timeout();
         Mono<SourceConnection> connect = Deadlines.within(Mono.defer(() -> SourceConnection.connecting(
-                runtime.eventLoopGroup(), runtime.devices(), uri.toSocketAddress(), pinAll, timeout, authKey)),
+                runtime.eventLoopGroup(), runtime.devices(), uri.toSocketAddress(), pinAll, timeout, authKey,
+                capabilities.isOn(MigrationCapability.MULTIFD) ? parameters.get().multifdChannels() : 1)),
                 timeout.plusSeconds(5), runtime.timer(), "connecting to " + uri.host() + ":" + uri.port());
         connect.flatMap(established -> {
                     connection = established;

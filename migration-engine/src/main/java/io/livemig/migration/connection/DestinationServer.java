@@ -5,6 +5,7 @@ import io.livemig.migration.auth.ProofVerifier;
 import io.livemig.migration.control.DestinationControl;
 import io.livemig.migration.protocol.Capabilities;
 import io.livemig.migration.protocol.MigrationUri;
+import io.livemig.migration.protocol.MultifdSession;
 import io.livemig.migration.protocol.ProtocolException;
 import io.livemig.transport.rdma.channel.RdmaAcceptDecision;
 import io.livemig.transport.rdma.channel.RdmaAcceptor;
@@ -41,7 +42,9 @@ import reactor.core.publisher.Sinks;
  * <p>Admission happens in the CM acceptor, before the connection has a queue pair or any memory is registered:
  * with a key, a request without a valid, fresh, unseen {@link io.livemig.migration.auth.AuthProof} is rejected
  * ({@link RejectReason#AUTHENTICATION}); while one accepted connection is open, another is rejected
- * ({@link RejectReason#BUSY}): a destination serves one migration at a time per listening address.
+ * ({@link RejectReason#BUSY}): a destination serves one migration at a time per listening address. The extra
+ * channels of the running migration ({@code multifd}) are admitted when they name its {@link MultifdSession} (and,
+ * with a key, prove it); any other extra channel is rejected ({@link RejectReason#UNKNOWN_SESSION}).
  */
 public final class DestinationServer implements AutoCloseable {
 
@@ -132,19 +135,26 @@ public final class DestinationServer implements AutoCloseable {
         // Accepted connections still open: checked and raised only by the acceptor, on the server's event loop, so
         // check-then-raise cannot race itself; lowered from any child's loop when it closes.
         AtomicInteger open = new AtomicInteger();
+        MultifdSessions sessions = new MultifdSessions();
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).channel(RdmaServerChannel.class)
-                .option(RdmaChannelOption.ACCEPTOR, negotiator(admission, open))
+                .option(RdmaChannelOption.ACCEPTOR, negotiator(admission, open, sessions))
                 .handler(new ChannelInboundHandlerAdapter() {
                     // Runs before the bootstrap's acceptor registers the child: the slot is freed however it ends.
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object child) {
                         ((Channel) child).closeFuture().addListener(f -> open.decrementAndGet());
+                        sessions.accepted((RdmaChannel) child);
                         ctx.fireChannelRead(child);
                     }
                 })
                 .childHandler(new ChannelInitializer<RdmaChannel>() {
                     @Override
                     protected void initChannel(RdmaChannel channel) {
+                        if (MultifdSession.isChannelConnect(channel.peerPrivateData())) {
+                            // An extra channel carries only RDMA WRITEs: no control endpoint, nothing to publish;
+                            // it closes with its migration's first connection (MultifdSessions).
+                            return;
+                        }
                         DestinationControl control = new DestinationControl();
                         Capabilities negotiated = Capabilities.negotiateAsDestination(channel.peerPrivateData());
                         channel.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -199,8 +209,16 @@ public final class DestinationServer implements AutoCloseable {
 
     /** QEMU's destination negotiation, as the CM acceptor, behind the key check and the one-at-a-time rule. */
     static RdmaAcceptor negotiator(Admission admission, AtomicInteger open) {
+        return negotiator(admission, open, new MultifdSessions());
+    }
+
+    /** As above, with the migration's extra channels ({@code multifd}) admitted through {@code sessions}. */
+    static RdmaAcceptor negotiator(Admission admission, AtomicInteger open, MultifdSessions sessions) {
         ProofVerifier verifier = admission.key() == null ? null : new ProofVerifier(admission.key());
         return (remote, privateData) -> {
+            if (MultifdSession.isChannelConnect(privateData)) {
+                return extraChannel(admission, verifier, open, sessions, remote, privateData);
+            }
             Capabilities negotiated;
             try {
                 // Fewer than 8 bytes: a DiSNI destination cannot read them; it runs as pin-all and still answers
@@ -224,9 +242,36 @@ public final class DestinationServer implements AutoCloseable {
                 return RdmaAcceptDecision.reject(RejectReason.BUSY.toPrivateData());
             }
             open.incrementAndGet();
+            if (negotiated.multifd()) {
+                // The capabilities, then the id the source's extra channels must name.
+                return RdmaAcceptDecision.accept(sessions.begin().acceptPrivateData(negotiated));
+            }
             // Only the 8 capability bytes go back, as QEMU's accept has them: the proof is not echoed.
             return RdmaAcceptDecision.accept(negotiated.toBytes());
         };
+    }
+
+    /**
+     * An extra channel's connect: the key checked as for a migration (the proof signs the id), then admitted only
+     * for the migration running now, into the protection domain of its first connection so that the rkeys the source
+     * learnt there work on this queue pair too.
+     */
+    private static RdmaAcceptDecision extraChannel(Admission admission, ProofVerifier verifier, AtomicInteger open,
+            MultifdSessions sessions, InetSocketAddress remote, byte[] privateData) {
+        if (verifier != null) {
+            ProofVerifier.Verdict verdict = verifier.verify(privateData);
+            if (verdict != ProofVerifier.Verdict.ACCEPTED) {
+                admission.rejected().accept(remote, "authentication failed: " + verdict.description());
+                return RdmaAcceptDecision.reject(RejectReason.AUTHENTICATION.toPrivateData());
+            }
+        }
+        RdmaChannel first = sessions.firstChannelOf(MultifdSession.fromConnect(privateData));
+        if (first == null) {
+            admission.rejected().accept(remote, "an extra channel for a migration this destination is not running");
+            return RdmaAcceptDecision.reject(RejectReason.UNKNOWN_SESSION.toPrivateData());
+        }
+        open.incrementAndGet();
+        return RdmaAcceptDecision.acceptSharingProtectionDomain(new byte[0], first);
     }
 
     /**

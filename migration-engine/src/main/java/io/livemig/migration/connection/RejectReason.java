@@ -13,7 +13,12 @@ public enum RejectReason {
     /** The destination has a key and the request had no valid, fresh, unseen proof of it. */
     AUTHENTICATION(2),
     /** The destination is serving another migration on this address. */
-    BUSY(3);
+    BUSY(3),
+    /**
+     * An extra channel's connect ({@code multifd}) named no migration the destination is running: a stranger's, or
+     * one that came after the migration ended.
+     */
+    UNKNOWN_SESSION(4);
 
     /** "LMRJ". */
     static final int MAGIC = 0x4c4d524a;

@@ -20,7 +20,12 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import io.livemig.migration.protocol.MultifdSession;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -38,6 +43,8 @@ public final class SourceConnection implements AutoCloseable {
     private final SourceControl control;
     private final Capabilities negotiated;
     private final boolean pinAllDowngraded;
+    /** The extra channels ({@code multifd}), added while connecting; only RDMA WRITEs use them. */
+    private final List<RdmaChannel> extras = new CopyOnWriteArrayList<>();
 
     private SourceConnection(RdmaChannel channel, SourceControl control, Capabilities negotiated,
             boolean pinAllDowngraded) {
@@ -79,11 +86,71 @@ public final class SourceConnection implements AutoCloseable {
      */
     public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
             InetSocketAddress destination, boolean pinAll, Duration timeout, AuthKey key) {
+        return connecting(group, devices, destination, pinAll, timeout, key, 1);
+    }
+
+    /**
+     * Connects as {@link #connecting(EventLoopGroup, RdmaDeviceFactory, InetSocketAddress, boolean, Duration,
+     * AuthKey)} does and, with {@code channels} above 1, offers {@link Capabilities#MULTIFD}: when the destination
+     * echoes it (a livemig destination that knows it), {@code channels - 1} extra connections are opened, each naming
+     * the {@link MultifdSession} from the accept, and the {@link #dataPath()} stripes RDMA WRITEs across all of them.
+     * A destination that clears the bit (QEMU, or an older livemig) gets one connection. A failed extra connect fails
+     * the whole connect and closes what was opened.
+     *
+     * @param group event loops of an {@code RdmaIoHandler}
+     * @param devices the RDMA provider
+     * @param destination the destination's address
+     * @param pinAll whether to ask for pin-all ({@code rdma-pin-all})
+     * @param timeout connect timeout (per connection)
+     * @param key the shared key, or {@code null} to send the capabilities alone
+     * @param channels {@code multifd-channels} when the {@code multifd} capability is on, else 1
+     * @return the connection, or an {@link IOException} if a connection fails or the destination's reply
+     *     is malformed
+     */
+    public static Mono<SourceConnection> connecting(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, boolean pinAll, Duration timeout, AuthKey key, int channels) {
+        return first(group, devices, destination, pinAll, timeout, key, channels > 1).flatMap(connection -> {
+            MultifdSession session = MultifdSession.fromAccept(connection.channel.peerPrivateData());
+            if (channels <= 1 || !connection.negotiated.multifd() || session == null) {
+                return Mono.just(connection);
+            }
+            return Flux.range(1, channels - 1)
+                    .flatMap(i -> extra(group, devices, destination, timeout, key, session)
+                            .doOnNext(connection.extras::add))
+                    .then(Mono.just(connection))
+                    .onErrorResume(error -> connection.closing().then(Mono.error(error)))
+                    .doOnCancel(connection::closeAsync);
+        });
+    }
+
+    /** An extra channel: only RDMA WRITEs go over it, so its pipeline has nothing but a sink for stray reads. */
+    private static Mono<RdmaChannel> extra(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, Duration timeout, AuthKey key, MultifdSession session) {
         return Mono.create(sink -> {
-            Capabilities offer = Capabilities.livemigOffer(pinAll);
+            Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
+                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(session.toBytes(), key))
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+                    .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+            MigrationChannelOptions.apply(bootstrap, devices);
+            ChannelFuture future = bootstrap.connect(destination);
+            sink.onCancel(() -> future.channel().close());
+            future.addListener(f -> {
+                if (f.isSuccess()) {
+                    sink.success((RdmaChannel) future.channel());
+                } else {
+                    sink.error(connectFailure(destination, f.cause()));
+                }
+            });
+        });
+    }
+
+    private static Mono<SourceConnection> first(EventLoopGroup group, RdmaDeviceFactory devices,
+            InetSocketAddress destination, boolean pinAll, Duration timeout, AuthKey key, boolean multifd) {
+        return Mono.create(sink -> {
+            Capabilities offer = Capabilities.livemigOffer(pinAll, multifd);
             SourceControl control = new SourceControl();
             Bootstrap bootstrap = new Bootstrap().group(group).channel(RdmaChannel.class)
-                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(offer, key))
+                    .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(offer.toBytes(), key))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                     .handler(control);
             MigrationChannelOptions.apply(bootstrap, devices);
@@ -128,14 +195,17 @@ public final class SourceConnection implements AutoCloseable {
         return reply;
     }
 
-    /** The capabilities, followed by a fresh proof when there is a key. */
-    private static byte[] privateData(Capabilities offer, AuthKey key) {
+    /**
+     * The 8 leading bytes (the capabilities, or an extra channel's session id), followed by the rest of a fresh
+     * proof over them when there is a key.
+     */
+    private static byte[] privateData(byte[] leading, AuthKey key) {
         if (key == null) {
-            return offer.toBytes();
+            return leading;
         }
         byte[] nonce = new byte[AuthProof.NONCE_BYTES];
         NONCES.nextBytes(nonce);
-        return AuthProof.sign(key, offer.toBytes(), System.currentTimeMillis(), nonce).toBytes();
+        return AuthProof.sign(key, leading, System.currentTimeMillis(), nonce).toBytes();
     }
 
     /**
@@ -171,7 +241,22 @@ public final class SourceConnection implements AutoCloseable {
      * @return the data path
      */
     public RdmaDataPath dataPath() {
-        return new RdmaChannelDataPath(channel);
+        if (extras.isEmpty()) {
+            return new RdmaChannelDataPath(channel);
+        }
+        List<RdmaChannel> all = new ArrayList<>();
+        all.add(channel);
+        all.addAll(extras);
+        return new StripedDataPath(all);
+    }
+
+    /**
+     * How many connections carry RDMA WRITEs: 1, or {@code multifd-channels} when the destination took multifd.
+     *
+     * @return the channel count
+     */
+    public int channelCount() {
+        return 1 + extras.size();
     }
 
     /**
@@ -186,7 +271,19 @@ public final class SourceConnection implements AutoCloseable {
     /** Disconnects (idempotent); the channel releases its registrations. Blocks: not on an event loop. */
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+        closeAsync();
+        channel.closeFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
+        for (RdmaChannel extra : extras) {
+            extra.closeFuture().awaitUninterruptibly(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts closing every channel, the extra ones first (their writes are flushed), then the control channel. */
+    private void closeAsync() {
+        for (RdmaChannel extra : extras) {
+            extra.close();
+        }
+        channel.close();
     }
 
     /**
@@ -198,7 +295,9 @@ public final class SourceConnection implements AutoCloseable {
     public Mono<Void> closing() {
         // Bounded as the blocking close() is: over a link cut without a reset the flush of posted requests
         // may never come, and a failed migration must still end.
-        return reactor.core.publisher.Mono.<Void>create(sink -> channel.close().addListener(f -> sink.success()))
+        return Flux.concat(Flux.fromIterable(List.copyOf(extras)), Mono.just(channel))
+                .flatMap(c -> Mono.<Void>create(sink -> c.close().addListener(f -> sink.success())))
+                .then()
                 .timeout(java.time.Duration.ofSeconds(10), reactor.core.scheduler.Schedulers.parallel())
                 .onErrorResume(java.util.concurrent.TimeoutException.class, e -> reactor.core.publisher.Mono.empty());
     }
@@ -220,6 +319,10 @@ public final class SourceConnection implements AutoCloseable {
             }
             if (reason == RejectReason.BUSY) {
                 return SourceFailure.rejected("the destination at " + where + " is busy with another migration", cause);
+            }
+            if (reason == RejectReason.UNKNOWN_SESSION) {
+                return SourceFailure.rejected("the destination at " + where + " refused an extra channel: it runs no"
+                        + " migration with that multifd session", cause);
             }
             if (reason == RejectReason.CAPABILITIES) {
                 return SourceFailure.rejected("the destination at " + where + " rejected the connection: unsupported "

@@ -26,6 +26,8 @@ public enum MigrationParameter {
             MigrationParameters::availSwitchoverBandwidth),
     /** {@code downtime-limit}, ms. */
     DOWNTIME_LIMIT("downtime-limit", Kind.SIZE, " ms", MigrationParameters::downtimeLimit),
+    /** {@code multifd-channels}: RC connections per migration with the {@code multifd} capability; no unit. */
+    MULTIFD_CHANNELS("multifd-channels", Kind.UINT8, "", MigrationParameters::multifdChannels),
     /**
      * {@code max-pinned-bytes}, bytes: livemig's own (QEMU has no such parameter), listed after QEMU's; HMP reads
      * a bare number as bytes.
@@ -108,6 +110,7 @@ public enum MigrationParameter {
             case AVAIL_SWITCHOVER_BANDWIDTH -> parameters.withAvailSwitchoverBandwidth(value);
             case DOWNTIME_LIMIT -> parameters.withDowntimeLimit(value);
             case MAX_PINNED_BYTES -> parameters.withMaxPinnedBytes(value);
+            case MULTIFD_CHANNELS -> parameters.withMultifdChannels(percent(value));
         };
     }
 

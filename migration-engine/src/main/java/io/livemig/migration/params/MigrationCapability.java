@@ -19,7 +19,13 @@ public enum MigrationCapability {
      * Stop in {@code pre-switchover} after pausing the application, until {@code migrate-continue
      * pre-switchover} (QEMU's capability of that name): the operator's chance to act before the final round.
      */
-    PAUSE_BEFORE_SWITCHOVER("pause-before-switchover");
+    PAUSE_BEFORE_SWITCHOVER("pause-before-switchover"),
+    /**
+     * Several RC connections per migration ({@code multifd-channels}), RDMA WRITEs striped across them. QEMU refuses
+     * multifd with RDMA; livemig offers it in the connect's capabilities and uses it only when the destination
+     * echoes it (a livemig destination), else one connection as QEMU.
+     */
+    MULTIFD("multifd");
 
     private final String qmpName;
 

@@ -17,10 +17,12 @@ package io.livemig.migration.params;
  * @param maxPinnedBytes {@code max-pinned-bytes} (livemig's own, not QEMU's): the most bytes of RAM the source keeps
  *        registered at the destination and locally in dynamic mode, evicting the least recently written chunks with
  *        UNREGISTER REQUEST; 0 for no limit (QEMU's behaviour: every chunk stays registered to the end)
+ * @param multifdChannels {@code multifd-channels}: RC connections per migration when the {@code multifd} capability
+ *        is on and the destination is livemig, 1 to 255 (QEMU's default 2); ignored otherwise
  */
 public record MigrationParameters(long maxBandwidth, long downtimeLimit, long availSwitchoverBandwidth,
         int throttleTriggerThreshold, int cpuThrottleInitial, int cpuThrottleIncrement, int maxCpuThrottle,
-        long maxPinnedBytes) {
+        long maxPinnedBytes, int multifdChannels) {
 
     /** QEMU's MAX_THROTTLE: 128 MiB/s. */
     public static final long DEFAULT_MAX_BANDWIDTH = 128L << 20;
@@ -32,9 +34,12 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
     /** The smallest {@code max-pinned-bytes}: one 1 MiB chunk. */
     public static final long MIN_PINNED_BYTES = 1L << 20;
 
+    /** QEMU's default {@code multifd-channels}. */
+    public static final int DEFAULT_MULTIFD_CHANNELS = 2;
+
     /** QEMU's defaults. */
     public static final MigrationParameters DEFAULTS = new MigrationParameters(DEFAULT_MAX_BANDWIDTH,
-            DEFAULT_DOWNTIME_LIMIT, 0, 50, 20, 10, 99, 0);
+            DEFAULT_DOWNTIME_LIMIT, 0, 50, 20, 10, 99, 0, DEFAULT_MULTIFD_CHANNELS);
 
     /**
      * Checks every value as QEMU's {@code migrate_params_check} does, with its messages.
@@ -68,6 +73,10 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
             throw new IllegalArgumentException("Parameter 'max_pinned_bytes' expects 0 (no limit) or at least "
                     + MIN_PINNED_BYTES + " bytes (one chunk)");
         }
+        if (multifdChannels < 1 || multifdChannels > 255) {
+            // QEMU's migrate_params_check text (the uint8 parse catches values above 255 first).
+            throw new IllegalArgumentException("Parameter 'multifd_channels' expects a value between 1 and 255");
+        }
     }
 
     private static IllegalArgumentException range(String name, String range) {
@@ -80,7 +89,8 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withMaxBandwidth(long bytesPerSecond) {
         return new MigrationParameters(bytesPerSecond, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes,
+                multifdChannels);
     }
 
     /**
@@ -89,7 +99,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withDowntimeLimit(long millis) {
         return new MigrationParameters(maxBandwidth, millis, availSwitchoverBandwidth, throttleTriggerThreshold,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes, multifdChannels);
     }
 
     /**
@@ -98,7 +108,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withAvailSwitchoverBandwidth(long bytesPerSecond) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, bytesPerSecond, throttleTriggerThreshold,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes, multifdChannels);
     }
 
     /**
@@ -107,7 +117,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withThrottleTriggerThreshold(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth, percent,
-                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
+                cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes, multifdChannels);
     }
 
     /**
@@ -116,7 +126,8 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withCpuThrottleInitial(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, percent, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes);
+                throttleTriggerThreshold, percent, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes,
+                multifdChannels);
     }
 
     /**
@@ -125,7 +136,7 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withCpuThrottleIncrement(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, percent, maxCpuThrottle, maxPinnedBytes);
+                throttleTriggerThreshold, cpuThrottleInitial, percent, maxCpuThrottle, maxPinnedBytes, multifdChannels);
     }
 
     /**
@@ -134,7 +145,8 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withMaxCpuThrottle(int percent) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, percent, maxPinnedBytes);
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, percent, maxPinnedBytes,
+                multifdChannels);
     }
 
     /**
@@ -143,6 +155,17 @@ public record MigrationParameters(long maxBandwidth, long downtimeLimit, long av
      */
     public MigrationParameters withMaxPinnedBytes(long bytes) {
         return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
-                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, bytes);
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, bytes,
+                multifdChannels);
+    }
+
+    /**
+     * @param channels new {@code multifd-channels}, 1 to 255
+     * @return the changed parameters
+     */
+    public MigrationParameters withMultifdChannels(int channels) {
+        return new MigrationParameters(maxBandwidth, downtimeLimit, availSwitchoverBandwidth,
+                throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, maxCpuThrottle, maxPinnedBytes,
+                channels);
     }
 }

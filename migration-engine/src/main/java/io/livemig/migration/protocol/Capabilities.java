@@ -27,8 +27,15 @@ public record Capabilities(int version, int flags) {
      * both ends behave exactly as QEMU's. Bit 30: far from the low bits QEMU would assign next.
      */
     public static final int LIVEMIG = 0x4000_0000;
+    /**
+     * livemig's own capability bit: parallel channels ({@code multifd}). A livemig source sets it, with
+     * {@link #LIVEMIG}, when the {@code multifd} capability is on; a livemig destination echoes it and puts a
+     * {@link MultifdSession} id after the capabilities in its accept; a QEMU destination clears it, and the source
+     * then uses one connection. Bit 29, next to {@link #LIVEMIG}.
+     */
+    public static final int MULTIFD = 0x2000_0000;
     /** Every bit this implementation knows; a destination clears the others ("known_capabilities"). */
-    public static final int KNOWN = PIN_ALL | LIVEMIG;
+    public static final int KNOWN = PIN_ALL | LIVEMIG | MULTIFD;
 
     /**
      * What QEMU's source offers: the bytes a QEMU peer sends.
@@ -47,7 +54,19 @@ public record Capabilities(int version, int flags) {
      * @return version 1, with {@link #LIVEMIG}, and {@link #PIN_ALL} iff {@code pinAll}
      */
     public static Capabilities livemigOffer(boolean pinAll) {
-        return new Capabilities(CURRENT_VERSION, LIVEMIG | (pinAll ? PIN_ALL : 0));
+        return livemigOffer(pinAll, false);
+    }
+
+    /**
+     * What a livemig source offers, with {@link #MULTIFD} when it wants parallel channels.
+     *
+     * @param pinAll whether the {@code rdma-pin-all} capability is on
+     * @param multifd whether the {@code multifd} capability is on (and more than one channel asked for)
+     * @return version 1, with {@link #LIVEMIG}, {@link #PIN_ALL} iff {@code pinAll}, {@link #MULTIFD} iff
+     *     {@code multifd}
+     */
+    public static Capabilities livemigOffer(boolean pinAll, boolean multifd) {
+        return new Capabilities(CURRENT_VERSION, LIVEMIG | (pinAll ? PIN_ALL : 0) | (multifd ? MULTIFD : 0));
     }
 
     /**
@@ -101,6 +120,15 @@ public record Capabilities(int version, int flags) {
      */
     public boolean livemig() {
         return (flags & LIVEMIG) != 0;
+    }
+
+    /**
+     * Whether the {@link #MULTIFD} bit is set: after negotiation, whether the source may open extra channels.
+     *
+     * @return true for parallel channels
+     */
+    public boolean multifd() {
+        return (flags & MULTIFD) != 0;
     }
 
     /**
@@ -182,6 +210,7 @@ public record Capabilities(int version, int flags) {
     @Override
     public String toString() {
         return "Capabilities[version=" + Integer.toUnsignedString(version) + ", flags=0x"
-                + Integer.toHexString(flags) + (pinAll() ? " (pin-all)" : "") + (livemig() ? " (livemig)" : "") + "]";
+                + Integer.toHexString(flags) + (pinAll() ? " (pin-all)" : "") + (livemig() ? " (livemig)" : "")
+                + (multifd() ? " (multifd)" : "") + "]";
     }
 }

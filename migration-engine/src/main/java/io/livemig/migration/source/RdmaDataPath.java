@@ -36,4 +36,20 @@ public interface RdmaDataPath {
      *     the destination's adapter refused the access (remote access error)
      */
     Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey);
+
+    /**
+     * Posts one signalled RDMA WRITE, as {@link #write(MemoryRegion, long, int, long, int)}, on the channel that
+     * {@code stripe} picks when the path has several ({@code multifd}); a path with one channel ignores it.
+     *
+     * @param local the registered source region
+     * @param offset first byte inside {@code local}
+     * @param length bytes, at most one chunk
+     * @param remoteAddress target address at the destination
+     * @param rkey the destination's key for the target
+     * @param stripe picks the channel (the chunk's index), modulo the channel count
+     * @return as {@link #write(MemoryRegion, long, int, long, int)}
+     */
+    default Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey, long stripe) {
+        return write(local, offset, length, remoteAddress, rkey);
+    }
 }

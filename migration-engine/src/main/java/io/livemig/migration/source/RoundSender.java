@@ -509,7 +509,8 @@ public final class RoundSender implements AutoCloseable {
             // Subscribed here, not by the round: cancelling the round must not forget a write the HCA still
             // executes. The round waits on the cached result; drained() waits on every posted write.
             Mono<Void> written = data.write(prepared.local(), prepared.localOffset(), (int) write.length(),
-                    table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey());
+                    table.targetAddress(write.blockIndex(), write.offset()), prepared.rkey(),
+                    write.blockIndex() + write.chunk());
             if (writeTimeout != null) {
                 long millis = writeTimeout.toMillis();
                 written = written.timeout(writeTimeout, timer).onErrorMap(java.util.concurrent.TimeoutException.class,

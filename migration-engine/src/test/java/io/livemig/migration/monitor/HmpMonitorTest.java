@@ -38,7 +38,7 @@ class HmpMonitorTest {
         assertThat(source.execute("migrate_set_capability x-verify on")).isEmpty();
         assertThat(source.execute("info migrate_capabilities"))
                 .isEqualTo("rdma-pin-all: off\nauto-converge: off\nx-verify: on\nevents: off\n"
-                        + "pause-before-switchover: off");
+                        + "pause-before-switchover: off\nmultifd: off");
         assertThat(pair.source.capabilities().isOn(MigrationCapability.X_VERIFY)).isTrue();
         assertThat(source.execute("migrate_set_capability x-verify off")).isEmpty();
         assertThat(pair.source.capabilities().isOn(MigrationCapability.X_VERIFY)).isFalse();
@@ -62,6 +62,7 @@ class HmpMonitorTest {
                 max-bandwidth: 134217728 bytes/second
                 avail-switchover-bandwidth: 0 bytes/second
                 downtime-limit: 300 ms
+                multifd-channels: 2
                 max-pinned-bytes: 0 bytes""");
     }
 
@@ -78,6 +79,8 @@ class HmpMonitorTest {
         "max-cpu-throttle, 80, 80",
         "throttle-trigger-threshold, 100, 100",
         "max-pinned-bytes, 256M, 268435456",
+        "multifd-channels, 4, 4",
+        "multifd-channels, 255, 255",
     })
     void setsAParameterAsQemusHmpReadsIt(String name, String value, long expected) {
         assertThat(source.execute("migrate_set_parameter " + name + " " + value)).isEmpty();
@@ -100,6 +103,10 @@ class HmpMonitorTest {
                         "Error: Parameter 'downtime-limit' expects size"),
                 Arguments.of("migrate_set_parameter max-pinned-bytes 4k", "Error: Parameter 'max_pinned_bytes' expects"
                         + " 0 (no limit) or at least 1048576 bytes (one chunk)"),
+                Arguments.of("migrate_set_parameter multifd-channels 0",
+                        "Error: Parameter 'multifd_channels' expects a value between 1 and 255"),
+                Arguments.of("migrate_set_parameter multifd-channels 256",
+                        "Error: Parameter 'multifd-channels' expects uint8"),
                 Arguments.of("migrate_set_parameter downtime-limit 2000001",
                         "Error: Parameter 'downtime_limit' expects an integer in the range of 0 to 2000 seconds"),
                 Arguments.of("migrate_set_parameter cpu-throttle-initial 300",
@@ -280,7 +287,7 @@ class HmpMonitorTest {
             source.serve(new BufferedReader(new StringReader("info migrate_capabilities\n")), out);
         }
         assertThat(bytes.toString(StandardCharsets.UTF_8)).startsWith("(livemig) rdma-pin-all: off\n")
-                .endsWith("pause-before-switchover: off\n(livemig) ");
+                .endsWith("pause-before-switchover: off\nmultifd: off\n(livemig) ");
         assertThat(pair.sourceQuits).hasValue(0);
     }
 
@@ -294,6 +301,6 @@ class HmpMonitorTest {
         assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo("(livemig) migrate_set_capability x-verify on\n"
                 + "(livemig) foo\nunknown command: 'foo'\n"
                 + "(livemig) info migrate_capabilities\nrdma-pin-all: off\nauto-converge: off\nx-verify: on\n"
-                + "events: off\npause-before-switchover: off\n(livemig) \n");
+                + "events: off\npause-before-switchover: off\nmultifd: off\n(livemig) \n");
     }
 }

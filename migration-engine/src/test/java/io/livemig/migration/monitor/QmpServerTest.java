@@ -223,7 +223,8 @@ class QmpServerTest {
             assertThat(client.execute("{\"execute\": \"query-migrate-capabilities\"}")).isEqualTo("{\"return\": ["
                     + "{\"capability\": \"rdma-pin-all\", \"state\": false}, {\"capability\": \"auto-converge\","
                     + " \"state\": true}, {\"capability\": \"x-verify\", \"state\": true}, {\"capability\": \"events\","
-                    + " \"state\": false}, {\"capability\": \"pause-before-switchover\", \"state\": false}]}");
+                    + " \"state\": false}, {\"capability\": \"pause-before-switchover\", \"state\": false},"
+                    + " {\"capability\": \"multifd\", \"state\": false}]}");
             assertThat(client.execute("{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \"pre-switchover\"}}"))
                     .isEqualTo("{\"error\": {\"class\": \"GenericError\", \"desc\": \"Migration not in expected state: none\"}}");
             assertThat(client.execute("{\"execute\": \"migrate-continue\", \"arguments\": {\"state\": \"paused\"}}"))
@@ -237,7 +238,7 @@ class QmpServerTest {
                     + "\"throttle-trigger-threshold\": 50, \"cpu-throttle-initial\": 20,"
                     + " \"cpu-throttle-increment\": 10,"
                     + " \"max-cpu-throttle\": 80, \"max-bandwidth\": 42949672960, \"avail-switchover-bandwidth\": 0,"
-                    + " \"downtime-limit\": 500, \"max-pinned-bytes\": 0}}");
+                    + " \"downtime-limit\": 500, \"multifd-channels\": 2, \"max-pinned-bytes\": 0}}");
             assertThat(pair.source.parameters().maxBandwidth()).isEqualTo(42949672960L);
             // All or nothing: one bad value leaves the others unchanged.
             assertThat(client.execute("{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"downtime-limit\":"
@@ -338,6 +339,7 @@ class QmpServerTest {
             assertThat(client.nextRaw()).isEqualTo("max-bandwidth: 42949672960 bytes/second\n");
             client.nextRaw();
             client.nextRaw();
+            assertThat(client.nextRaw()).isEqualTo("multifd-channels: 2\n");
             assertThat(client.nextRaw()).isEqualTo("max-pinned-bytes: 0 bytes\n");
             client.send("quit\n");
             // The prompt before quit, with no newline, then the connection closes.

@@ -32,8 +32,22 @@ class CapabilitiesTest {
     void destinationMasksUnknownFlags() {
         Capabilities request = Capabilities.decode(Hex.buf("00000001 ffffffff"));
         Capabilities reply = request.negotiateAsDestination();
-        assertThat(reply).isEqualTo(new Capabilities(1, Capabilities.PIN_ALL | Capabilities.LIVEMIG));
-        assertThat(Hex.encode(reply::encode)).isEqualTo("0000000140000001");
+        assertThat(reply).isEqualTo(new Capabilities(1, Capabilities.PIN_ALL | Capabilities.LIVEMIG
+                | Capabilities.MULTIFD));
+        assertThat(Hex.encode(reply::encode)).isEqualTo("0000000160000001");
+    }
+
+    @Test
+    void aMultifdSourceOffersBit29WithBit30() {
+        assertThat(Hex.encode(Capabilities.livemigOffer(false, true)::encode)).isEqualTo("0000000160000000");
+        assertThat(Hex.encode(Capabilities.livemigOffer(true, true)::encode)).isEqualTo("0000000160000001");
+        assertThat(Capabilities.livemigOffer(false, true).multifd()).isTrue();
+        assertThat(Capabilities.livemigOffer(false, false).multifd()).isFalse();
+        // A QEMU destination knows only PIN_ALL and echoes the rest cleared: the source runs one channel.
+        Capabilities qemuEcho = Capabilities.decode(Hex.buf("00000001 00000001"));
+        assertThat(Capabilities.livemigOffer(true, true).negotiateAsSource(qemuEcho).multifd()).isFalse();
+        Capabilities livemigEcho = Capabilities.livemigOffer(true, true).negotiateAsDestination();
+        assertThat(Capabilities.livemigOffer(true, true).negotiateAsSource(livemigEcho).multifd()).isTrue();
     }
 
     @Test

@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class ConnectionResources implements AutoCloseable {
 
+    private final SharedDomain domain;
     private final ProtectionDomain pd;
     private final CompletionChannel completionChannel;
     private final CompletionQueue cq;
@@ -28,9 +29,10 @@ final class ConnectionResources implements AutoCloseable {
     private final Set<MemoryRegion> userRegions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private ConnectionResources(ProtectionDomain pd, CompletionChannel completionChannel, CompletionQueue cq,
+    private ConnectionResources(SharedDomain domain, CompletionChannel completionChannel, CompletionQueue cq,
                                 SlotRing sendRing, SlotRing receiveRing) {
-        this.pd = pd;
+        this.domain = domain;
+        this.pd = domain.pd;
         this.completionChannel = completionChannel;
         this.cq = cq;
         this.sendRing = sendRing;
@@ -39,7 +41,31 @@ final class ConnectionResources implements AutoCloseable {
 
     static ConnectionResources open(DeviceContext device, RdmaChannelConfig config)
             throws VerbsException {
-        ProtectionDomain pd = device.allocateProtectionDomain();
+        return open(device, config, new SharedDomain(device, device.allocateProtectionDomain()));
+    }
+
+    /**
+     * Opens the resources in the protection domain of {@code other}, which must be on the same device: regions
+     * registered through either connection are then reachable through both queue pairs (rkeys and lkeys belong to a
+     * domain). The domain is destroyed when the last connection using it closes.
+     *
+     * @throws VerbsException when {@code other} is closed or on another device
+     */
+    static ConnectionResources openSharing(DeviceContext device, RdmaChannelConfig config, ConnectionResources other)
+            throws VerbsException {
+        if (other.domain.device != device) {
+            throw new VerbsException("cannot share a protection domain across devices");
+        }
+        if (!other.domain.retain()) {
+            throw new VerbsException("the protection domain to share is closed");
+        }
+        return open(device, config, other.domain);
+    }
+
+    /** Opens the rest in {@code domain}, whose reference the caller holds and hands over (released on failure). */
+    private static ConnectionResources open(DeviceContext device, RdmaChannelConfig config, SharedDomain domain)
+            throws VerbsException {
+        ProtectionDomain pd = domain.pd;
         CompletionChannel channel = null;
         CompletionQueue cq = null;
         SlotRing sendRing = null;
@@ -51,7 +77,7 @@ final class ConnectionResources implements AutoCloseable {
             sendRing = SlotRing.register(pd, config.getSendBufferCount(), slotSize, Set.of());
             SlotRing receiveRing = SlotRing.register(pd, config.getReceiveBufferCount(), slotSize,
                     Set.of(AccessFlag.LOCAL_WRITE));
-            ConnectionResources resources = new ConnectionResources(pd, channel, cq, sendRing, receiveRing);
+            ConnectionResources resources = new ConnectionResources(domain, channel, cq, sendRing, receiveRing);
             success = true;
             return resources;
         } finally {
@@ -65,7 +91,7 @@ final class ConnectionResources implements AutoCloseable {
                 if (channel != null) {
                     channel.close();
                 }
-                pd.close();
+                domain.release();
             }
         }
     }
@@ -140,6 +166,38 @@ final class ConnectionResources implements AutoCloseable {
         for (MemoryRegion region : userRegions) {
             region.deregister();
         }
-        pd.close();
+        domain.release();
+    }
+
+    /** A protection domain and the connections using it: the last release closes it. */
+    private static final class SharedDomain {
+        private final DeviceContext device;
+        private final ProtectionDomain pd;
+        private final java.util.concurrent.atomic.AtomicInteger references =
+                new java.util.concurrent.atomic.AtomicInteger(1);
+
+        SharedDomain(DeviceContext device, ProtectionDomain pd) {
+            this.device = device;
+            this.pd = pd;
+        }
+
+        /** Takes a reference unless the domain is already closed. */
+        boolean retain() {
+            for (;;) {
+                int current = references.get();
+                if (current <= 0) {
+                    return false;
+                }
+                if (references.compareAndSet(current, current + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        void release() {
+            if (references.decrementAndGet() == 0) {
+                pd.close();
+            }
+        }
     }
 }

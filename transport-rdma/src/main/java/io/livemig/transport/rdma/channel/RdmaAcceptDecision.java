@@ -7,10 +7,12 @@ public final class RdmaAcceptDecision {
 
     private final boolean accepted;
     private final byte[] privateData;
+    private final RdmaChannel sharing;
 
-    private RdmaAcceptDecision(boolean accepted, byte[] privateData) {
+    private RdmaAcceptDecision(boolean accepted, byte[] privateData, RdmaChannel sharing) {
         this.accepted = accepted;
         this.privateData = Objects.requireNonNull(privateData, "privateData").clone();
+        this.sharing = sharing;
     }
 
     /**
@@ -20,7 +22,21 @@ public final class RdmaAcceptDecision {
      * @return the decision
      */
     public static RdmaAcceptDecision accept(byte[] privateData) {
-        return new RdmaAcceptDecision(true, privateData);
+        return new RdmaAcceptDecision(true, privateData, null);
+    }
+
+    /**
+     * Accept into the protection domain of {@code sharing}, a connection this server accepted earlier: memory
+     * registered through either channel is then reachable through both queue pairs, so the peer may use the rkeys
+     * of one on the other (rkeys belong to a protection domain). The domain lives until both channels are closed.
+     * If {@code sharing} is closed by the time the new channel registers, the new channel fails to register.
+     *
+     * @param privateData the private data of the accept
+     * @param sharing an open child of the same server channel
+     * @return the decision
+     */
+    public static RdmaAcceptDecision acceptSharingProtectionDomain(byte[] privateData, RdmaChannel sharing) {
+        return new RdmaAcceptDecision(true, privateData, Objects.requireNonNull(sharing, "sharing"));
     }
 
     /**
@@ -30,7 +46,12 @@ public final class RdmaAcceptDecision {
      * @return the decision
      */
     public static RdmaAcceptDecision reject(byte[] privateData) {
-        return new RdmaAcceptDecision(false, privateData);
+        return new RdmaAcceptDecision(false, privateData, null);
+    }
+
+    /** The channel whose protection domain the accepted one shares, or {@code null} for a domain of its own. */
+    RdmaChannel sharing() {
+        return sharing;
     }
 
     /**

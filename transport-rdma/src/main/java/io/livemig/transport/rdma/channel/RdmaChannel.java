@@ -76,6 +76,8 @@ public final class RdmaChannel extends AbstractChannel {
     private final RdmaChannelConfig config;
     private final RdmaServerChannel server;
     private final byte[] acceptPrivateData;
+    /** An accepted channel whose protection domain this accepted one shares, or {@code null}. */
+    private final RdmaChannel sharing;
     private volatile State state = State.OPEN;
     private volatile byte[] peerPrivateData;
     /** An accepted channel's endpoint reference and identifier, until {@link #doRegister} hands them over. */
@@ -100,12 +102,14 @@ public final class RdmaChannel extends AbstractChannel {
         this.server = null;
         this.acceptPrivateData = null;
         this.peerPrivateData = new byte[0];
+        this.sharing = null;
     }
 
     /** An accepted connection: the identifier of the CONNECT_REQUEST, accepted once the child is registered. */
     RdmaChannel(RdmaServerChannel server, RdmaEndpoint endpoint, CmId cmId, byte[] peerPrivateData,
-                byte[] acceptPrivateData) {
+                byte[] acceptPrivateData, RdmaChannel sharing) {
         super(server);
+        this.sharing = sharing;
         this.config = new RdmaChannelConfig(this);
         this.server = server;
         this.acceptedEndpoint = endpoint;
@@ -262,7 +266,12 @@ public final class RdmaChannel extends AbstractChannel {
     /** Opens the endpoint (client) or takes the server's (accepted), then the connection's resources. */
     private RdmaConnection openConnection() throws VerbsException {
         if (server != null) {
-            RdmaConnection opened = RdmaConnection.open(acceptedEndpoint, acceptedId, config);
+            RdmaConnection other = sharing == null ? null : sharing.connection;
+            if (sharing != null && (other == null || !sharing.isOpen())) {
+                throw new VerbsException("the channel whose protection domain this one shares is closed");
+            }
+            RdmaConnection opened = other == null ? RdmaConnection.open(acceptedEndpoint, acceptedId, config)
+                    : RdmaConnection.openSharing(acceptedEndpoint, acceptedId, config, other);
             acceptedEndpoint = null;
             acceptedId = null;
             return opened;

@@ -42,6 +42,13 @@ final class RdmaConnection {
         return new RdmaConnection(endpoint, ConnectionResources.open(endpoint.device(), config), cmId);
     }
 
+    /** As {@link #open}, in the protection domain of {@code sharing} (same endpoint's device). */
+    static RdmaConnection openSharing(RdmaEndpoint endpoint, CmId cmId, RdmaChannelConfig config,
+            RdmaConnection sharing) throws VerbsException {
+        return new RdmaConnection(endpoint,
+                ConnectionResources.openSharing(endpoint.device(), config, sharing.resources), cmId);
+    }
+
     RdmaEndpoint endpoint() {
         return endpoint;
     }

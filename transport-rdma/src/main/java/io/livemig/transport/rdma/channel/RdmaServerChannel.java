@@ -197,7 +197,20 @@ public final class RdmaServerChannel extends AbstractServerChannel {
             id.close();
             return;
         }
-        RdmaChannel child = new RdmaChannel(this, endpoint.retain(), id, event.privateData(), decision.privateData());
+        RdmaChannel sharing = decision.sharing();
+        if (sharing != null && sharing.parent() != this) {
+            LOG.log(System.Logger.Level.WARNING, "the acceptor named a channel of another server to share a protection"
+                    + " domain with; rejecting " + id.remoteAddress());
+            try {
+                id.reject(new byte[0]);
+            } catch (VerbsException e) {
+                LOG.log(System.Logger.Level.DEBUG, "reject failed", e);
+            }
+            id.close();
+            return;
+        }
+        RdmaChannel child = new RdmaChannel(this, endpoint.retain(), id, event.privateData(), decision.privateData(),
+                sharing);
         children.put(id, child);
         pipeline().fireChannelRead(child);
         pipeline().fireChannelReadComplete();
