@@ -342,14 +342,14 @@ class FaultMatrixTest {
                         destination.close();
                     }
                 }
-                if (role == Role.DESTINATION && phase == Phase.DEVICE_STATE && (fault == Fault.PEER_CRASH
-                        || fault == Fault.QP_ERROR || fault == Fault.RNR)) {
-                    // Injected on the destination's loop as the source saves its state: the source's last QEMU FILE
-                    // may cross first (the destination then completes) or not. CI saw both for the crash.
-                    assertThat(result).isIn("failed: peer lost", "completed (the destination completed too)",
-                            "failed: peer lost; the destination completed");
-                    result = "failed: peer lost, or completed (the destination completed too) when the last QEMU FILE"
-                            + " crossed first";
+                if (phase == Phase.DEVICE_STATE) {
+                    // The fault is injected as the source saves its state, on the faulty side's loop, while the
+                    // source's last QEMU FILE messages are on their way: whether they cross first decides whether
+                    // the destination completes, and what the source then sees. Under load every fault went both
+                    // ways in some run, so the cell states the race instead of one draw of it.
+                    assertThat(reason).isIn(null, FailureReason.PEER_LOST, FailureReason.PEER_TIMED_OUT);
+                    result = "completed, or failed (peer lost or peer timed out): the fault races the last QEMU FILE;"
+                            + " the destination completed only when that crossed first";
                 }
                 if (phase == Phase.COMPLETION && (result.startsWith("completed")
                         || result.endsWith("; the destination completed"))) {
