@@ -378,7 +378,7 @@ public final class RoundSender implements AutoCloseable {
                     int localCount = 0;
                     for (PinnedChunks.Chunk chunk : part) {
                         remoteKeys.get(chunk.blockIndex).remove(chunk.chunk);
-                        MemoryRegion local = localChunks.remove(((long) chunk.blockIndex << 34) | chunk.chunk);
+                        MemoryRegion local = localChunks.remove(chunkKey(chunk.blockIndex, chunk.chunk));
                         if (local != null) {
                             localBytes += local.length();
                             localCount++;
@@ -452,7 +452,7 @@ public final class RoundSender implements AutoCloseable {
                     for (int i = 0; i < results.size() && i < requests.size(); i++) {
                         Needed request = requests.get(i);
                         remoteKeys.get(request.index()).put(request.chunk(), results.get(i).rkey());
-                        long key = ((long) request.index() << 34) | request.chunk();
+                        long key = chunkKey(request.index(), request.chunk());
                         pinned.registered(key, request.index(), request.chunk(),
                                 chunkLength(request.index(), request.chunk()));
                         for (int extra = writes.getOrDefault(key, 1); extra > 1; extra--) {
@@ -485,7 +485,7 @@ public final class RoundSender implements AutoCloseable {
     }
 
     private Mono<MemoryRegion> localChunk(int index, long chunk) {
-        long key = ((long) index << 34) | chunk;
+        long key = chunkKey(index, chunk);
         MemoryRegion region = localChunks.get(key);
         if (region != null) {
             return Mono.just(region);
@@ -557,7 +557,12 @@ public final class RoundSender implements AutoCloseable {
     }
 
     private static long chunkKey(ChunkWrite write) {
-        return ((long) write.blockIndex() << 34) | write.chunk();
+        return chunkKey(write.blockIndex(), write.chunk());
+    }
+
+    /** One key per chunk of every block: a block's chunk count fits in 34 bits (16 EiB of 1 MiB chunks). */
+    private static long chunkKey(int blockIndex, long chunk) {
+        return ((long) blockIndex << 34) | chunk;
     }
 
     /**
