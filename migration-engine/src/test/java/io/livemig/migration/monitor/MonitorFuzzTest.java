@@ -43,6 +43,8 @@ import reactor.core.publisher.Flux;
 class MonitorFuzzTest {
 
     private static final JsonMapper JSON = new JsonMapper();
+    private static final java.util.regex.Pattern CLASS_NAME_ONLY = java.util.regex.Pattern.compile(
+            "(?m)^Error: [A-Za-z.]+(Exception|Error)$");
     private static final String QMP_CLOSING_ERRORS = "JSON token size limit exceeded|JSON parse error, stray '.*'";
 
     @FuzzTest
@@ -69,8 +71,11 @@ class MonitorFuzzTest {
         List<String> output = exchange(input, HmpSession::initialize);
         String text = String.join("", output);
         assertThat(text).startsWith(HmpSession.BANNER + "\n" + HmpMonitor.PROMPT);
-        // A failed command says why in words, never with only an exception's class name.
-        assertThat(text).doesNotContainPattern("(?m)^Error: [A-Za-z.]+(Exception|Error)$");
+        // A failed command says why in words, never with only an exception's class name. (The regular expression
+        // only where there is an error line: on every output it took a tenth of the fuzzing time.)
+        if (text.contains("Error: ")) {
+            assertThat(text).doesNotContainPattern(CLASS_NAME_ONLY);
+        }
     }
 
     /**
