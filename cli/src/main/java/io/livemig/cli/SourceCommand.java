@@ -110,7 +110,7 @@ final class SourceCommand implements Callable<Integer> {
 
     @Option(names = "--dirty-tracking", paramLabel = "auto|uffd-wp|soft-dirty|explicit",
             description = "How written pages are found: the kernel's userfaultfd write-protection (uffd-wp), "
-                    + "soft-dirty bits, or the workload's own marks (explicit, the default); auto takes the first "
+                    + "soft-dirty bits, or the workload's own marks (explicit); auto, the default, takes the first "
                     + "that works here. Given, the mode in use and why is printed.")
     private String dirtyTracking;
 

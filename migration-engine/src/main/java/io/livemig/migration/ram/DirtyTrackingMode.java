@@ -30,9 +30,9 @@ public enum DirtyTrackingMode {
     EXPLICIT("explicit");
 
     /**
-     * System property naming the mode a source uses unless told otherwise ({@code explicit} when unset: the kernel
-     * modes are opt-in until a pin-all migration over the soft provider's in-JVM fabric, which fails with
-     * {@code RETRY_EXC_ERR} under uffd-wp on a loaded machine, is understood; see docs/dirty-tracking.md).
+     * System property naming the mode a source uses unless told otherwise ({@code auto} when unset: a source whose
+     * application marks nothing must still send every page it writes, so the kernel's tracking is the default
+     * wherever it works; {@code explicit} restores the cheaper, application-marked mode).
      */
     public static final String DEFAULT_PROPERTY = "livemig.dirty-tracking";
 
@@ -70,13 +70,13 @@ public enum DirtyTrackingMode {
     }
 
     /**
-     * The mode a source uses unless told otherwise: {@value #DEFAULT_PROPERTY}, else {@link #EXPLICIT}.
+     * The mode a source uses unless told otherwise: {@value #DEFAULT_PROPERTY}, else {@link #AUTO}.
      *
      * @return the mode
      * @throws IllegalArgumentException if the property names no mode
      */
     public static DirtyTrackingMode defaultMode() {
-        return of(System.getProperty(DEFAULT_PROPERTY, EXPLICIT.cliName));
+        return of(System.getProperty(DEFAULT_PROPERTY, AUTO.cliName));
     }
 
     @Override
