@@ -77,9 +77,11 @@ final class SoftDirtyTracker implements DirtyTracker {
                         + "': errno " + LinuxCalls.errno(state));
                 return;
             }
-            for (long huge = (start + HUGE_PAGE - 1) & -HUGE_PAGE; huge + HUGE_PAGE <= start + length;
-                    huge += HUGE_PAGE) {
-                if (LinuxCalls.madvise(state, huge, RamBlock.PAGE_SIZE, LinuxCalls.MADV_COLD) != 0) {
+            // One page in every 2 MiB the block touches, the partly covered ones at its ends included (a merged
+            // neighbour mapping can put a huge page across the block's edge).
+            for (long huge = start & -HUGE_PAGE; huge < start + length; huge += HUGE_PAGE) {
+                long page = Math.max(huge, start);
+                if (LinuxCalls.madvise(state, page, RamBlock.PAGE_SIZE, LinuxCalls.MADV_COLD) != 0) {
                     LOG.log(System.Logger.Level.DEBUG, "madvise(MADV_COLD) in RAM block '" + block.name()
                             + "': errno " + LinuxCalls.errno(state) + " (before Linux 5.4); huge pages stay");
                     return;
