@@ -5,7 +5,8 @@
 # tests get an rxe device that rxe-test.sh creates and removes itself.
 #
 # Usage: scripts/rxe-lab.sh [--bench | --bench-runs N] [--bench-seconds S] [--ack-timeout N] [--timeout-scale N]
-#                           [--no-build] [--engine | --demo | --migration-bench SIZE] [--disni] [SELECTOR...]
+#                           [--no-build] [--engine | --dirty-tracking | --multifd | --demo | --migration-bench SIZE]
+#                           [--disni] [SELECTOR...]
 #   --bench            also run rxe-test.sh's ib_write_bw / WriteBandwidth comparison, in the same boot
 #   --bench-runs N     the same, N times each, alternating
 #   --bench-seconds S  how long each bandwidth run lasts (rxe-test.sh's default: 5)
@@ -17,6 +18,13 @@
 #   --no-build         use the classes and target/lab/ as they are
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
+#   --dirty-tracking   run the kernel dirty tracking tests (io.livemig.migration.ram.DirtyTrackerTest,
+#                      io.livemig.migration.api.TransparentDirtyTrackingTest) in the guest: Debian's 6.1 kernel has
+#                      soft-dirty (CONFIG_MEM_SOFT_DIRTY) and lacks PAGEMAP_SCAN (6.7), so the soft-dirty cases run
+#                      there and the uffd-wp ones skip with the gate's cause (the build machines are the other way round)
+#   --multifd          run a 2-channel multifd migration over the verbs provider (MigrationOverVerbsTest's
+#                      aMultifdMigration... cases, dynamic and pin-all): the destination's two queue pairs share one
+#                      protection domain, which only a kernel RDMA stack checks
 #   --demo             instead of tests, run `livemig demo --provider verbs` on the lab's rxe0, dynamic and
 #                      --pin-all (--demo-ram SIZE, default 64M: rxe moves ~60 MB/s under emulation), on the address
 #                      the demo picks itself, and check each says "memory identical" and "verification passed"
@@ -71,7 +79,11 @@ while [ $# -gt 0 ]; do
         --migration-bench) MIGRATION_BENCH=$2; DISNI=1; shift 2 ;;
         --bench-repeat) BENCH_REPEAT=$2; shift 2 ;;
         --providers) PROVIDERS=$2; shift 2 ;;
-        -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+        --dirty-tracking) ENGINE=1; SELECTORS+=(--select-class io.livemig.migration.ram.DirtyTrackerTest
+            --select-class io.livemig.migration.api.TransparentDirtyTrackingTest); shift ;;
+        --multifd) ENGINE=1; SELECTORS+=(--select-method "io.livemig.migration.connection.MigrationOverVerbsTest#\
+aMultifdMigrationOverTwoQueuePairsInOneProtectionDomainArrivesByteForByte(boolean)"); shift ;;
+        -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
@@ -184,5 +196,7 @@ if [ -n "$MIGRATION_BENCH" ]; then
         --sizes '"$MIGRATION_BENCH"' --modes dynamic,pin-all --repeat '"$BENCH_REPEAT"' || status=1
 done; exit $status'
 fi
-exec "$LAB_DIR/run.sh" "cd /host && LIVEMIG_TEST_PROVIDERS=${PROVIDERS:-verbs} LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
+# The guest's kernel facts the dirty tracking modes depend on, before the tests.
+exec "$LAB_DIR/run.sh" "cd /host && echo \"guest: Linux \$(uname -r), THP \$(cat /sys/kernel/mm/transparent_hugepage/enabled)\" \
+&& LIVEMIG_TEST_PROVIDERS=${PROVIDERS:-verbs} LIVEMIG_TEST_CLASSPATH=$CP scripts/rxe-test.sh --ack-timeout $ACK_TIMEOUT \
 $BENCH $BENCH_SECONDS --run '$RUN'"

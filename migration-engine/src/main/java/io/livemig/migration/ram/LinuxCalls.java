@@ -14,8 +14,8 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The four libc entry points the kernel dirty trackers need ({@code syscall}, {@code ioctl}, {@code open},
- * {@code close}), bound through FFM with errno capture, as {@code io.livemig.transport.rdma.unix.Libc} binds its
+ * The five libc entry points the kernel dirty trackers need ({@code syscall}, {@code ioctl}, {@code open},
+ * {@code close}, {@code madvise}), bound through FFM with errno capture, as {@code io.livemig.transport.rdma.unix.Libc} binds its
  * own (that class is the transport's and package-private).
  *
  * <p>{@code syscall}, {@code ioctl} and {@code open} are variadic in C: the linker is told where the variadic part
@@ -34,6 +34,9 @@ final class LinuxCalls {
     static final int O_RDONLY = 0;
     static final int O_NONBLOCK = 0x800;
     static final int O_CLOEXEC = 0x80000;
+    /** {@code MADV_NOHUGEPAGE} (2.6.38), {@code MADV_COLD} (5.4): asm-generic/mman-common.h. */
+    static final int MADV_NOHUGEPAGE = 15;
+    static final int MADV_COLD = 20;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
@@ -51,6 +54,9 @@ final class LinuxCalls {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
     // int close(int fd)
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), -1);
+    // int madvise(void *addr, size_t length, int advice)
+    private static final MethodHandle MADVISE = bind("madvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), -1);
 
     private LinuxCalls() {
     }
@@ -110,6 +116,14 @@ final class LinuxCalls {
     static int close(MemorySegment state, int fd) {
         try {
             return (int) CLOSE.invokeExact(state, fd);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static int madvise(MemorySegment state, long address, long length, int advice) {
+        try {
+            return (int) MADVISE.invokeExact(state, address, length, advice);
         } catch (Throwable t) {
             throw unexpected(t);
         }

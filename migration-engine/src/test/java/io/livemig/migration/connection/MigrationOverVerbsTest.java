@@ -23,6 +23,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -30,7 +31,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A live migration over the rdma-core provider ({@code verbs}): a real kernel RDMA stack (Soft-RoCE in
  * {@code scripts/rxe-lab.sh}, or a NIC). Skips with the provider's gate reason where there is no device.
- * The device's IPv4 address comes from {@code -Dlivemig.verbs.testAddress} (rxe-test.sh sets it).
+ * The device's IPv4 address comes from {@code -Dlivemig.verbs.testAddress} (rxe-test.sh sets it). With
+ * {@code multifd}, two queue pairs in one protection domain at the destination ({@code scripts/rxe-lab.sh --multifd}).
  */
 class MigrationOverVerbsTest {
 
@@ -73,6 +75,52 @@ class MigrationOverVerbsTest {
             try (RamBlocks received = incoming.blocks()) {
                 for (int i = 0; i < blocks.size(); i++) {
                     assertThat(received.get(i).memory().mismatch(blocks.get(i).memory())).isEqualTo(-1);
+                }
+                assertThat(incoming.verified()).isTrue();
+            }
+        }
+    }
+
+    /**
+     * Two RC connections ({@code multifd}): the destination accepts the second into the first's protection domain,
+     * so the rkeys of its REGISTER RESULTs (dynamic) and of its block list (pin-all) are valid on both queue pairs;
+     * the chunks striped onto the second one arrive only if they are. Over the soft provider this is
+     * {@link MultifdTest}; here it is the kernel's PD and rkey checks that decide.
+     */
+    @ParameterizedTest(name = "channels=2, pinAll={0}")
+    @ValueSource(booleans = {false, true})
+    void aMultifdMigrationOverTwoQueuePairsInOneProtectionDomainArrivesByteForByte(boolean pinAll) throws Exception {
+        String host = System.getProperty("livemig.verbs.testAddress");
+        RdmaDeviceFactory verbs = RdmaDeviceFactory.named("verbs");
+        AtomicInteger sourceConnections = new AtomicInteger();
+        RdmaDeviceFactory counting = () -> {
+            sourceConnections.incrementAndGet();
+            return verbs.open();
+        };
+        try (RamBlocks blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", 16 * MIB),
+                new BlockListEntry("vga.vram", 3 * MIB)));
+                DestinationController destination = DestinationController.builder().devices(verbs)
+                        .memoryLimit(1L << 30).timeout(TIMEOUT).build()) {
+            fillRandom(blocks.get(0).memory(), 1);
+            fillRandom(blocks.get(1).memory(), 2);
+            InetSocketAddress address = destination.listen(new MigrationUri(host, 0));
+            MigrationInfo done;
+            try (SourceController source = SourceController.builder(blocks).devices(counting).timeout(TIMEOUT)
+                    .build()) {
+                source.setCapability(MigrationCapability.MULTIFD, true);
+                source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
+                source.setCapability(MigrationCapability.X_VERIFY, true);
+                source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMultifdChannels(2));
+                done = source.migrate(new MigrationUri(host, address.getPort())).blockLast(TIMEOUT);
+            }
+            System.out.println("verbs multifd migration, pinAll=" + pinAll + ": " + done.toQmpJson());
+            assertThat(done.status()).isEqualTo(MigrationStatus.COMPLETED);
+            assertThat(sourceConnections).as("connections the source opened").hasValue(2);
+            IncomingMigration incoming = destination.completion().block(TIMEOUT);
+            try (RamBlocks received = incoming.blocks()) {
+                for (int i = 0; i < blocks.size(); i++) {
+                    assertThat(received.get(i).memory().mismatch(blocks.get(i).memory())).as(blocks.get(i).name())
+                            .isEqualTo(-1);
                 }
                 assertThat(incoming.verified()).isTrue();
             }
