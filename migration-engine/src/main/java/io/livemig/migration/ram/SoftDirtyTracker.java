@@ -63,6 +63,9 @@ final class SoftDirtyTracker implements DirtyTracker {
         for (RamBlock block : blocks) {
             useSmallPages(block);
         }
+        // Said where an operator reads it, not only in the docs: this mode can lose a write (class comment).
+        LOG.log(System.Logger.Level.WARNING, "soft-dirty tracking can miss a write that lands between a round's "
+                + "pagemap read and its clear_refs (the kernel has no atomic read-and-clear for it); keep x-verify on");
     }
 
     /** {@code MADV_NOHUGEPAGE} on the block, then a split of each huge page it has (see the class comment). */
