@@ -45,15 +45,17 @@ class MonitorFuzzTest {
     private static final JsonMapper JSON = new JsonMapper();
     private static final java.util.regex.Pattern CLASS_NAME_ONLY = java.util.regex.Pattern.compile(
             "(?m)^Error: [A-Za-z.]+(Exception|Error)$");
-    private static final String QMP_CLOSING_ERRORS = "JSON token size limit exceeded|JSON parse error, stray '.*'";
+    /** What a QMP session says before it closes on a framing it refused. */
+    private static final List<String> QMP_CLOSING_ERRORS = List.of("JSON token size limit exceeded",
+            "JSON parse error, stray '");
 
     @FuzzTest
     void qmpSession(byte[] input) throws Exception {
         List<String> output = exchange(input, QmpSession::initialize);
         String text = String.join("", output);
         assertThat(text).endsWith("\r\n");
-        String[] messages = text.split("\r\n");
-        assertThat(JSON.readTree(messages[0]).has("QMP")).as("the greeting first").isTrue();
+        List<String> messages = lines(text);
+        assertThat(JSON.readTree(messages.getFirst()).has("QMP")).as("the greeting first").isTrue();
         for (String message : messages) {
             JsonNode node = JSON.readTree(message);
             assertThat(node.isObject()).as(message).isTrue();
@@ -124,10 +126,23 @@ class MonitorFuzzTest {
         }
         if (closed) {
             String last = String.join("", output);
-            assertThat(target.quit || last.matches("(?s).*(" + QMP_CLOSING_ERRORS + ").*"))
+            assertThat(target.quit || QMP_CLOSING_ERRORS.stream().anyMatch(last::contains))
                     .as("closed after quit or a refused framing: %s", last).isTrue();
         }
         return output;
+    }
+
+    /**
+     * The CRLF-terminated messages of a QMP output, cut by hand: {@code String.split("\r\n")} is a regular
+     * expression, which Jazzer hooks (it encodes the whole subject for its value profile), and that alone took two
+     * thirds of the fuzzing time.
+     */
+    private static List<String> lines(String text) {
+        List<String> lines = new ArrayList<>();
+        for (int from = 0, end; (end = text.indexOf("\r\n", from)) >= 0; from = end + 2) {
+            lines.add(text.substring(from, end));
+        }
+        return lines;
     }
 
     @Test
