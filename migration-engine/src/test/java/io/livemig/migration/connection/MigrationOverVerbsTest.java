@@ -71,13 +71,7 @@ class MigrationOverVerbsTest {
             }
             System.out.println("verbs migration, pinAll=" + pinAll + ": " + done.toQmpJson());
             assertThat(done.status()).isEqualTo(MigrationStatus.COMPLETED);
-            IncomingMigration incoming = destination.completion().block(TIMEOUT);
-            try (RamBlocks received = incoming.blocks()) {
-                for (int i = 0; i < blocks.size(); i++) {
-                    assertThat(received.get(i).memory().mismatch(blocks.get(i).memory())).isEqualTo(-1);
-                }
-                assertThat(incoming.verified()).isTrue();
-            }
+            assertArrivedVerified(destination.completion().block(TIMEOUT), blocks);
         }
     }
 
@@ -116,14 +110,18 @@ class MigrationOverVerbsTest {
             System.out.println("verbs multifd migration, pinAll=" + pinAll + ": " + done.toQmpJson());
             assertThat(done.status()).isEqualTo(MigrationStatus.COMPLETED);
             assertThat(sourceConnections).as("connections the source opened").hasValue(2);
-            IncomingMigration incoming = destination.completion().block(TIMEOUT);
-            try (RamBlocks received = incoming.blocks()) {
-                for (int i = 0; i < blocks.size(); i++) {
-                    assertThat(received.get(i).memory().mismatch(blocks.get(i).memory())).as(blocks.get(i).name())
-                            .isEqualTo(-1);
-                }
-                assertThat(incoming.verified()).isTrue();
+            assertArrivedVerified(destination.completion().block(TIMEOUT), blocks);
+        }
+    }
+
+    /** Every block arrived byte for byte, and the destination's x-verify passed. */
+    private static void assertArrivedVerified(IncomingMigration incoming, RamBlocks blocks) {
+        try (RamBlocks received = incoming.blocks()) {
+            for (int i = 0; i < blocks.size(); i++) {
+                assertThat(received.get(i).memory().mismatch(blocks.get(i).memory())).as(blocks.get(i).name())
+                        .isEqualTo(-1);
             }
+            assertThat(incoming.verified()).isTrue();
         }
     }
 
