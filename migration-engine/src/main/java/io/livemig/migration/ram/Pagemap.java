@@ -1,5 +1,6 @@
 package io.livemig.migration.ram;
 
+import io.livemig.transport.rdma.unix.Libc;
 import io.livemig.transport.rdma.unix.Errno;
 import io.livemig.transport.rdma.unix.NativeIoException;
 import java.lang.foreign.Arena;
@@ -57,7 +58,7 @@ final class Pagemap implements AutoCloseable {
 
     private Pagemap(int fd) {
         this.fd = fd;
-        this.state = LinuxCalls.allocateErrnoState(arena);
+        this.state = Libc.allocateErrnoState(arena);
         this.arg = arena.allocate(SCAN_ARG_SIZE, 8);
         this.regions = arena.allocate((long) REGION_SIZE * REGIONS, 8);
     }
@@ -70,11 +71,11 @@ final class Pagemap implements AutoCloseable {
      */
     static Pagemap open() throws NativeIoException {
         try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(scratch);
-            int fd = LinuxCalls.open(state, scratch.allocateFrom("/proc/self/pagemap"),
-                    LinuxCalls.O_RDONLY | LinuxCalls.O_CLOEXEC);
+            MemorySegment state = Libc.allocateErrnoState(scratch);
+            int fd = Libc.open(state, scratch.allocateFrom("/proc/self/pagemap"),
+                    Libc.O_RDONLY | Libc.O_CLOEXEC);
             if (fd < 0) {
-                throw new NativeIoException("open(/proc/self/pagemap)", LinuxCalls.errno(state));
+                throw new NativeIoException("open(/proc/self/pagemap)", Libc.errno(state));
             }
             return new Pagemap(fd);
         }
@@ -107,9 +108,9 @@ final class Pagemap implements AutoCloseable {
             arg.set(ValueLayout.JAVA_LONG, 72, PAGE_IS_WRITTEN);                           // category_mask
             arg.set(ValueLayout.JAVA_LONG, 80, 0);                                         // category_anyof_mask
             arg.set(ValueLayout.JAVA_LONG, 88, PAGE_IS_WRITTEN);                           // return_mask
-            int found = LinuxCalls.ioctl(state, fd, PAGEMAP_SCAN, arg);
+            int found = Libc.ioctl(state, fd, PAGEMAP_SCAN, arg);
             if (found < 0) {
-                int errno = LinuxCalls.errno(state);
+                int errno = Libc.errno(state);
                 if (errno == Errno.EINTR) {
                     continue;
                 }
@@ -134,10 +135,10 @@ final class Pagemap implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             synchronized (this) {
-                if (LinuxCalls.close(state, fd) != 0) {
+                if (Libc.close(state, fd) != 0) {
                     System.getLogger(Pagemap.class.getName()).log(System.Logger.Level.WARNING,
                             "closing /proc/self/pagemap failed",
-                            new NativeIoException("close", LinuxCalls.errno(state)));
+                            new NativeIoException("close", Libc.errno(state)));
                 }
                 arena.close();
             }

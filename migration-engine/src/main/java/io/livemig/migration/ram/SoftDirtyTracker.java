@@ -1,5 +1,6 @@
 package io.livemig.migration.ram;
 
+import io.livemig.transport.rdma.unix.Libc;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -73,20 +74,20 @@ final class SoftDirtyTracker implements DirtyTracker {
         long start = block.address();
         long length = (block.usedLength() + RamBlock.PAGE_SIZE - 1) & -RamBlock.PAGE_SIZE;
         try (Arena scratch = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(scratch);
-            if (LinuxCalls.madvise(state, start, length, LinuxCalls.MADV_NOHUGEPAGE) != 0) {
+            MemorySegment state = Libc.allocateErrnoState(scratch);
+            if (Libc.madvise(state, start, length, Libc.MADV_NOHUGEPAGE) != 0) {
                 // Precision only: soft-dirty then reports huge pages whole.
                 LOG.log(System.Logger.Level.DEBUG, "madvise(MADV_NOHUGEPAGE) of RAM block '" + block.name()
-                        + "': errno " + LinuxCalls.errno(state));
+                        + "': errno " + Libc.errno(state));
                 return;
             }
             // One page in every 2 MiB the block touches, the partly covered ones at its ends included (a merged
             // neighbour mapping can put a huge page across the block's edge).
             for (long huge = start & -HUGE_PAGE; huge < start + length; huge += HUGE_PAGE) {
                 long page = Math.max(huge, start);
-                if (LinuxCalls.madvise(state, page, RamBlock.PAGE_SIZE, LinuxCalls.MADV_COLD) != 0) {
+                if (Libc.madvise(state, page, RamBlock.PAGE_SIZE, Libc.MADV_COLD) != 0) {
                     LOG.log(System.Logger.Level.DEBUG, "madvise(MADV_COLD) in RAM block '" + block.name()
-                            + "': errno " + LinuxCalls.errno(state) + " (before Linux 5.4); huge pages stay");
+                            + "': errno " + Libc.errno(state) + " (before Linux 5.4); huge pages stay");
                     return;
                 }
             }

@@ -1,5 +1,6 @@
 package io.livemig.migration.ram;
 
+import io.livemig.transport.rdma.unix.Libc;
 import io.livemig.transport.rdma.unix.Errno;
 import io.livemig.transport.rdma.unix.NativeIoException;
 import java.lang.foreign.Arena;
@@ -68,7 +69,7 @@ final class Userfaultfd implements AutoCloseable {
      */
     static Userfaultfd open() throws NativeIoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(arena);
+            MemorySegment state = Libc.allocateErrnoState(arena);
             int fd = openFd(state);
             boolean success = false;
             try {
@@ -76,8 +77,8 @@ final class Userfaultfd implements AutoCloseable {
                 MemorySegment api = arena.allocate(24, 8);
                 api.set(ValueLayout.JAVA_LONG, 0, UFFD_API);
                 api.set(ValueLayout.JAVA_LONG, 8, FEATURES);
-                if (LinuxCalls.ioctl(state, fd, UFFDIO_API, api) != 0) {
-                    int errno = LinuxCalls.errno(state);
+                if (Libc.ioctl(state, fd, UFFDIO_API, api) != 0) {
+                    int errno = Libc.errno(state);
                     if (errno == Errno.EINVAL) {
                         // The handshake refuses unknown feature bits with EINVAL: ask again for nothing to learn which.
                         throw new UnsupportedOperationException(missingFeatures());
@@ -88,17 +89,17 @@ final class Userfaultfd implements AutoCloseable {
                 return new Userfaultfd(fd);
             } finally {
                 if (!success) {
-                    LinuxCalls.close(state, fd);
+                    Libc.close(state, fd);
                 }
             }
         }
     }
 
     private static int openFd(MemorySegment state) throws NativeIoException {
-        long fd = LinuxCalls.syscall(state, SYS_USERFAULTFD,
-                LinuxCalls.O_CLOEXEC | LinuxCalls.O_NONBLOCK | UFFD_USER_MODE_ONLY);
+        long fd = Libc.syscall(state, SYS_USERFAULTFD,
+                Libc.O_CLOEXEC | Libc.O_NONBLOCK | UFFD_USER_MODE_ONLY);
         if (fd < 0) {
-            throw new NativeIoException("userfaultfd", LinuxCalls.errno(state));
+            throw new NativeIoException("userfaultfd", Libc.errno(state));
         }
         return (int) fd;
     }
@@ -106,13 +107,13 @@ final class Userfaultfd implements AutoCloseable {
     /** Which of {@link #FEATURES} the kernel lacks, from a handshake that asks for none. */
     private static String missingFeatures() throws NativeIoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(arena);
+            MemorySegment state = Libc.allocateErrnoState(arena);
             int fd = openFd(state);
             try {
                 MemorySegment api = arena.allocate(24, 8);
                 api.set(ValueLayout.JAVA_LONG, 0, UFFD_API);
-                if (LinuxCalls.ioctl(state, fd, UFFDIO_API, api) != 0) {
-                    throw new NativeIoException("ioctl(UFFDIO_API)", LinuxCalls.errno(state));
+                if (Libc.ioctl(state, fd, UFFDIO_API, api) != 0) {
+                    throw new NativeIoException("ioctl(UFFDIO_API)", Libc.errno(state));
                 }
                 long offered = api.get(ValueLayout.JAVA_LONG, 8);
                 StringBuilder missing = new StringBuilder();
@@ -125,7 +126,7 @@ final class Userfaultfd implements AutoCloseable {
                 return (missing.isEmpty() ? "the kernel refused UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED"
                         : "no " + missing) + " in kernel " + kernelRelease();
             } finally {
-                LinuxCalls.close(state, fd);
+                Libc.close(state, fd);
             }
         }
     }
@@ -140,14 +141,14 @@ final class Userfaultfd implements AutoCloseable {
      */
     void register(long address, long length) throws NativeIoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(arena);
+            MemorySegment state = Libc.allocateErrnoState(arena);
             // struct uffdio_register { struct uffdio_range { __u64 start; __u64 len; } range; __u64 mode; __u64 ioctls; }
             MemorySegment register = arena.allocate(32, 8);
             register.set(ValueLayout.JAVA_LONG, 0, address);
             register.set(ValueLayout.JAVA_LONG, 8, length);
             register.set(ValueLayout.JAVA_LONG, 16, UFFDIO_REGISTER_MODE_WP);
-            if (LinuxCalls.ioctl(state, fd, UFFDIO_REGISTER, register) != 0) {
-                throw new NativeIoException("ioctl(UFFDIO_REGISTER)", LinuxCalls.errno(state));
+            if (Libc.ioctl(state, fd, UFFDIO_REGISTER, register) != 0) {
+                throw new NativeIoException("ioctl(UFFDIO_REGISTER)", Libc.errno(state));
             }
         }
     }
@@ -162,14 +163,14 @@ final class Userfaultfd implements AutoCloseable {
      */
     void writeProtect(long address, long length) throws NativeIoException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = LinuxCalls.allocateErrnoState(arena);
+            MemorySegment state = Libc.allocateErrnoState(arena);
             // struct uffdio_writeprotect { struct uffdio_range range; __u64 mode; }
             MemorySegment protect = arena.allocate(24, 8);
             protect.set(ValueLayout.JAVA_LONG, 0, address);
             protect.set(ValueLayout.JAVA_LONG, 8, length);
             protect.set(ValueLayout.JAVA_LONG, 16, UFFDIO_WRITEPROTECT_MODE_WP);
-            while (LinuxCalls.ioctl(state, fd, UFFDIO_WRITEPROTECT, protect) != 0) {
-                int errno = LinuxCalls.errno(state);
+            while (Libc.ioctl(state, fd, UFFDIO_WRITEPROTECT, protect) != 0) {
+                int errno = Libc.errno(state);
                 // EAGAIN: the mm changed under the walk (a concurrent mremap or fork); the kernel asks for a retry.
                 if (errno != Errno.EAGAIN && errno != Errno.EINTR) {
                     throw new NativeIoException("ioctl(UFFDIO_WRITEPROTECT)", errno);
@@ -183,11 +184,11 @@ final class Userfaultfd implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = LinuxCalls.allocateErrnoState(arena);
-                if (LinuxCalls.close(state, fd) != 0) {
+                MemorySegment state = Libc.allocateErrnoState(arena);
+                if (Libc.close(state, fd) != 0) {
                     System.getLogger(Userfaultfd.class.getName()).log(System.Logger.Level.WARNING,
                             "closing userfaultfd " + fd + " failed",
-                            new NativeIoException("close", LinuxCalls.errno(state)));
+                            new NativeIoException("close", Libc.errno(state)));
                 }
             }
         }

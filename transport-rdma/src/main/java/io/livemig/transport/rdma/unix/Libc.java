@@ -26,10 +26,20 @@ import java.lang.invoke.VarHandle;
  *
  * <p>Constants are the generic Linux values, valid on x86-64 and aarch64, the two architectures {@link Native}
  * admits (some, like {@code O_NONBLOCK}, differ on alpha, mips, parisc and sparc).
+ *
+ * <p>Public for the few calls other modules make (the migration engine's kernel dirty trackers: {@link #syscall},
+ * {@link #ioctl}, {@link #open}, {@link #madvise}, {@link #close}), so that livemig binds each libc function once;
+ * the rest stays this package's. A caller outside it must check availability its own way (a class that fails to
+ * initialise is its cause).
+ *
+ * <p>{@code syscall}, {@code ioctl} and {@code open} are variadic in C: the linker is told where the variadic part
+ * starts, and every variadic argument is passed at the width the callee reads it with ({@code syscall} reads
+ * {@code long}s, so an {@code int} flag goes as a {@code long}: an {@code int} would leave the register's upper half
+ * undefined).
  */
 // Linker.downcallHandle is a restricted method; native access is enabled for the whole JVM by the launcher flag.
 @SuppressWarnings("restricted")
-final class Libc {
+public final class Libc {
 
     /** {@code EFD_CLOEXEC} from {@code man 2 eventfd}: equal to {@code O_CLOEXEC}. */
     static final int EFD_CLOEXEC = 0x80000;
@@ -44,7 +54,8 @@ final class Libc {
     /** {@code fcntl} commands and the flag from {@code man 2 fcntl}. */
     static final int F_GETFL = 3;
     static final int F_SETFL = 4;
-    static final int O_NONBLOCK = 0x800;
+    /** {@code O_NONBLOCK} (also an {@code open} and {@code userfaultfd} flag). */
+    public static final int O_NONBLOCK = 0x800;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
@@ -91,6 +102,15 @@ final class Libc {
             bind("madvise", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     // long sysconf(int name)
     private static final MethodHandle SYSCONF = bind("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+    // long syscall(long number, ...): here with one long argument.
+    private static final MethodHandle SYSCALL1 = bindVariadic("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG), 1);
+    // int ioctl(int fd, unsigned long request, ...): here with one pointer argument.
+    private static final MethodHandle IOCTL = bindVariadic("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), 2);
+    // int open(const char *path, int flags, ...): the mode argument is read only with O_CREAT; passed as 0.
+    private static final MethodHandle OPEN = bindVariadic("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), 2);
 
     /** {@code mmap} protection and flags from {@code man 2 mmap} (generic Linux values). */
     static final int PROT_READ = 0x1;
@@ -106,6 +126,14 @@ final class Libc {
     static final int MADV_POPULATE_WRITE = 23;
     /** {@code sysconf} name of the page size. */
     static final int SC_PAGESIZE = 30;
+    /** {@code open} flags from {@code man 2 open} (asm-generic/fcntl.h). */
+    public static final int O_RDONLY = 0;
+    /** {@code O_CLOEXEC}. */
+    public static final int O_CLOEXEC = 0x80000;
+    /** {@code madvise} advice: no transparent huge pages here (2.6.38). */
+    public static final int MADV_NOHUGEPAGE = 15;
+    /** {@code madvise} advice: deactivate the pages (5.4); on part of a huge page, splits it. */
+    public static final int MADV_COLD = 20;
 
     private Libc() {
     }
@@ -119,13 +147,18 @@ final class Libc {
         return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO);
     }
 
+    private static MethodHandle bindVariadic(String name, FunctionDescriptor descriptor, int firstVariadicArg) {
+        return LINKER.downcallHandle(symbol(name), descriptor, CAPTURE_ERRNO,
+                Linker.Option.firstVariadicArg(firstVariadicArg));
+    }
+
     /**
      * Allocates a capture-state segment for the wrappers of this class.
      *
      * @param allocator where the segment lives; its lifetime must cover every call that uses it
      * @return a zeroed segment of {@link Linker.Option#captureStateLayout()}
      */
-    static MemorySegment allocateErrnoState(SegmentAllocator allocator) {
+    public static MemorySegment allocateErrnoState(SegmentAllocator allocator) {
         return allocator.allocate(CAPTURE_LAYOUT);
     }
 
@@ -135,7 +168,7 @@ final class Libc {
      * @param state a segment from {@link #allocateErrnoState}
      * @return the errno value
      */
-    static int errno(MemorySegment state) {
+    public static int errno(MemorySegment state) {
         return (int) ERRNO.get(state, 0L);
     }
 
@@ -196,7 +229,14 @@ final class Libc {
         }
     }
 
-    static int close(MemorySegment state, int fd) {
+    /**
+     * {@code close(2)}.
+     *
+     * @param state errno capture
+     * @param fd the descriptor
+     * @return 0, or -1 with errno in {@code state}
+     */
+    public static int close(MemorySegment state, int fd) {
         try {
             return (int) CLOSE.invokeExact(state, fd);
         } catch (Throwable t) {
@@ -236,7 +276,16 @@ final class Libc {
         }
     }
 
-    static int madvise(MemorySegment state, long address, long length, int advice) {
+    /**
+     * {@code madvise(2)}.
+     *
+     * @param state errno capture
+     * @param address page-aligned start
+     * @param length bytes
+     * @param advice for example {@link #MADV_NOHUGEPAGE}
+     * @return 0, or -1 with errno in {@code state}
+     */
+    public static int madvise(MemorySegment state, long address, long length, int advice) {
         try {
             return (int) MADVISE.invokeExact(state, MemorySegment.ofAddress(address), length, advice);
         } catch (Throwable t) {
@@ -247,6 +296,55 @@ final class Libc {
     static long sysconf(MemorySegment state, int name) {
         try {
             return (long) SYSCONF.invokeExact(state, name);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code syscall(2)} with one argument, for a system call libc has no wrapper for ({@code userfaultfd}).
+     *
+     * @param state errno capture
+     * @param number the architecture's system call number
+     * @param argument its argument, widened to {@code long}
+     * @return the call's result, or -1 with errno in {@code state}
+     */
+    public static long syscall(MemorySegment state, long number, long argument) {
+        try {
+            return (long) SYSCALL1.invokeExact(state, number, argument);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code ioctl(2)} with a pointer argument.
+     *
+     * @param state errno capture
+     * @param fd the descriptor
+     * @param request the request number
+     * @param argument the structure the request reads and writes
+     * @return the request's result, or -1 with errno in {@code state}
+     */
+    public static int ioctl(MemorySegment state, int fd, long request, MemorySegment argument) {
+        try {
+            return (int) IOCTL.invokeExact(state, fd, request, argument);
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * {@code open(2)} without {@code O_CREAT}.
+     *
+     * @param state errno capture
+     * @param path a NUL-terminated path
+     * @param flags for example {@link #O_RDONLY} | {@link #O_CLOEXEC}
+     * @return the descriptor, or -1 with errno in {@code state}
+     */
+    public static int open(MemorySegment state, MemorySegment path, int flags) {
+        try {
+            return (int) OPEN.invokeExact(state, path, flags, 0);
         } catch (Throwable t) {
             throw unexpected(t);
         }
