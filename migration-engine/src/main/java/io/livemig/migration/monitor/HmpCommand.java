@@ -1,5 +1,7 @@
 package io.livemig.migration.monitor;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.StringJoiner;
 
 /** The HMP commands livemig knows, with their argument synopsis and help as QEMU's {@code help} shows them. */
@@ -28,14 +30,23 @@ enum HmpCommand {
         this.help = help;
     }
 
-    /** The command named {@code word} (or its alias), or null. */
-    static HmpCommand find(String word) {
+    /** Every name and alias: a command line is looked up once, not compared with each command in turn. */
+    private static final Map<String, HmpCommand> BY_NAME = byName();
+
+    private static Map<String, HmpCommand> byName() {
+        Map<String, HmpCommand> names = new HashMap<>();
         for (HmpCommand command : values()) {
-            if (command.name.equals(word) || word.equals(command.alias)) {
-                return command;
+            names.put(command.name, command);
+            if (command.alias != null) {
+                names.put(command.alias, command);
             }
         }
-        return null;
+        return Map.copyOf(names);
+    }
+
+    /** The command named {@code word} (or its alias), or null. */
+    static HmpCommand find(String word) {
+        return BY_NAME.get(word);
     }
 
     /** QEMU's {@code help} line: {@code NAME[|ALIAS] ARGS -- HELP}. */
