@@ -34,6 +34,18 @@ class HmpMonitorTest {
     }
 
     @Test
+    void wordsAreSplitAtRunsOfAsciiWhiteSpaceOnly() {
+        assertThat(HmpMonitor.words("  migrate_set_parameter\tmax-bandwidth \u000B\f 40g \r"))
+                .containsExactly("migrate_set_parameter", "max-bandwidth", "40g");
+        // A non-ASCII space inside a word is part of it (as for QEMU's isspace), at the ends it is stripped.
+        assertThat(HmpMonitor.words("\u2003info\u00a0migrate\u2003")).containsExactly("info\u00a0migrate");
+        assertThat(HmpMonitor.words(" \t ")).isEmpty();
+        assertThat(HmpMonitor.isQuit(" q  now")).isTrue();
+        assertThat(HmpMonitor.isQuit("   ")).isFalse();
+        assertThat(HmpMonitor.isQuit("quitx")).isFalse();
+    }
+
+    @Test
     void setsACapabilityAndListsThemAll() {
         assertThat(source.execute("migrate_set_capability x-verify on")).isEmpty();
         assertThat(source.execute("info migrate_capabilities"))
