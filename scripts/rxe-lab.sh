@@ -37,9 +37,9 @@
 #                      --bench/--bench-runs also the 1 MiB RDMA WRITE comparison (ib_write_bw, verbs, disni)
 #   --dirty-bench      instead of tests, the JMH DirtyTrackingBenchmark (benchmarks/target/benchmarks.jar, built here
 #                      when stale) for modes explicit and soft-dirty in one boot, then uffd-wp at 1% once to show its
-#                      gate's cause (6.1 lacks PAGEMAP_SCAN); results also in benchmarks/target/lab-dirty-bench.json.
+#                      gate's cause (6.1 is too old for it); results also in benchmarks/target/lab-dirty-bench.json.
 #                      LAB_MEM defaults to 8G here (a 4 GiB block), LAB_RXE to 0
-#   --jmh 'JMH-ARGS'   the JMH options for --dirty-bench (default: -f 1 -wi 1 -i 3 -p blockMiB=4096)
+#   --jmh 'JMH-ARGS'   the JMH options for --dirty-bench (default: -f 1 -wi 2 -i 5 -p blockMiB=4096; 5 min)
 #   --providers LIST   the TestProvider invocations to keep (default verbs, with --disni disni)
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
@@ -69,7 +69,7 @@ PROVIDERS=
 MIGRATION_BENCH=
 BENCH_REPEAT=1
 DIRTY_BENCH=0
-JMH_ARGS="-f 1 -wi 1 -i 3 -p blockMiB=4096"
+JMH_ARGS="-f 1 -wi 2 -i 5 -p blockMiB=4096"
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in

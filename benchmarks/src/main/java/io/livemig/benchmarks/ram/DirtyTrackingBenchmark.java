@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run one at a time (4 GiB each): {@code scripts/benchmarks.sh DirtyTracking -f 1 -wi 2 -i 5
  * -p mode=explicit,uffd-wp} (soft-dirty where the kernel has it: a mode unavailable here fails its trial with the
- * gate's cause).
+ * gate's cause). {@code scripts/rxe-lab.sh --dirty-bench} runs explicit and soft-dirty in the Soft-RoCE lab's guest,
+ * whose kernel has soft-dirty.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
