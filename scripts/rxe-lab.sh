@@ -7,6 +7,7 @@
 # Usage: scripts/rxe-lab.sh [--bench | --bench-runs N] [--bench-seconds S] [--ack-timeout N] [--timeout-scale N]
 #                           [--no-build] [--engine | --dirty-tracking | --multifd | --demo | --migration-bench SIZE]
 #                           [--disni] [SELECTOR...]
+#        scripts/rxe-lab.sh --dirty-bench [--jmh 'JMH-ARGS'] [--no-build]
 #   --bench            also run rxe-test.sh's ib_write_bw / WriteBandwidth comparison, in the same boot
 #   --bench-runs N     the same, N times each, alternating
 #   --bench-seconds S  how long each bandwidth run lasts (rxe-test.sh's default: 5)
@@ -34,6 +35,11 @@
 #   --migration-bench SIZE  instead of tests, `livemig bench --sizes SIZE --modes dynamic,pin-all` over the verbs
 #                      provider, then over the disni provider (--bench-repeat N, default 1), in one boot; with
 #                      --bench/--bench-runs also the 1 MiB RDMA WRITE comparison (ib_write_bw, verbs, disni)
+#   --dirty-bench      instead of tests, the JMH DirtyTrackingBenchmark (benchmarks/target/benchmarks.jar, built here
+#                      when stale) for modes explicit and soft-dirty in one boot, then uffd-wp at 1% once to show its
+#                      gate's cause (6.1 is too old for it); results also in benchmarks/target/lab-dirty-bench.json.
+#                      LAB_MEM defaults to 8G here (a 4 GiB block), LAB_RXE to 0
+#   --jmh 'JMH-ARGS'   the JMH options for --dirty-bench (default: -f 1 -wi 2 -i 5 -p blockMiB=4096; 5 min)
 #   --providers LIST   the TestProvider invocations to keep (default verbs, with --disni disni)
 #   SELECTOR           JUnit console launcher selectors (default: the verbs provider's package, its conformance
 #                      suite and the channel tests over it):
@@ -62,6 +68,8 @@ DISNI=0
 PROVIDERS=
 MIGRATION_BENCH=
 BENCH_REPEAT=1
+DIRTY_BENCH=0
+JMH_ARGS="-f 1 -wi 2 -i 5 -p blockMiB=4096"
 SELECTORS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -78,17 +86,36 @@ while [ $# -gt 0 ]; do
         --disni) DISNI=1; shift ;;
         --migration-bench) MIGRATION_BENCH=$2; DISNI=1; shift 2 ;;
         --bench-repeat) BENCH_REPEAT=$2; shift 2 ;;
+        --dirty-bench) DIRTY_BENCH=1; shift ;;
+        --jmh) JMH_ARGS=$2; shift 2 ;;
         --providers) PROVIDERS=$2; shift 2 ;;
         --dirty-tracking) ENGINE=1; SELECTORS+=(--select-class io.livemig.migration.ram.DirtyTrackerTest
             --select-class io.livemig.migration.api.TransparentDirtyTrackingTest); shift ;;
         --multifd) ENGINE=1; SELECTORS+=(--select-method "io.livemig.migration.connection.MigrationOverVerbsTest#\
 aMultifdMigrationOverTwoQueuePairsInOneProtectionDomainArrivesByteForByte(boolean)"); shift ;;
-        -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done
 cd "$ROOT"
 export LAB_SMP=${LAB_SMP:-1}
+if [ "$DIRTY_BENCH" = 1 ]; then
+    if [ "$BUILD" = 1 ]; then
+        LIVEMIG_HOME=$ROOT
+        . "$ROOT/.mvn/find-jdk.sh"
+        . "$ROOT/.mvn/build-jar.sh"
+        livemig_build "$ROOT/benchmarks/target/benchmarks.jar" benchmarks
+    fi
+    # A 4 GiB block, the JVM and the guest; the benchmark needs no RDMA device.
+    export LAB_MEM=${LAB_MEM:-8G} LAB_RXE=${LAB_RXE:-0}
+    # Both measured modes in one JMH run, so their ratio comes from one boot; uffd-wp then fails its one trial at once.
+    exec "$LAB_DIR/run.sh" "cd /host && echo \"guest: Linux \$(uname -r), THP \$(cat /sys/kernel/mm/transparent_hugepage/enabled), \
+\$(grep -h CONFIG_MEM_SOFT_DIRTY /boot/config-* 2>/dev/null || echo no kernel config), \$(nproc) vCPU, \
+\$(free -m | awk '/^Mem/ {print \$2}') MiB\" && J=\"\$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -jar \
+benchmarks/target/benchmarks.jar DirtyTracking\" && \$J $JMH_ARGS -p mode=explicit,soft-dirty -rf json \
+-rff benchmarks/target/lab-dirty-bench.json && { \$J -f 1 -wi 0 -i 1 -p mode=uffd-wp -p dirtyPercent=1 \
+-p blockMiB=64 2>&1 | grep -E 'uffd-wp|Exception|Error' | head -n 5; true; }"
+fi
 if [ "$DEMO" = 1 ]; then
     # The launcher builds cli/target/livemig.jar here when it is stale (the guest has no network for Maven).
     [ "$BUILD" = 0 ] || ./livemig --version >/dev/null

@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run one at a time (4 GiB each): {@code scripts/benchmarks.sh DirtyTracking -f 1 -wi 2 -i 5
  * -p mode=explicit,uffd-wp} (soft-dirty where the kernel has it: a mode unavailable here fails its trial with the
- * gate's cause).
+ * gate's cause). {@code scripts/rxe-lab.sh --dirty-bench} runs explicit and soft-dirty in the Soft-RoCE lab's guest,
+ * whose kernel has soft-dirty.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -49,8 +50,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xmx1g"})
 public class DirtyTrackingBenchmark {
 
-    private static final long BLOCK_BYTES = 4L << 30;
-
     /** The tracking mode, by its command-line name. */
     @Param({"explicit", "uffd-wp", "soft-dirty"})
     public String mode;
@@ -58,6 +57,13 @@ public class DirtyTrackingBenchmark {
     /** Percent of the block's pages written before each harvest. */
     @Param({"1", "10", "50"})
     public int dirtyPercent;
+
+    /**
+     * The block's size in MiB: 4 GiB, the issue's figure; smaller only where 4 GiB does not fit the time (the lab's
+     * guest runs under emulation).
+     */
+    @Param({"4096"})
+    public int blockMiB;
 
     private RamBlocks blocks;
     private RamBlock block;
@@ -71,7 +77,7 @@ public class DirtyTrackingBenchmark {
     public void setUp() {
         DirtyTrackingMode tracking = DirtyTrackingMode.of(mode);
         DirtyTracking.ensureAvailability(tracking);
-        blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", BLOCK_BYTES)));
+        blocks = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", (long) blockMiB << 20)));
         block = blocks.get(0);
         block.populate();
         // A fixed random page set (reservoir-free: each page in with the share's probability).
