@@ -54,11 +54,11 @@ fi
 out=$(mktemp "${TMPDIR:-/tmp}/livemig-multifd-bench.XXXXXX")
 ./livemig bench --sizes "$SIZES" --modes dynamic,multifd --multifd-channels "$CHANNELS" --repeat "$REPEAT" | tee "$out"
 
-# Rows: SIZE MODE MiB/s ... ; the MiB/s column is the third field.
+# Rows: SIZE (a number and a unit: "64.0 MiB") MODE MiB/s ...: the mode is the third field, MiB/s the fourth.
 if [ -n "$iperf1" ]; then
     awk -v i1="$iperf1" -v in_="$iperfn" -v n="$CHANNELS" '
-        $2 == "dynamic" && $3 + 0 > 0 { printf "%s dynamic: %.2fx of iperf3 -P 1\n", $1, $3 / i1 }
-        $2 == "multifd" && $3 + 0 > 0 { printf "%s multifd: %.2fx of iperf3 -P %s\n", $1, $3 / in_, n }
+        $3 == "dynamic" && $4 + 0 > 0 { printf "%s %s dynamic: %.2fx of iperf3 -P 1\n", $1, $2, $4 / i1 }
+        $3 == "multifd" && $4 + 0 > 0 { printf "%s %s multifd: %.2fx of iperf3 -P %s\n", $1, $2, $4 / in_, n }
     ' "$out"
 fi
 rm -f "$out"
