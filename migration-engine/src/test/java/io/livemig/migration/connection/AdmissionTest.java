@@ -21,14 +21,10 @@ import io.livemig.migration.status.MigrationStatus;
 import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.verbs.DeviceContext;
-import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
-import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.lang.foreign.MemorySegment;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -65,26 +61,24 @@ class AdmissionTest {
     @Parameter
     String fabricName;
     private EventLoopGroup group;
-    private InJvmFabric fabric;
+    private SoftFabrics soft;
     /** Protection domains the destination's device allocated: one per connection given resources. */
     private final AtomicInteger destinationPds = new AtomicInteger();
     private final List<String> rejections = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() {
-        group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
-        fabric = new InJvmFabric();
+        soft = new SoftFabrics();
+        group = soft.group;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS);
-        fabric.close();
+        soft.close();
     }
 
     private RdmaDeviceFactory devices() {
-        return fabricName.equals("soft-tcp") ? RdmaDeviceFactory.named("soft")
-                : () -> new SoftVerbsProvider().open(fabric);
+        return soft.devices(fabricName);
     }
 
     /** The provider, counting the protection domains it allocates. */

@@ -20,11 +20,7 @@ import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.api.SourcePipeline;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
-import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
-import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
@@ -59,23 +55,21 @@ class MigrationOverSoftRdmaTest {
     @Parameter
     String fabricName;
     private EventLoopGroup group;
-    private InJvmFabric fabric;
+    private SoftFabrics soft;
 
     @BeforeEach
     void start() {
-        group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
-        fabric = new InJvmFabric();
+        soft = new SoftFabrics();
+        group = soft.group;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS);
-        fabric.close();
+        soft.close();
     }
 
     private RdmaDeviceFactory devices() {
-        return fabricName.equals("soft-tcp") ? RdmaDeviceFactory.named("soft")
-                : () -> new SoftVerbsProvider().open(fabric);
+        return soft.devices(fabricName);
     }
 
     @ParameterizedTest(name = "pinAll={0}")

@@ -20,16 +20,12 @@ import io.livemig.transport.rdma.channel.RdmaAcceptDecision;
 import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.channel.RdmaServerChannel;
-import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
-import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.lang.foreign.MemorySegment;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -65,24 +61,22 @@ class MultifdTest {
     @Parameter
     String fabricName;
     private EventLoopGroup group;
-    private InJvmFabric fabric;
+    private SoftFabrics soft;
     private final List<String> rejections = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void start() {
-        group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
-        fabric = new InJvmFabric();
+        soft = new SoftFabrics();
+        group = soft.group;
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS);
-        fabric.close();
+        soft.close();
     }
 
     private RdmaDeviceFactory devices() {
-        return fabricName.equals("soft-tcp") ? RdmaDeviceFactory.named("soft")
-                : () -> new SoftVerbsProvider().open(fabric);
+        return soft.devices(fabricName);
     }
 
     /** The provider, counting devices opened: a client channel opens one each, so this counts connections. */

@@ -17,10 +17,7 @@ import io.livemig.transport.rdma.channel.RdmaAcceptDecision;
 import io.livemig.transport.rdma.channel.RdmaChannel;
 import io.livemig.transport.rdma.channel.RdmaChannelOption;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
-import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.channel.RdmaServerChannel;
-import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
-import io.livemig.transport.rdma.verbs.soft.SoftVerbsProvider;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -28,7 +25,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -54,13 +50,13 @@ class SourceFailureTest {
     private static final AuthKey KEY = AuthKey.of("0123456789abcdef0123456789abcdef".getBytes());
 
     private EventLoopGroup group;
-    private InJvmFabric fabric;
+    private SoftFabrics soft;
     private Channel server;
 
     @BeforeEach
     void start() {
-        group = new MultiThreadIoEventLoopGroup(2, RdmaIoHandler.newFactory());
-        fabric = new InJvmFabric();
+        soft = new SoftFabrics();
+        group = soft.group;
     }
 
     @AfterEach
@@ -68,12 +64,11 @@ class SourceFailureTest {
         if (server != null) {
             server.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(20, TimeUnit.SECONDS);
-        fabric.close();
+        soft.close();
     }
 
     private RdmaDeviceFactory inJvm() {
-        return () -> new SoftVerbsProvider().open(fabric);
+        return soft.inJvm();
     }
 
     /** Migrates to {@code port} and returns the failed migration's last snapshot, checking the exception agrees. */
