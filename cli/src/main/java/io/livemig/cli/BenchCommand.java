@@ -89,8 +89,8 @@ final class BenchCommand implements Callable<Integer> {
         long baselineBytes = Math.max(1L << 30, sizes.stream().mapToLong(Long::longValue).max().orElse(0));
         double tcp = rawTcpMiBps(baselineBytes);
         out.printf(Locale.ROOT, "raw loopback TCP: %.1f MiB/s (%s, one stream)%n", tcp, ByteSize.format(baselineBytes));
-        out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %8s%n", "size", "mode", "MiB/s", "total ms", "downtime",
-                "vs TCP");
+        out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %10s %8s%n", "size", "mode", "MiB/s", "total ms", "setup",
+                "downtime", "vs TCP");
         // Not reported: one migration per mode at the largest size first. The first large migration in a
         // process pays for class loading, the JIT and memory the machine has not handed out before; without
         // this the first row alone would carry those costs and the modes would not compare.
@@ -119,8 +119,9 @@ final class BenchCommand implements Callable<Integer> {
                 long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
                 rates.put(mode, mibps);
-                out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7.2fx%n", ByteSize.format(size), mode,
-                        mibps, totalMs, result.source().downtime().orElse(-1), mibps / tcp);
+                out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7d ms %7.2fx%n", ByteSize.format(size), mode,
+                        mibps, totalMs, result.source().setupTime().orElse(-1), result.source().downtime().orElse(-1),
+                        mibps / tcp);
             }
             if (rates.containsKey("multifd") && rates.containsKey("dynamic")) {
                 out.printf(Locale.ROOT, "%-10s multifd (%d channels) vs dynamic (1 channel): %.2fx%n",

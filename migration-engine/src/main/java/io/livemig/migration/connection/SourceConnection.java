@@ -20,13 +20,15 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import io.livemig.migration.protocol.MultifdSession;
+import reactor.core.Disposable;
+import reactor.core.Disposables;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /**
  * The source's connection to a destination (spec section 2): an RC connection whose CM connect carries
@@ -43,8 +45,16 @@ public final class SourceConnection implements AutoCloseable {
     private final SourceControl control;
     private final Capabilities negotiated;
     private final boolean pinAllDowngraded;
-    /** The extra channels ({@code multifd}), added while connecting; only RDMA WRITEs use them. */
+    /** The extra channels ({@code multifd}) connected so far; only RDMA WRITEs use them. */
     private final List<RdmaChannel> extras = new CopyOnWriteArrayList<>();
+    /** The WRITE path over the control channel and the extras as they join; {@code null} without multifd. */
+    private StripedDataPath striped;
+    /** Completes when every extra channel joined (at once without multifd), or fails with the first connect's cause. */
+    private final Sinks.Empty<Void> extrasJoined = Sinks.empty();
+    /** The extra channels' connects in progress, cancelled by a close. */
+    private volatile Disposable extrasConnecting = Disposables.disposed();
+    /** Set by the first close, under this connection's lock: an extra connecting after it is closed at once. */
+    private boolean closed;
 
     private SourceConnection(RdmaChannel channel, SourceControl control, Capabilities negotiated,
             boolean pinAllDowngraded) {
@@ -94,8 +104,9 @@ public final class SourceConnection implements AutoCloseable {
      * AuthKey)} does and, with {@code channels} above 1, offers {@link Capabilities#MULTIFD}: when the destination
      * echoes it (a livemig destination that knows it), {@code channels - 1} extra connections are opened, each naming
      * the {@link MultifdSession} from the accept, and the {@link #dataPath()} stripes RDMA WRITEs across all of them.
-     * A destination that clears the bit (QEMU, or an older livemig) gets one connection. A failed extra connect fails
-     * the whole connect and closes what was opened.
+     * The returned connection is ready once the first connection is: the extra ones join its data path as they
+     * connect ({@link #extrasJoined()}), and a failed extra connect fails the data path's later WRITEs with the
+     * connect's cause. A destination that clears the bit (QEMU, or an older livemig) gets one connection.
      *
      * @param group event loops of an {@code RdmaIoHandler}
      * @param devices the RDMA provider
@@ -112,15 +123,51 @@ public final class SourceConnection implements AutoCloseable {
         return first(group, devices, destination, pinAll, timeout, key, channels > 1).flatMap(connection -> {
             MultifdSession session = MultifdSession.fromAccept(connection.channel.peerPrivateData());
             if (channels <= 1 || !connection.negotiated.multifd() || session == null) {
+                connection.extrasJoined.tryEmitEmpty();
                 return Mono.just(connection);
             }
-            return Flux.range(1, channels - 1)
-                    .flatMap(i -> extra(group, devices, destination, timeout, key, session)
-                            .doOnNext(connection.extras::add))
-                    .then(Mono.just(connection))
-                    .onErrorResume(error -> connection.closing().then(Mono.error(error)))
-                    .doOnCancel(connection::closeAsync);
+            // Not waited for: the migration starts on the control channel and the extras join its WRITE path as
+            // their connects complete (StripedDataPath says why).
+            connection.striped = new StripedDataPath(connection.channel);
+            connection.extrasConnecting = Flux.range(1, channels - 1)
+                    .flatMap(i -> extra(group, devices, destination, timeout, key, session))
+                    .subscribe(connection::join, connection::extraFailed, connection.extrasJoined::tryEmitEmpty);
+            return Mono.just(connection);
         });
+    }
+
+    /** A connected extra channel joins the WRITE path, unless the connection closed meanwhile. */
+    private void join(RdmaChannel extra) {
+        synchronized (this) {
+            if (!closed) {
+                extras.add(extra);
+                striped.join(extra);
+                return;
+            }
+        }
+        extra.close();
+    }
+
+    /** An extra channel could not connect: the migration's later WRITEs fail with the cause. */
+    private void extraFailed(Throwable cause) {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "an extra channel (multifd) could not connect: " + cause.getMessage());
+        striped.fail(cause);
+        extrasJoined.tryEmitError(cause);
+    }
+
+    /**
+     * Completes when every extra channel ({@code multifd}) joined the WRITE path: at once without multifd. The
+     * migration does not wait for it (its WRITEs stripe over the channels joined so far); tests and diagnostics do.
+     *
+     * @return completes once all joined, or fails with the first extra connect's failure
+     */
+    public Mono<Void> extrasJoined() {
+        return extrasJoined.asMono();
     }
 
     /** An extra channel: only RDMA WRITEs go over it, so its pipeline has nothing but a sink for stray reads. */
@@ -241,17 +288,12 @@ public final class SourceConnection implements AutoCloseable {
      * @return the data path
      */
     public RdmaDataPath dataPath() {
-        if (extras.isEmpty()) {
-            return new RdmaChannelDataPath(channel);
-        }
-        List<RdmaChannel> all = new ArrayList<>();
-        all.add(channel);
-        all.addAll(extras);
-        return new StripedDataPath(all);
+        return striped != null ? striped : new RdmaChannelDataPath(channel);
     }
 
     /**
-     * How many connections carry RDMA WRITEs: 1, or {@code multifd-channels} when the destination took multifd.
+     * How many connections carry RDMA WRITEs now: 1, and up to {@code multifd-channels} as the extra channels join
+     * when the destination took multifd (see {@link #extrasJoined()}).
      *
      * @return the channel count
      */
@@ -280,6 +322,12 @@ public final class SourceConnection implements AutoCloseable {
 
     /** Starts closing every channel, the extra ones first (their writes are flushed), then the control channel. */
     private void closeAsync() {
+        synchronized (this) {
+            closed = true;
+        }
+        // A connect still in progress is abandoned and its channel closed (extra()'s cancel).
+        extrasConnecting.dispose();
+        extrasJoined.tryEmitError(new java.nio.channels.ClosedChannelException());
         for (RdmaChannel extra : extras) {
             extra.close();
         }
@@ -295,9 +343,12 @@ public final class SourceConnection implements AutoCloseable {
     public Mono<Void> closing() {
         // Bounded as the blocking close() is: over a link cut without a reset the flush of posted requests
         // may never come, and a failed migration must still end.
-        return Flux.concat(Flux.fromIterable(List.copyOf(extras)), Mono.just(channel))
-                .flatMap(c -> Mono.<Void>create(sink -> c.close().addListener(f -> sink.success())))
-                .then()
+        return Mono.defer(() -> {
+                    closeAsync();
+                    return Flux.concat(Flux.fromIterable(List.copyOf(extras)), Mono.just(channel))
+                            .flatMap(c -> Mono.<Void>create(sink -> c.closeFuture().addListener(f -> sink.success())))
+                            .then();
+                })
                 .timeout(java.time.Duration.ofSeconds(10), reactor.core.scheduler.Schedulers.parallel())
                 .onErrorResume(java.util.concurrent.TimeoutException.class, e -> reactor.core.publisher.Mono.empty());
     }
