@@ -199,6 +199,8 @@ public final class SourceMigration {
         public void status(MigrationStatus status) {
             if (status == MigrationStatus.ACTIVE) {
                 startSampler();
+                // multifd: the extra channels connect now, beside the bulk round, not during the setup's exchanges.
+                connection.connectExtras();
             }
             publishStatus();
         }

@@ -30,6 +30,8 @@ public final class MigrationChannelOptions {
      * milliseconds.
      */
     public static final int CONTROL_SENDS = 2;
+    /** Receive slot size of an extra channel, which receives nothing: the smallest that still holds a header. */
+    static final int EXTRA_CHANNEL_BUFFER_SIZE = 64;
 
     private MigrationChannelOptions() {
     }
@@ -53,6 +55,21 @@ public final class MigrationChannelOptions {
     public static void apply(AbstractBootstrap<?, ?> bootstrap, RdmaDeviceFactory devices) {
         bootstrap.option(RdmaChannelOption.PROVIDER, devices);
         CONNECTION.forEach((option, value) -> bootstrap.option((ChannelOption<Object>) option, value));
+    }
+
+    /**
+     * Applies the options to a source's extra channel ({@code multifd}): as {@link #apply}, with the smallest
+     * control rings the channel allows. Only RDMA WRITEs go out on it and nothing comes in, so the 3 MiB of 512 KiB
+     * send and receive slots a control channel allocates and registers would be set up (on the event loop the
+     * migration's control channel may share) for nothing.
+     *
+     * @param bootstrap a {@code Bootstrap} for the extra channel
+     * @param devices the RDMA provider
+     */
+    public static void applyToExtraChannel(AbstractBootstrap<?, ?> bootstrap, RdmaDeviceFactory devices) {
+        apply(bootstrap, devices);
+        bootstrap.option(RdmaChannelOption.RECEIVE_BUFFER_SIZE, EXTRA_CHANNEL_BUFFER_SIZE);
+        bootstrap.option(RdmaChannelOption.SEND_BUFFER_COUNT, 0);
     }
 
     /**

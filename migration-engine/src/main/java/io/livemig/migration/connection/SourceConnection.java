@@ -51,6 +51,8 @@ public final class SourceConnection implements AutoCloseable {
     private StripedDataPath striped;
     /** Completes when every extra channel joined (at once without multifd), or fails with the first connect's cause. */
     private final Sinks.Empty<Void> extrasJoined = Sinks.empty();
+    /** The extra channels' connects, until {@link #connectExtras()} starts them. */
+    private Flux<RdmaChannel> pendingExtras;
     /** The extra channels' connects in progress, cancelled by a close. */
     private volatile Disposable extrasConnecting = Disposables.disposed();
     /** Set by the first close, under this connection's lock: an extra connecting after it is closed at once. */
@@ -104,9 +106,9 @@ public final class SourceConnection implements AutoCloseable {
      * AuthKey)} does and, with {@code channels} above 1, offers {@link Capabilities#MULTIFD}: when the destination
      * echoes it (a livemig destination that knows it), {@code channels - 1} extra connections are opened, each naming
      * the {@link MultifdSession} from the accept, and the {@link #dataPath()} stripes RDMA WRITEs across all of them.
-     * The returned connection is ready once the first connection is: the extra ones join its data path as they
-     * connect ({@link #extrasJoined()}), and a failed extra connect fails the data path's later WRITEs with the
-     * connect's cause. A destination that clears the bit (QEMU, or an older livemig) gets one connection.
+     * The returned connection is ready once the first connection is; the extra ones are connected when
+     * {@link #connectExtras()} says so and join its data path as they connect ({@link #extrasJoined()}), and a
+     * failed extra connect fails the data path's later WRITEs with the connect's cause. A destination that clears the bit (QEMU, or an older livemig) gets one connection.
      *
      * @param group event loops of an {@code RdmaIoHandler}
      * @param devices the RDMA provider
@@ -127,13 +129,34 @@ public final class SourceConnection implements AutoCloseable {
                 return Mono.just(connection);
             }
             // Not waited for: the migration starts on the control channel and the extras join its WRITE path as
-            // their connects complete (StripedDataPath says why).
+            // their connects complete, once connectExtras() starts them (StripedDataPath says why).
             connection.striped = new StripedDataPath(connection.channel);
-            connection.extrasConnecting = Flux.range(1, channels - 1)
-                    .flatMap(i -> extra(group, devices, destination, timeout, key, session))
-                    .subscribe(connection::join, connection::extraFailed, connection.extrasJoined::tryEmitEmpty);
+            connection.pendingExtras = Flux.range(1, channels - 1)
+                    .flatMap(i -> extra(group, devices, destination, timeout, key, session));
             return Mono.just(connection);
         });
+    }
+
+    /**
+     * Starts the extra channels' connects ({@code multifd}); each joins the {@link #dataPath()} when its connect
+     * completes. The source calls this when the migration's setup is done: the setup is a chain of control
+     * exchanges on the first connection, and connects beside it (threads, queue pairs, rings at both ends) only
+     * slow it down, while the bulk round is where the extra channels pay off. Idempotent; does nothing without
+     * multifd or after a close.
+     *
+     * @return {@link #extrasJoined()}
+     */
+    public Mono<Void> connectExtras() {
+        Flux<RdmaChannel> connects;
+        synchronized (this) {
+            connects = pendingExtras;
+            pendingExtras = null;
+            if (connects == null || closed) {
+                return extrasJoined();
+            }
+            extrasConnecting = connects.subscribe(this::join, this::extraFailed, extrasJoined::tryEmitEmpty);
+        }
+        return extrasJoined();
     }
 
     /** A connected extra channel joins the WRITE path, unless the connection closed meanwhile. */
@@ -161,8 +184,9 @@ public final class SourceConnection implements AutoCloseable {
     }
 
     /**
-     * Completes when every extra channel ({@code multifd}) joined the WRITE path: at once without multifd. The
-     * migration does not wait for it (its WRITEs stripe over the channels joined so far); tests and diagnostics do.
+     * Completes when every extra channel ({@code multifd}) joined the WRITE path: at once without multifd, never
+     * before {@link #connectExtras()}. The migration does not wait for it (its WRITEs stripe over the channels joined
+     * so far); tests and diagnostics do.
      *
      * @return completes once all joined, or fails with the first extra connect's failure
      */
@@ -178,7 +202,7 @@ public final class SourceConnection implements AutoCloseable {
                     .option(RdmaChannelOption.CONNECT_PRIVATE_DATA, privateData(session.toBytes(), key))
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
                     .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
-            MigrationChannelOptions.apply(bootstrap, devices);
+            MigrationChannelOptions.applyToExtraChannel(bootstrap, devices);
             ChannelFuture future = bootstrap.connect(destination);
             sink.onCancel(() -> future.channel().close());
             future.addListener(f -> {
@@ -324,6 +348,7 @@ public final class SourceConnection implements AutoCloseable {
     private void closeAsync() {
         synchronized (this) {
             closed = true;
+            pendingExtras = null;
         }
         // A connect still in progress is abandoned and its channel closed (extra()'s cancel).
         extrasConnecting.dispose();

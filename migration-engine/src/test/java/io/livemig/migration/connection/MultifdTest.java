@@ -164,7 +164,8 @@ class MultifdTest {
                     3).block(TIMEOUT);
             try {
                 assertThat(migration.capabilities().multifd()).isTrue();
-                migration.extrasJoined().block(TIMEOUT);
+                assertThat(migration.channelCount()).as("before connectExtras()").isEqualTo(1);
+                migration.connectExtras().block(TIMEOUT);
                 assertThat(migration.channelCount()).isEqualTo(3);
                 byte[] accept = migration.channel().peerPrivateData();
                 assertThat(HexFormat.of().formatHex(accept, 0, 8)).isEqualTo("0000000160000000");
@@ -308,6 +309,7 @@ class MultifdTest {
                 new DestinationServer.Admission(KEY, (peer, why) -> rejections.add(why)))) {
             SourceConnection migration = SourceConnection.connecting(group, devices(), server.localAddress(), false,
                     TIMEOUT, KEY, 8).block(TIMEOUT);
+            migration.connectExtras();
             migration.close();
             // Either every extra joined before the close (and was closed with it) or the join ended with the close.
             reactor.core.publisher.Mono<Void> joined = migration.extrasJoined()
