@@ -432,6 +432,12 @@ public final class SourcePipeline {
                 .doOnDiscard(Disposable.class, Disposable::dispose);
     }
 
+    /** How long the harvests held the application's writes, for the switchover line; empty when none did. */
+    private String holdSummary() {
+        return holds == 0 ? "" : ", writes held for " + holds + (holds == 1 ? " harvest" : " harvests") + ", longest "
+                + longestHoldNanos / 1_000_000 + " ms";
+    }
+
     /** One pre-copy round of the pages harvested, then QEMU's switchover test and auto-converge. */
     private Mono<RoundStats> precopyRound(List<DirtyPages> dirty, boolean bulk, Workload workload,
             MigrationTracker tracker, Events events) {
@@ -461,8 +467,7 @@ public final class SourcePipeline {
             if (converged) {
                 LOG.log(System.Logger.Level.INFO, () -> "source: switching over, expected downtime "
                         + expectedDowntime + " ms of " + parameters.downtimeLimit() + " (" + estimate + ", "
-                        + dirtyBytes / RamBlock.PAGE_SIZE + " dirty pages" + (holds == 0 ? "" : ", writes held for "
-                        + holds + " harvests, longest " + longestHoldNanos / 1_000_000 + " ms") + ")");
+                        + dirtyBytes / RamBlock.PAGE_SIZE + " dirty pages" + holdSummary() + ")");
             }
             if (!converged && options.autoConverge()) {
                 int before = converge.throttle();

@@ -160,6 +160,22 @@ class WriteHoldTest {
         assertThat(events).isEmpty();
     }
 
+    @Test
+    void aHoldGrantedAfterTheTimeoutIsReleasedAtOnce() throws Exception {
+        CompletableFuture<reactor.core.Disposable> late = new CompletableFuture<>();
+        Workload slow = new HoldingWorkload(true) {
+            @Override
+            public Mono<reactor.core.Disposable> holdWrites() {
+                return Mono.fromFuture(late, true);
+            }
+        };
+        assertThatThrownBy(() -> migrate(slow, false, -1, Duration.ofSeconds(1)))
+                .isInstanceOf(IOException.class)
+                .hasMessage("migration failed: holding the application's writes timed out after 1000 ms");
+        late.complete(() -> events.add("late hold released"));
+        assertThat(events).containsExactly("late hold released");
+    }
+
     private void migrate(Workload workload, boolean atomic, int failingHarvest) throws Exception {
         migrate(workload, atomic, failingHarvest, TIMEOUT);
     }
