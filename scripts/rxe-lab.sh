@@ -20,6 +20,7 @@
 #   --engine           run the migration engine's live migration over the verbs provider
 #                      (io.livemig.migration.connection.MigrationOverVerbsTest) instead of the default selection
 #   --dirty-tracking   run the kernel dirty tracking tests (io.livemig.migration.ram.DirtyTrackerTest,
+#                      io.livemig.migration.ram.SoftDirtyRaceTest,
 #                      io.livemig.migration.api.TransparentDirtyTrackingTest) in the guest: Debian's 6.1 kernel has
 #                      soft-dirty (CONFIG_MEM_SOFT_DIRTY) and lacks PAGEMAP_SCAN (6.7), so the soft-dirty cases run
 #                      there and the uffd-wp ones skip with the gate's cause (the build machines are the other way round)
@@ -90,10 +91,11 @@ while [ $# -gt 0 ]; do
         --jmh) JMH_ARGS=$2; shift 2 ;;
         --providers) PROVIDERS=$2; shift 2 ;;
         --dirty-tracking) ENGINE=1; SELECTORS+=(--select-class io.livemig.migration.ram.DirtyTrackerTest
+            --select-class io.livemig.migration.ram.SoftDirtyRaceTest
             --select-class io.livemig.migration.api.TransparentDirtyTrackingTest); shift ;;
         --multifd) ENGINE=1; SELECTORS+=(--select-method "io.livemig.migration.connection.MigrationOverVerbsTest#\
 aMultifdMigrationOverTwoQueuePairsInOneProtectionDomainArrivesByteForByte(boolean)"); shift ;;
-        -h|--help) sed -n '2,52p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,53p' "$0"; exit 0 ;;
         *) SELECTORS+=("$1"); shift ;;
     esac
 done

@@ -254,6 +254,11 @@ final class SourceCommand implements Callable<Integer> {
         }
 
         @Override
+        public reactor.core.publisher.Mono<reactor.core.Disposable> holdWrites() {
+            return workload.holdWrites();
+        }
+
+        @Override
         public void resume() {
             workload.resume();
         }

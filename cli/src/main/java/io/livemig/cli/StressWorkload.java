@@ -5,16 +5,21 @@ import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
  * livemig's stand-in for QEMU's documented worst case, {@code stress --vm 1 --vm-bytes N --vm-keep}: one
  * thread rewriting the first {@code vmBytes} of RAM page by page, over and over, as fast as it can or at a
- * set rate. Every write marks its page dirty. It stops on {@link #pause()}, starts again on {@link #resume()}
- * and slows down under the auto-converge {@link #throttle(int)}.
+ * set rate. Every write marks its page dirty. It stops on {@link #pause()}, starts again on {@link #resume()},
+ * slows down under the auto-converge {@link #throttle(int)} and waits between two batches while a soft-dirty
+ * harvest {@linkplain #holdWrites() holds} it (its marks would carry a write racing the harvest anyway; holding
+ * keeps it like an application that does not mark, and spares the operator the migration's warning).
  */
 final class StressWorkload implements Workload, AutoCloseable {
 
@@ -28,6 +33,8 @@ final class StressWorkload implements Workload, AutoCloseable {
     private final AtomicInteger throttle = new AtomicInteger();
     private final AtomicLong pagesWritten = new AtomicLong();
     private final Object lifecycle = new Object();
+    /** Passed by the writer once per batch, shut by a hold. Fair: the writer loops through it and would barge. */
+    private final Semaphore gate = new Semaphore(1, true);
     /** Written only under {@code lifecycle}; read by the writer to know when to stop. */
     private volatile boolean running;
     private Thread writer;
@@ -108,16 +115,22 @@ final class StressWorkload implements Workload, AutoCloseable {
                 }
                 credit -= budget;
             }
-            for (int i = 0; i < budget; i++) {
-                RamBlock block = pages.get(blockIndex);
-                // One long per page, as stress touches one byte per page: the page is dirty either way.
-                block.putLong(page * RamBlock.PAGE_SIZE, ++value);
-                if (++page == pageCounts.get(blockIndex)) {
-                    page = 0;
-                    blockIndex = (blockIndex + 1) % pages.size();
+            gate.acquireUninterruptibly();
+            try {
+                for (int i = 0; i < budget; i++) {
+                    RamBlock block = pages.get(blockIndex);
+                    // One long per page, as stress touches one byte per page: the page is dirty either way.
+                    block.putLong(page * RamBlock.PAGE_SIZE, ++value);
+                    if (++page == pageCounts.get(blockIndex)) {
+                        page = 0;
+                        blockIndex = (blockIndex + 1) % pages.size();
+                    }
                 }
+                // Counted inside the gate: a hold granted after this batch sees its pages counted.
+                pagesWritten.addAndGet(budget);
+            } finally {
+                gate.release();
             }
-            pagesWritten.addAndGet(budget);
             int percent = throttle.get();
             if (bytesPerSecond == 0 && percent > 0) {
                 // Flat out, a throttle of P percent idles P/(100-P) of the time the batch took.
@@ -129,6 +142,20 @@ final class StressWorkload implements Workload, AutoCloseable {
     @Override
     public Mono<Void> pause() {
         return Mono.fromRunnable(this::stop);
+    }
+
+    /** Emits once the batch in progress ended; the writer waits before its next batch until the hold is disposed. */
+    @Override
+    public Mono<Disposable> holdWrites() {
+        return Mono.fromCallable(() -> {
+            gate.acquire();
+            AtomicBoolean released = new AtomicBoolean();
+            return () -> {
+                if (released.compareAndSet(false, true)) {
+                    gate.release();
+                }
+            };
+        });
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.livemig.migration.ram.RamBlocks;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import reactor.core.Disposable;
 
 class StressWorkloadTest {
 
@@ -31,6 +32,23 @@ class StressWorkloadTest {
             assertThat(a.dirtyBitmap().isDirty(1)).isTrue();
             assertThat(b.dirtyBitmap().isDirty(1)).isTrue();
             assertThat(b.dirtyBitmap().isDirty(2)).as("beyond --vm-bytes").isFalse();
+        }
+    }
+
+    @Test
+    void writesNothingWhileHeldAndGoesOnOnceTheHoldIsDisposed() throws Exception {
+        try (RamBlocks blocks = RamLayout.allocate(Map.of("pc.ram", 1L << 20), List.of());
+                StressWorkload workload = new StressWorkload(blocks, 1L << 20, 0)) {
+            workload.start();
+            awaitPages(workload, 1000);
+            Disposable hold = workload.holdWrites().block();
+            long held = workload.pagesWritten();
+            // The hold is granted between two batches: nothing is written until it is disposed.
+            assertThat(workload.pagesWritten()).isEqualTo(held);
+            hold.dispose();
+            hold.dispose(); // idempotent: the writer's own permit is not given away twice
+            awaitPages(workload, held + 1000);
+            workload.pause().block();
         }
     }
 

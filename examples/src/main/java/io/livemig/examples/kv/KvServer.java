@@ -15,7 +15,8 @@ import reactor.netty.http.server.HttpServerResponse;
  * {@link KvTable}.
  * <pre>
  * PUT /kv/{key}  body = value   204 stored; 503 paused for switchover or memory not arrived (retry elsewhere or
- *                               later); 507 table full; 400 key or value too long
+ *                               later); 507 table full; 400 key or value too long. While a migration holds the
+ *                               table's writes (a harvest of soft-dirty bits), the answer waits for the hold's end.
  * GET /kv/{key}                 200 the value; 404 absent; 503 memory not arrived
  * </pre>
  * The handlers run on the server's event loop: a put is a short critical section and a copy of at most 256 bytes.
@@ -64,22 +65,31 @@ public final class KvServer implements AutoCloseable {
             body = body.delayElement(Duration.ofNanos(THROTTLE_UNIT.toNanos() * throttle / (100 - throttle)));
         }
         return body
-                .flatMap(value -> {
-                    int status;
-                    try {
-                        status = switch (table.put(key, value)) {
-                            case STORED -> 204;
-                            case REFUSED -> 503;
-                            case FULL -> 507;
-                        };
-                    } catch (IllegalArgumentException tooLong) {
-                        status = 400;
-                    }
+                .flatMap(value -> store(key, value))
+                .flatMap(status -> {
                     if (status == 204) {
                         stored.increment();
                     }
                     return Mono.from(response.status(status).send());
                 });
+    }
+
+    /** The put's HTTP status, once the table took or refused it; a held write waits without blocking the loop. */
+    private Mono<Integer> store(String key, byte[] value) {
+        return Mono.defer(() -> {
+            KvTable.PutResult result;
+            try {
+                result = table.put(key, value);
+            } catch (IllegalArgumentException tooLong) {
+                return Mono.just(400);
+            }
+            return switch (result) {
+                case STORED -> Mono.just(204);
+                case REFUSED -> Mono.just(503);
+                case FULL -> Mono.just(507);
+                case HELD -> Mono.fromFuture(table.writable()).then(store(key, value));
+            };
+        });
     }
 
     private Mono<Void> get(HttpServerRequest request, HttpServerResponse response) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -171,6 +172,15 @@ public final class KvShowcase {
                 return Mono.fromRunnable(() -> {
                     a.table().pause();
                     load.switchTo(b.address());
+                });
+            }
+
+            @Override
+            public Mono<Disposable> holdWrites() {
+                // Soft-dirty's harvests (a kernel without uffd-wp): the clients' writes wait a moment; nobody moves.
+                return Mono.fromSupplier(() -> {
+                    Runnable release = a.table().holdWrites();
+                    return release::run;
                 });
             }
 

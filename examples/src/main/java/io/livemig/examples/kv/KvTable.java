@@ -5,6 +5,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A key-value table that lives entirely in one {@link RamBlock}: open addressing with linear probing over fixed
@@ -17,7 +19,9 @@ import java.util.Optional;
  *
  * <p>Writes are plain {@link MemorySegment} stores: the table never calls the dirty-tracking API unless built with
  * {@code markWrites} (for the last-resort {@code explicit} mode, where nothing else would see them). One lock
- * orders the writers and the readers; {@link #pause()} takes it, so when it returns no write is half done.
+ * orders the writers and the readers; {@link #pause()} takes it, so when it returns no write is half done, and so does
+ * {@link #holdWrites()}, which makes the writes that come during a hold wait ({@link PutResult#HELD}) instead of
+ * refusing them.
  */
 public final class KvTable {
 
@@ -47,7 +51,9 @@ public final class KvTable {
         /** Refused: the table is paused for a migration's switchover, or waiting for its memory; write elsewhere. */
         REFUSED,
         /** Refused: every slot holds another key. */
-        FULL
+        FULL,
+        /** Not written yet: a migration holds the writes for a moment; write again once {@link #writable()} completes. */
+        HELD
     }
 
     private final RamBlock block;
@@ -55,6 +61,9 @@ public final class KvTable {
     private final long slots;
     private final boolean markWrites;
     private State state;
+    /** Holds in force ({@link #holdWrites()}), and what completes when the last one ends (null while none is). */
+    private int holds;
+    private CompletableFuture<Void> released;
 
     /**
      * A table over a block's memory, as it is (empty when zero-filled; the migrated table on a destination).
@@ -72,7 +81,7 @@ public final class KvTable {
     }
 
     /**
-     * Stores a value under a key, unless paused.
+     * Stores a value under a key, unless paused or held.
      *
      * @param key 1 to {@value #MAX_KEY} bytes of UTF-8
      * @param value up to {@value #MAX_VALUE} bytes
@@ -86,6 +95,9 @@ public final class KvTable {
         }
         if (state != State.SERVING) {
             return PutResult.REFUSED;
+        }
+        if (holds > 0) {
+            return PutResult.HELD;
         }
         long slot = find(k);
         if (slot < 0) {
@@ -131,6 +143,54 @@ public final class KvTable {
      */
     public synchronized void pause() {
         state = State.PAUSED;
+    }
+
+    /**
+     * Holds the writes for a moment: until the returned release runs, {@link #put} answers {@link PutResult#HELD}
+     * (a write to make again, not a refusal) and reads go on. Returns at once: the table's lock means that no write
+     * is in progress when it does. A migration asks for this around a harvest that reads and then clears the pages'
+     * dirty bits (soft-dirty), where a write in between would be lost.
+     *
+     * @return ends this hold (idempotent, from any thread)
+     */
+    public synchronized Runnable holdWrites() {
+        if (holds++ == 0) {
+            released = new CompletableFuture<>();
+        }
+        AtomicBoolean done = new AtomicBoolean();
+        return () -> {
+            if (done.compareAndSet(false, true)) {
+                release();
+            }
+        };
+    }
+
+    private void release() {
+        CompletableFuture<Void> ending;
+        synchronized (this) {
+            if (--holds > 0) {
+                return;
+            }
+            ending = released;
+            released = null;
+        }
+        // Not on the releasing thread (the migration's, between two steps of its round): the held writes run
+        // wherever their continuations go.
+        ending.completeAsync(() -> null);
+    }
+
+    /**
+     * When writes go through again.
+     *
+     * @return completes when no hold is in force (at once when none is now); cancelling it changes nothing else
+     */
+    public synchronized CompletableFuture<Void> writable() {
+        return released == null ? CompletableFuture.completedFuture(null) : released.copy();
+    }
+
+    /** Visible only for testing: puts waiting for the hold in force to end (through {@link #writable()}). */
+    synchronized int waitingWrites() {
+        return released == null ? 0 : released.getNumberOfDependents();
     }
 
     /** Accepts reads and writes (again: the migration failed, or the memory arrived on the destination). */

@@ -33,6 +33,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
+import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -120,6 +122,13 @@ public final class SourcePipeline {
     /** When it returned (tracker clock). */
     private long pausedAt;
     private boolean bulkRoundDone;
+    /** Opens the bulk round's tracker: {@link DirtyTracking#open} unless a test set another. */
+    private Function<RamBlocks, DirtyTracker> openTracker;
+    /** Harvests run with the application's writes held ({@link Workload#holdWrites}), and the longest hold. */
+    private int holds;
+    private long longestHoldNanos;
+    /** Whether this migration said that its harvests run without a hold (once is enough). */
+    private boolean warnedUnheld;
     /** A VM's recorded device state sent instead of the application's state, or null. */
     private DeviceState deviceState;
 
@@ -144,6 +153,7 @@ public final class SourcePipeline {
         this.file = new QemuFileOutput(control, options.allocator());
         this.writer = new MigrationStreamWriter(file.stream());
         this.limiter = new BandwidthLimiter(() -> options.parameters().get().maxBandwidth(), options.timer());
+        this.openTracker = ram -> DirtyTracking.open(dirtyTrackingMode, ram);
     }
 
     /**
@@ -181,6 +191,19 @@ public final class SourcePipeline {
      */
     public SourcePipeline switchoverEstimate(SwitchoverEstimate shared) {
         this.estimate = java.util.Objects.requireNonNull(shared, "shared");
+        return this;
+    }
+
+    /**
+     * Visible only for testing: the bulk round opens its tracker with {@code open} instead of
+     * {@link DirtyTracking#open} (a tracker whose harvest is not atomic, on a kernel without soft-dirty). The mode
+     * given to the constructor still decides where the rounds run. Call before {@link #run}.
+     *
+     * @param open makes the tracker of the blocks
+     * @return this
+     */
+    SourcePipeline dirtyTracker(Function<RamBlocks, DirtyTracker> open) {
+        this.openTracker = Objects.requireNonNull(open, "open");
         return this;
     }
 
@@ -342,25 +365,82 @@ public final class SourcePipeline {
     }
 
     private Mono<RoundStats> precopyRound(Workload workload, MigrationTracker tracker, Events events) {
-        List<DirtyPages> dirty;
-        boolean bulk = !bulkRoundDone;
-        if (bulk) {
+        if (!bulkRoundDone) {
             // The bulk round sends everything; writes made before it are covered by it, so tracking starts here.
             bulkRoundDone = true;
-            DirtyTracker tracking = DirtyTracking.open(dirtyTrackingMode, blocks);
+            DirtyTracker tracking = openTracker.apply(blocks);
             dirtyTracker = tracking;
             LOG.log(System.Logger.Level.INFO, () -> "source: " + DirtyTracking.describe(tracking));
             tracking.start();
-            dirty = new ArrayList<>();
+            List<DirtyPages> dirty = new ArrayList<>();
             for (RamBlock block : blocks) {
                 dirty.add(DirtyPages.all(block.pages()));
             }
             tracker.dirtySync(blocks.totalBytes());
-        } else {
-            long syncStarted = tracker.nanoTime();
-            dirty = syncAll(tracker);
-            estimate.dirtySync(tracker.nanoTime() - syncStarted);
+            return precopyRound(dirty, true, workload, tracker, events);
         }
+        if (!dirtyTracker.atomicHarvest()) {
+            return heldSync(workload, tracker).flatMap(dirty -> precopyRound(dirty, false, workload, tracker, events));
+        }
+        long syncStarted = tracker.nanoTime();
+        List<DirtyPages> dirty = syncAll(tracker);
+        estimate.dirtySync(tracker.nanoTime() - syncStarted);
+        return precopyRound(dirty, false, workload, tracker, events);
+    }
+
+    /**
+     * The harvest of a tracker that reads and then clears in two steps (soft-dirty), with the application's writes
+     * held around it: a write landing between the read and the clear would be in no snapshot and never sent. The
+     * hold lasts the harvest only. Without a hold (the application cannot) the harvest runs as it is, and the
+     * migration says once that it may miss a write.
+     */
+    private Mono<List<DirtyPages>> heldSync(Workload workload, MigrationTracker tracker) {
+        // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
+        return within(workload.holdWrites(), "holding the application's writes")
+                .onErrorMap(e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
+                        e -> new IllegalStateException(e.getMessage()))
+                .map(hold -> {
+                    long held = tracker.nanoTime();
+                    List<DirtyPages> dirty;
+                    try {
+                        dirty = syncAll(tracker);
+                    } finally {
+                        hold.dispose();
+                    }
+                    long nanos = tracker.nanoTime() - held;
+                    estimate.dirtySync(nanos);
+                    holds++;
+                    longestHoldNanos = Math.max(longestHoldNanos, nanos);
+                    LOG.log(System.Logger.Level.DEBUG, () -> "source: the harvest held the application's writes for "
+                            + nanos / 1_000 + " us");
+                    return dirty;
+                })
+                .switchIfEmpty(Mono.fromSupplier(() -> {
+                    if (!warnedUnheld) {
+                        warnedUnheld = true;
+                        // Said where an operator reads it, not only in the docs.
+                        LOG.log(System.Logger.Level.WARNING, () -> "source: " + dirtyTracker.mode() + " tracking "
+                                + "reads and clears in two steps and the application cannot hold its writes around "
+                                + "them (Workload.holdWrites): a write between the two is lost; keep x-verify on");
+                    }
+                    long syncStarted = tracker.nanoTime();
+                    List<DirtyPages> dirty = syncAll(tracker);
+                    estimate.dirtySync(tracker.nanoTime() - syncStarted);
+                    return dirty;
+                }))
+                // A hold granted after the timeout or a cancel dropped its subscriber is released, never kept.
+                .doOnDiscard(Disposable.class, Disposable::dispose);
+    }
+
+    /** How long the harvests held the application's writes, for the switchover line; empty when none did. */
+    private String holdSummary() {
+        return holds == 0 ? "" : ", writes held for " + holds + (holds == 1 ? " harvest" : " harvests") + ", longest "
+                + longestHoldNanos / 1_000_000 + " ms";
+    }
+
+    /** One pre-copy round of the pages harvested, then QEMU's switchover test and auto-converge. */
+    private Mono<RoundStats> precopyRound(List<DirtyPages> dirty, boolean bulk, Workload workload,
+            MigrationTracker tracker, Events events) {
         io(writer::beginRamRound);
         long started = tracker.nanoTime();
         long transferredBefore = tracker.snapshot().ram().transferred();
@@ -387,7 +467,7 @@ public final class SourcePipeline {
             if (converged) {
                 LOG.log(System.Logger.Level.INFO, () -> "source: switching over, expected downtime "
                         + expectedDowntime + " ms of " + parameters.downtimeLimit() + " (" + estimate + ", "
-                        + dirtyBytes / RamBlock.PAGE_SIZE + " dirty pages)");
+                        + dirtyBytes / RamBlock.PAGE_SIZE + " dirty pages" + holdSummary() + ")");
             }
             if (!converged && options.autoConverge()) {
                 int before = converge.throttle();

@@ -2,6 +2,7 @@ package io.livemig.migration.api;
 
 import io.livemig.migration.stream.DeviceState;
 import java.util.Optional;
+import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
@@ -18,6 +19,29 @@ public interface Workload {
      * @return completes once no more writes happen
      */
     default Mono<Void> pause() {
+        return Mono.empty();
+    }
+
+    /**
+     * Holds the application's writes for a moment: the returned {@code Mono} emits once no write is in progress,
+     * and none starts until the emitted {@code Disposable} is disposed. The application keeps serving otherwise:
+     * reads go on, writes wait (they are not refused). Not {@link #pause()}: nothing is switched over, and the
+     * hold ends by itself when the migration disposes it.
+     *
+     * <p>Called by the migration when its dirty tracker cannot read and clear the written pages in one atomic step
+     * (soft-dirty: a write between its {@code pagemap} read and its {@code clear_refs} would be lost): once per
+     * pre-copy round after the bulk one, held only while that round's harvest runs (a pagemap read of every block
+     * and one {@code clear_refs}: about 0.1 s for 1 GiB of RAM in the lab's emulated guest, see
+     * docs/dirty-tracking.md), disposed also when the harvest fails. Never called with userfaultfd write-protection or explicit marks, and not for the final
+     * round (the application is paused). The hold must be granted within the migration's timeout; if the
+     * subscription is cancelled before it is, the migration disposes a hold that arrives later. Called from the
+     * migration's worker thread; the harvest runs on the thread that completes the {@code Mono}, so complete it
+     * there (as {@code Mono.fromCallable} does) or on a thread that may block, never on an event loop.
+     *
+     * @return emits the hold; empty (the default) when the application cannot hold its writes, and the harvest
+     *         then runs while it writes and may miss a write (the migration logs a warning once)
+     */
+    default Mono<Disposable> holdWrites() {
         return Mono.empty();
     }
 

@@ -43,6 +43,18 @@ public interface DirtyTracker extends AutoCloseable {
     List<DirtyPages> syncAndClear();
 
     /**
+     * Whether {@link #syncAndClear()} reads and clears each page in one step, so that a write racing the harvest is
+     * in this snapshot or the next. When false (soft-dirty: a read of every block, then one clear), a write landing
+     * between the read and the clear is in neither; the engine then holds the application's writes around the
+     * harvest ({@code Workload.holdWrites}).
+     *
+     * @return true (the default) for explicit marks and userfaultfd write-protection
+     */
+    default boolean atomicHarvest() {
+        return true;
+    }
+
+    /**
      * Pages written since the last harvest, without clearing (a moment's view while writers run).
      *
      * @return the count over all blocks

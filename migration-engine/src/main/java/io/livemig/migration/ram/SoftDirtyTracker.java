@@ -25,8 +25,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p><b>Limits.</b> The clear is process-wide: it also clears the bits of every other soft-dirty user in the JVM
  * (a second migration in soft-dirty mode, a checkpointing library). And the read and the clear are two steps:
- * a page first written after its entry was read and before the clear is missed unless it is written again. This is
- * why {@link DirtyTrackingMode#AUTO} prefers {@link DirtyTrackingMode#UFFD_WP}.
+ * a page first written after its entry was read and before the clear is missed unless it is written again. Hence
+ * {@link #atomicHarvest()} is false: the engine holds the application's writes around each harvest when the
+ * application can ({@code Workload.holdWrites}), and warns when it cannot. This is also why
+ * {@link DirtyTrackingMode#AUTO} prefers {@link DirtyTrackingMode#UFFD_WP}.
  *
  * <p><b>Huge pages.</b> A transparent huge page has one soft-dirty bit, in its PMD: a write of 8 bytes reports all
  * 512 of its pages (measured in the lab's Linux 6.1 guest, where THP is {@code always} and {@link RamBlock#allocate}
@@ -56,6 +58,11 @@ final class SoftDirtyTracker implements DirtyTracker {
     private final FileChannel pagemap;
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(ENTRIES * Long.BYTES).order(ByteOrder.nativeOrder());
     private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * Visible only for testing: run by each {@link #syncAndClear()} after it read every block and before its clear,
+     * where a write lands in the race the class comment describes.
+     */
+    static volatile Runnable betweenReadAndClear;
 
     SoftDirtyTracker(RamBlocks blocks, String reason) throws IOException {
         this.blocks = blocks;
@@ -64,9 +71,6 @@ final class SoftDirtyTracker implements DirtyTracker {
         for (RamBlock block : blocks) {
             useSmallPages(block);
         }
-        // Said where an operator reads it, not only in the docs: this mode can lose a write (class comment).
-        LOG.log(System.Logger.Level.WARNING, "soft-dirty tracking can miss a write that lands between a round's "
-                + "pagemap read and its clear_refs (the kernel has no atomic read-and-clear for it); keep x-verify on");
     }
 
     /** {@code MADV_NOHUGEPAGE} on the block, then a split of each huge page it has (see the class comment). */
@@ -104,6 +108,12 @@ final class SoftDirtyTracker implements DirtyTracker {
         return reason;
     }
 
+    /** A read of every block, then one clear: a write in between is in no snapshot (class comment). */
+    @Override
+    public boolean atomicHarvest() {
+        return false;
+    }
+
     @Override
     public synchronized void start() {
         for (RamBlock block : blocks) {
@@ -117,6 +127,10 @@ final class SoftDirtyTracker implements DirtyTracker {
         List<long[]> all = new ArrayList<>(blocks.size());
         for (RamBlock block : blocks) {
             all.add(softDirty(block));
+        }
+        Runnable hook = betweenReadAndClear;
+        if (hook != null) {
+            hook.run();
         }
         // One clear after every block was read: it is process-wide, so clearing per block would drop the bits
         // of the blocks not yet read.

@@ -15,6 +15,7 @@ import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
+import io.livemig.migration.testing.WriteGate;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.verbs.soft.InJvmFabric;
@@ -159,7 +160,8 @@ class TransparentDirtyTrackingTest {
 
     /**
      * Stores random longs into random pages of every block at a set rate, and on pause stamps one page of each
-     * block: stores after every pre-copy round, which only the final round can carry. Never marks a page.
+     * block: stores after every pre-copy round, which only the final round can carry. Holds its stores when asked
+     * (soft-dirty's harvests). Never marks a page.
      */
     private static final class StoringWorkload implements Workload, AutoCloseable {
         private static final long STAMP = 0x5354414d50L;
@@ -167,6 +169,7 @@ class TransparentDirtyTrackingTest {
         private final RamBlocks blocks;
         private final long pagesPerSecond;
         private final AtomicLong stored = new AtomicLong();
+        private final WriteGate gate = new WriteGate();
         private volatile boolean running = true;
         private volatile int resumes;
         private final Thread thread;
@@ -185,11 +188,16 @@ class TransparentDirtyTrackingTest {
                 long now = System.nanoTime();
                 credit += (now - last) / 1e9 * pagesPerSecond;
                 last = now;
-                for (; credit >= 1 && running; credit--) {
-                    RamBlock block = blocks.get(random.nextInt(blocks.size()));
-                    long offset = random.nextLong(block.pages()) * RamBlock.PAGE_SIZE + random.nextInt(512) * 8L;
-                    block.memory().set(ValueLayout.JAVA_LONG, offset, random.nextLong());
-                    stored.incrementAndGet();
+                gate.enter();
+                try {
+                    for (; credit >= 1 && running; credit--) {
+                        RamBlock block = blocks.get(random.nextInt(blocks.size()));
+                        long offset = random.nextLong(block.pages()) * RamBlock.PAGE_SIZE + random.nextInt(512) * 8L;
+                        block.memory().set(ValueLayout.JAVA_LONG, offset, random.nextLong());
+                        stored.incrementAndGet();
+                    }
+                } finally {
+                    gate.exit();
                 }
                 LockSupport.parkNanos(1_000_000);
             }
@@ -208,6 +216,11 @@ class TransparentDirtyTrackingTest {
                     block.memory().set(ValueLayout.JAVA_LONG, stampOffset(block), STAMP);
                 }
             });
+        }
+
+        @Override
+        public Mono<reactor.core.Disposable> holdWrites() {
+            return gate.hold();
         }
 
         @Override

@@ -10,8 +10,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * An application that keeps dirtying random pages of a block at a set rate (pages per second, in 1 ms
- * slices), slowed by the auto-converge throttle, stopped by pause and restarted by resume. Its rate is a
- * target, not a measurement: tests assert outcomes, never timings.
+ * slices), slowed by the auto-converge throttle, held by {@link #holdWrites()}, stopped by pause and restarted by
+ * resume. Its rate is a target, not a measurement: tests assert outcomes, never timings.
  */
 public final class DirtyingWorkload implements Workload, AutoCloseable {
 
@@ -21,6 +21,7 @@ public final class DirtyingWorkload implements Workload, AutoCloseable {
     private final AtomicLong pagesWritten = new AtomicLong();
     private final AtomicInteger pauses = new AtomicInteger();
     private final AtomicInteger resumes = new AtomicInteger();
+    private final WriteGate gate = new WriteGate();
     private volatile boolean running;
     private Thread thread;
     private long seed = 1;
@@ -48,11 +49,16 @@ public final class DirtyingWorkload implements Workload, AutoCloseable {
                 long now = System.nanoTime();
                 credit += (now - last) / 1e9 * pagesPerSecond * (100 - throttle.get()) / 100.0;
                 last = now;
-                while (credit >= 1 && running) {
-                    block.putLong(random.nextLong(pages) * RamBlock.PAGE_SIZE + random.nextInt(512) * 8L,
-                            random.nextLong());
-                    pagesWritten.incrementAndGet();
-                    credit--;
+                gate.enter();
+                try {
+                    while (credit >= 1 && running) {
+                        block.putLong(random.nextLong(pages) * RamBlock.PAGE_SIZE + random.nextInt(512) * 8L,
+                                random.nextLong());
+                        pagesWritten.incrementAndGet();
+                        credit--;
+                    }
+                } finally {
+                    gate.exit();
                 }
                 LockSupport.parkNanos(1_000_000);
             }
@@ -74,6 +80,11 @@ public final class DirtyingWorkload implements Workload, AutoCloseable {
             pauses.incrementAndGet();
             stop();
         });
+    }
+
+    @Override
+    public Mono<reactor.core.Disposable> holdWrites() {
+        return gate.hold();
     }
 
     @Override
