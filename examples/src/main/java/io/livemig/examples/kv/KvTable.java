@@ -52,7 +52,9 @@ public final class KvTable {
         REFUSED,
         /** Refused: every slot holds another key. */
         FULL,
-        /** Not written yet: a migration holds the writes for a moment; write again once {@link #writable()} completes. */
+        /**
+         * Not written yet: a migration holds the writes for a moment; write again once {@link #writable()} completes.
+         */
         HELD
     }
 

@@ -37,6 +37,9 @@ public final class SourceController implements AutoCloseable {
     /** QEMU's message when {@code migrate} is issued during a migration. */
     public static final String IN_PROGRESS = "There's a migration process in progress";
 
+    /** RAM per {@code multifd} channel unless {@link Builder#multifdChannelBytes} says otherwise: 64 MiB. */
+    public static final long DEFAULT_MULTIFD_CHANNEL_BYTES = 64L << 20;
+
     /** QEMU's {@code migrate-continue} text when the migration is not in the state named, before the status. */
     public static final String NOT_IN_EXPECTED_STATE = "Migration not in expected state: ";
 
@@ -46,6 +49,7 @@ public final class SourceController implements AutoCloseable {
     private final Workload workload;
     private final AuthKey authKey;
     private final DirtyTrackingMode dirtyTracking;
+    private final long multifdChannelBytes;
     /** The switchover costs measured by this source's migrations, shared by them one after the other. */
     private final SwitchoverEstimate switchoverEstimate = new SwitchoverEstimate();
     private final AtomicReference<MigrationCapabilities> capabilities =
@@ -65,6 +69,7 @@ public final class SourceController implements AutoCloseable {
         this.workload = builder.workload;
         this.authKey = builder.authKey;
         this.dirtyTracking = builder.dirtyTracking;
+        this.multifdChannelBytes = builder.multifdChannelBytes;
     }
 
     /**
@@ -85,6 +90,7 @@ public final class SourceController implements AutoCloseable {
         private Workload workload = new Workload() { };
         private AuthKey authKey;
         private DirtyTrackingMode dirtyTracking = DirtyTrackingMode.defaultMode();
+        private long multifdChannelBytes = DEFAULT_MULTIFD_CHANNEL_BYTES;
 
         private Builder(RamBlocks blocks) {
             this.blocks = blocks;
@@ -183,7 +189,7 @@ public final class SourceController implements AutoCloseable {
 
         /**
          * How each migration learns which pages the application wrote (default {@link DirtyTrackingMode#defaultMode()},
-         * {@link DirtyTrackingMode#EXPLICIT} unless the system property says otherwise).
+         * {@link DirtyTrackingMode#AUTO} unless the system property says otherwise).
          * {@link DirtyTrackingMode#AUTO} takes the kernel's userfaultfd write-protection where it works, so plain
          * stores to the blocks' memory need no marking. A mode other than auto that is unavailable here fails each
          * migration with {@link DirtyTracking#unavailabilityCause}.
@@ -193,6 +199,26 @@ public final class SourceController implements AutoCloseable {
          */
         public Builder dirtyTracking(DirtyTrackingMode mode) {
             this.dirtyTracking = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * How much RAM a {@code multifd} channel needs to be opened (default {@value #DEFAULT_MULTIFD_CHANNEL_BYTES}
+         * bytes): a migration with the capability on uses one channel per this many bytes of its RAM blocks, at
+         * least one and at most {@code multifd-channels}; 0 opens all {@code multifd-channels}. A channel costs a
+         * connect and a queue pair at both ends and earns its keep only when its share of the bulk round lasts
+         * longer than that: below 64 MiB per channel, migrations on the soft fabric measured slower with their
+         * extra channels than without (docs/multifd.md). Not a QEMU parameter, so not in the monitor.
+         *
+         * @param bytes RAM per channel, 0 or more
+         * @return this
+         * @throws IllegalArgumentException for a negative size
+         */
+        public Builder multifdChannelBytes(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("multifdChannelBytes must be >= 0: " + bytes);
+            }
+            this.multifdChannelBytes = bytes;
             return this;
         }
 
@@ -333,7 +359,7 @@ public final class SourceController implements AutoCloseable {
         SourceMigration[] self = new SourceMigration[1];
         SourceMigration migration = new SourceMigration(uri, blocks, runtime, workload, capabilities.get(),
                 parameters::get, this::statusChanged, () -> running.compareAndSet(self[0], null), authKey,
-                dirtyTracking, switchoverEstimate);
+                dirtyTracking, switchoverEstimate, multifdChannelBytes);
         self[0] = migration;
         if (!running.compareAndSet(null, migration)) {
             throw new IllegalStateException(IN_PROGRESS);

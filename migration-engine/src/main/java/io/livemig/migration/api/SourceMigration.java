@@ -77,6 +77,8 @@ public final class SourceMigration {
     private final DirtyTrackingMode dirtyTracking;
     /** The source's: this migration's switchover costs inform the next one's decision. */
     private final SwitchoverEstimate switchoverEstimate;
+    /** RAM per multifd channel ({@code SourceController.Builder.multifdChannelBytes}); 0: every channel. */
+    private final long multifdChannelBytes;
     private final MigrationTracker tracker = new MigrationTracker();
     private final Sinks.Many<MigrationInfo> progress =
             Sinks.many().unicast().onBackpressureBuffer(new ProgressQueue());
@@ -93,7 +95,7 @@ public final class SourceMigration {
     SourceMigration(MigrationUri uri, RamBlocks blocks, MigrationRuntime runtime, Workload workload,
             MigrationCapabilities capabilities, Supplier<MigrationParameters> parameters,
             Consumer<MigrationInfo> statusListener, Runnable onTerminated, AuthKey authKey,
-            DirtyTrackingMode dirtyTracking, SwitchoverEstimate switchoverEstimate) {
+            DirtyTrackingMode dirtyTracking, SwitchoverEstimate switchoverEstimate, long multifdChannelBytes) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.blocks = blocks;
         this.runtime = runtime;
@@ -105,6 +107,7 @@ public final class SourceMigration {
         this.authKey = authKey;
         this.dirtyTracking = dirtyTracking;
         this.switchoverEstimate = switchoverEstimate;
+        this.multifdChannelBytes = multifdChannelBytes;
     }
 
     /**
@@ -146,6 +149,17 @@ public final class SourceMigration {
     public boolean isRunning() {
         Phase now = phase;
         return now == Phase.RUNNING || now == Phase.CANCELLING;
+    }
+
+    /**
+     * The channels a migration of {@code ramBytes} uses: one per {@code bytesPerChannel}, at least one; the
+     * connection caps it at {@code multifd-channels}.
+     */
+    static int multifdChannels(long ramBytes, long bytesPerChannel) {
+        if (bytesPerChannel == 0) {
+            return Integer.MAX_VALUE;
+        }
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, ramBytes / bytesPerChannel));
     }
 
     /** Starts the migration: status setup now, the pipeline in the background. */
@@ -200,7 +214,7 @@ public final class SourceMigration {
             if (status == MigrationStatus.ACTIVE) {
                 startSampler();
                 // multifd: the extra channels connect now, beside the bulk round, not during the setup's exchanges.
-                connection.connectExtras();
+                connection.connectExtras(multifdChannels(blocks.totalBytes(), multifdChannelBytes) - 1);
             }
             publishStatus();
         }

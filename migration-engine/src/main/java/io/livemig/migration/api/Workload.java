@@ -32,8 +32,8 @@ public interface Workload {
      * (soft-dirty: a write between its {@code pagemap} read and its {@code clear_refs} would be lost): once per
      * pre-copy round after the bulk one, held only while that round's harvest runs (a pagemap read of every block
      * and one {@code clear_refs}: about 0.1 s for 1 GiB of RAM in the lab's emulated guest, see
-     * docs/dirty-tracking.md), disposed also when the harvest fails. Never called with userfaultfd write-protection or explicit marks, and not for the final
-     * round (the application is paused). The hold must be granted within the migration's timeout; if the
+     * docs/dirty-tracking.md), disposed also when the harvest fails. Never called with userfaultfd
+     * write-protection or explicit marks, and not for the final round (the application is paused). The hold must be granted within the migration's timeout; if the
      * subscription is cancelled before it is, the migration disposes a hold that arrives later. Called from the
      * migration's worker thread; the harvest runs on the thread that completes the {@code Mono}, so complete it
      * there (as {@code Mono.fromCallable} does) or on a thread that may block, never on an event loop.

@@ -51,8 +51,10 @@ public final class SourceConnection implements AutoCloseable {
     private StripedDataPath striped;
     /** Completes when every extra channel joined (at once without multifd), or fails with the first connect's cause. */
     private final Sinks.Empty<Void> extrasJoined = Sinks.empty();
-    /** The extra channels' connects, until {@link #connectExtras()} starts them. */
-    private Flux<RdmaChannel> pendingExtras;
+    /** The extra channels' connects (as many as asked for), until {@link #connectExtras()} starts them. */
+    private java.util.function.IntFunction<Flux<RdmaChannel>> pendingExtras;
+    /** {@code multifd-channels} less the first connection: the most extra channels this connection may open. */
+    private int offeredExtras;
     /** The extra channels' connects in progress, cancelled by a close. */
     private volatile Disposable extrasConnecting = Disposables.disposed();
     /** Set by the first close, under this connection's lock: an extra connecting after it is closed at once. */
@@ -108,7 +110,8 @@ public final class SourceConnection implements AutoCloseable {
      * the {@link MultifdSession} from the accept, and the {@link #dataPath()} stripes RDMA WRITEs across all of them.
      * The returned connection is ready once the first connection is; the extra ones are connected when
      * {@link #connectExtras()} says so and join its data path as they connect ({@link #extrasJoined()}), and a
-     * failed extra connect fails the data path's later WRITEs with the connect's cause. A destination that clears the bit (QEMU, or an older livemig) gets one connection.
+     * failed extra connect fails the data path's later WRITEs with the connect's cause. A destination that clears
+     * the bit (QEMU, or an older livemig) gets one connection.
      *
      * @param group event loops of an {@code RdmaIoHandler}
      * @param devices the RDMA provider
@@ -131,7 +134,8 @@ public final class SourceConnection implements AutoCloseable {
             // Not waited for: the migration starts on the control channel and the extras join its WRITE path as
             // their connects complete, once connectExtras() starts them (StripedDataPath says why).
             connection.striped = new StripedDataPath(connection.channel);
-            connection.pendingExtras = Flux.range(1, channels - 1)
+            connection.offeredExtras = channels - 1;
+            connection.pendingExtras = count -> Flux.range(1, count)
                     .flatMap(i -> extra(group, devices, destination, timeout, key, session));
             return Mono.just(connection);
         });
@@ -147,14 +151,34 @@ public final class SourceConnection implements AutoCloseable {
      * @return {@link #extrasJoined()}
      */
     public Mono<Void> connectExtras() {
-        Flux<RdmaChannel> connects;
+        return connectExtras(Integer.MAX_VALUE);
+    }
+
+    /**
+     * Starts at most {@code count} of the extra channels' connects, as {@link #connectExtras()} starts all of them;
+     * the others are never opened. The source asks for fewer where its RAM is too small for a channel to pay for its
+     * connect (see {@code SourceController.Builder.multifdChannelBytes}).
+     *
+     * @param count the most extra channels to open; 0 opens none (and {@link #extrasJoined()} completes)
+     * @return {@link #extrasJoined()}
+     */
+    public Mono<Void> connectExtras(int count) {
+        if (count < 0) {
+            throw new IllegalArgumentException("count must be >= 0: " + count);
+        }
         synchronized (this) {
-            connects = pendingExtras;
+            java.util.function.IntFunction<Flux<RdmaChannel>> connects = pendingExtras;
             pendingExtras = null;
             if (connects == null || closed) {
                 return extrasJoined();
             }
-            extrasConnecting = connects.subscribe(this::join, this::extraFailed, extrasJoined::tryEmitEmpty);
+            int opened = Math.min(count, offeredExtras);
+            if (opened == 0) {
+                extrasJoined.tryEmitEmpty();
+                return extrasJoined();
+            }
+            extrasConnecting = connects.apply(opened)
+                    .subscribe(this::join, this::extraFailed, extrasJoined::tryEmitEmpty);
         }
         return extrasJoined();
     }

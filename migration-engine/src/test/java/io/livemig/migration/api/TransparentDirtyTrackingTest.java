@@ -42,8 +42,8 @@ import reactor.core.publisher.Mono;
  * A live migration over the soft provider's in-JVM fabric of an application that writes its RAM with plain
  * {@code MemorySegment} stores and never calls the dirty API: with the kernel tracking writes (uffd-wp on the build
  * machines, soft-dirty in the lab's Linux 6.1 guest: {@code scripts/rxe-lab.sh --dirty-tracking}) the destination
- * holds the source's bytes exactly at the pause; with explicit tracking the same application loses writes, which x-verify
- * reports.
+ * holds the source's bytes exactly at the pause; with explicit tracking the same application loses writes, which
+ * x-verify reports.
  */
 class TransparentDirtyTrackingTest {
 

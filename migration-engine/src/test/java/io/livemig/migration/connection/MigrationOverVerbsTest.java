@@ -99,8 +99,9 @@ class MigrationOverVerbsTest {
             fillRandom(blocks.get(1).memory(), 2);
             InetSocketAddress address = destination.listen(new MigrationUri(host, 0));
             MigrationInfo done;
+            // 19 MiB is below the default RAM per channel: every channel is opened all the same.
             try (SourceController source = SourceController.builder(blocks).devices(counting).timeout(TIMEOUT)
-                    .build()) {
+                    .multifdChannelBytes(0).build()) {
                 source.setCapability(MigrationCapability.MULTIFD, true);
                 source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
                 source.setCapability(MigrationCapability.X_VERIFY, true);

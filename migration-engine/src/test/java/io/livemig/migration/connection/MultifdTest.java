@@ -100,7 +100,7 @@ class MultifdTest {
                         .eventLoopGroup(group).blocks(target).timeout(TIMEOUT).authKey(KEY).build();
                 SourceController controller = SourceController.builder(source).devices(counting(sourceConnections))
                         .eventLoopGroup(group).timeout(TIMEOUT).authKey("0123456789abcdef0123456789abcdef".getBytes())
-                        .build()) {
+                        .multifdChannelBytes(0).build()) {
             fill(source.get(0).memory(), 1);
             fill(source.get(1).memory(), 2);
             InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
@@ -119,6 +119,34 @@ class MultifdTest {
             assertThat(received.verified()).isTrue();
             assertThat(target.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
             assertThat(target.get(1).memory().mismatch(source.get(1).memory())).isEqualTo(-1);
+        }
+    }
+
+    /**
+     * By default a channel is opened per 64 MiB of RAM: a 19 MiB migration with {@code multifd-channels} 4 negotiates
+     * multifd and opens one connection, its extra channels costing more than they would carry.
+     */
+    @Test
+    void aMigrationBelow64MiBOfRamOpensOneChannelByDefault() throws Exception {
+        int mib = 19;
+        AtomicInteger sourceConnections = new AtomicInteger();
+        try (RamBlocks target = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", mib * MIB)));
+                RamBlocks source = RamBlocks.allocate(List.of(new BlockListEntry("pc.ram", mib * MIB)));
+                DestinationController destination = DestinationController.builder().devices(devices())
+                        .eventLoopGroup(group).blocks(target).timeout(TIMEOUT).build();
+                SourceController controller = SourceController.builder(source).devices(counting(sourceConnections))
+                        .eventLoopGroup(group).timeout(TIMEOUT).build()) {
+            fill(source.get(0).memory(), 5);
+            InetSocketAddress address = destination.listen(new MigrationUri("127.0.0.1", 0));
+            controller.setCapability(MigrationCapability.MULTIFD, true);
+            controller.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMultifdChannels(4));
+
+            controller.migrate(new MigrationUri("127.0.0.1", address.getPort())).blockLast(TIMEOUT);
+
+            assertThat(controller.info().status()).isEqualTo(MigrationStatus.COMPLETED);
+            destination.completion().block(TIMEOUT);
+            assertThat(target.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
+            assertThat(sourceConnections).as("connections the source opened").hasValue(1);
         }
     }
 
@@ -313,7 +341,8 @@ class MultifdTest {
             migration.close();
             // Either every extra joined before the close (and was closed with it) or the join ended with the close.
             reactor.core.publisher.Mono<Void> joined = migration.extrasJoined()
-                    .onErrorResume(java.nio.channels.ClosedChannelException.class, e -> reactor.core.publisher.Mono.empty());
+                    .onErrorResume(java.nio.channels.ClosedChannelException.class,
+                            e -> reactor.core.publisher.Mono.empty());
             joined.block(TIMEOUT);
             assertThat(migration.channel().isOpen()).isFalse();
             assertThat(migration.channelCount()).isBetween(1, 8);
