@@ -1,5 +1,6 @@
 package io.livemig.cli;
 
+import io.livemig.migration.api.SourceController;
 import io.livemig.migration.api.Workload;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
@@ -89,8 +90,8 @@ final class BenchCommand implements Callable<Integer> {
         long baselineBytes = Math.max(1L << 30, sizes.stream().mapToLong(Long::longValue).max().orElse(0));
         double tcp = rawTcpMiBps(baselineBytes);
         out.printf(Locale.ROOT, "raw loopback TCP: %.1f MiB/s (%s, one stream)%n", tcp, ByteSize.format(baselineBytes));
-        out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %10s %8s%n", "size", "mode", "MiB/s", "total ms", "setup",
-                "downtime", "vs TCP");
+        out.printf(Locale.ROOT, "%-10s %-8s %12s %12s %10s %10s %8s %14s%n", "size", "mode", "MiB/s", "total ms",
+                "setup", "downtime", "vs TCP", "runs (ms)");
         // Not reported: one migration per mode at the largest size first. The first large migration in a
         // process pays for class loading, the JIT and memory the machine has not handed out before; without
         // this the first row alone would carry those costs and the modes would not compare.
@@ -119,13 +120,21 @@ final class BenchCommand implements Callable<Integer> {
                 long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
                 rates.put(mode, mibps);
-                out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7d ms %7.2fx%n", ByteSize.format(size), mode,
-                        mibps, totalMs, result.source().setupTime().orElse(-1), result.source().downtime().orElse(-1),
-                        mibps / tcp);
+                // The fastest and slowest run beside the median: on a shared machine a mode's runs can fall into
+                // two groups (a 1 GiB single-channel migration here took 360 ms or 1,300 ms), which a median hides.
+                String spread = totalMs(results.getFirst()) + "-" + totalMs(results.getLast());
+                out.printf(Locale.ROOT, "%-10s %-8s %12.1f %12d %7d ms %7d ms %7.2fx %14s%n", ByteSize.format(size),
+                        mode, mibps, totalMs, result.source().setupTime().orElse(-1),
+                        result.source().downtime().orElse(-1), mibps / tcp, spread);
             }
             if (rates.containsKey("multifd") && rates.containsKey("dynamic")) {
-                out.printf(Locale.ROOT, "%-10s multifd (%d channels) vs dynamic (1 channel): %.2fx%n",
-                        ByteSize.format(size), multifdChannels, rates.get("multifd") / rates.get("dynamic"));
+                // As many channels as the source opens for this RAM: one per 64 MiB, up to --multifd-channels.
+                int used = Math.min(multifdChannels, (int) Math.max(1,
+                        size / SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES));
+                out.printf(Locale.ROOT, "%-10s multifd (%d %s, 1 per %s of RAM) vs dynamic (1 channel): %.2fx%n",
+                        ByteSize.format(size), used, used == 1 ? "channel" : "channels",
+                        ByteSize.format(SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES),
+                        rates.get("multifd") / rates.get("dynamic"));
             }
         }
         out.printf(Locale.ROOT, "(median of %d run(s) per row)%n", repeat);
