@@ -3,8 +3,8 @@ package io.livemig.migration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.livemig.migration.control.ControlFraming;
 import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.control.LocalControlPlane;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
@@ -20,17 +20,7 @@ import io.livemig.migration.source.SourceOptions;
 import io.livemig.migration.status.MigrationTracker;
 import io.livemig.migration.testing.PlacingDataPath;
 import io.livemig.migration.testing.TestSources;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalChannel;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -60,9 +50,7 @@ class MigrationOverLocalChannelTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
     private static final long MIB = 1 << 20;
 
-    private EventLoopGroup group;
-    private Channel server;
-    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+    private LocalControlPlane plane;
     private final List<String> transcript = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
     /** The {@code chunks} field of every REGISTER REQUEST record the destination received. */
     private final List<Long> registerChunks = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
@@ -71,24 +59,13 @@ class MigrationOverLocalChannelTest {
 
     @BeforeEach
     void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
-        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInitializer<LocalChannel>() {
-                    @Override
-                    protected void initChannel(LocalChannel ch) {
-                        DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), new Transcript(transcript, registerChunks),
-                                new QemuRegisterResultQuirk(qemuDestination), control);
-                        accepted.complete(control);
-                    }
-                })
-                .bind(new LocalAddress("migration-test")).sync().channel();
+        plane = new LocalControlPlane("migration-test", () -> List.of(new Transcript(transcript, registerChunks),
+                new QemuRegisterResultQuirk(qemuDestination)));
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        server.close().sync();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+        plane.close();
     }
 
     @ParameterizedTest(name = "pinAll={0}")
@@ -100,7 +77,7 @@ class MigrationOverLocalChannelTest {
             fillRandom(source.get(2).memory(), 2);
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
 
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
@@ -175,7 +152,7 @@ class MigrationOverLocalChannelTest {
             MemorySegment before = MemorySegment.ofArray(source.get(0).memory().toArray(ValueLayout.JAVA_BYTE));
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 2 * MIB);
             assertThatThrownBy(() -> TestSources.run(sourceControl, fabric, source,
@@ -201,7 +178,7 @@ class MigrationOverLocalChannelTest {
             fillRandom(source.get(0).memory(), 6);
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
             // A workload that never lets the migration converge: it rewrites a whole chunk every round.
@@ -259,7 +236,7 @@ class MigrationOverLocalChannelTest {
             fillRandom(source.get(0).memory(), 5);
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, pinAll, 64 * MIB);
             TestSources.run(sourceControl, fabric, source, qemuSequence(pinAll), TestSources.workload(() -> { },
@@ -303,7 +280,7 @@ class MigrationOverLocalChannelTest {
             assertThat(options.registrationBatch()).isEqualTo(1);
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false, 64 * MIB);
             TestSources.run(sourceControl, fabric, source, options, TestSources.workload(() -> { }, new byte[] {7}));
@@ -397,7 +374,7 @@ class MigrationOverLocalChannelTest {
     private List<String> migrateDynamicAndListRegistrations(RamBlocks source) throws Exception {
         SourceControl sourceControl = new SourceControl();
         Channel channel = connect(sourceControl);
-        DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+        DestinationControl destinationControl = plane.accepted();
         PlacingDataPath fabric = new PlacingDataPath();
         CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, false,
                 source.totalBytes() + 64 * MIB);
@@ -418,7 +395,7 @@ class MigrationOverLocalChannelTest {
             fillRandom(source.get(1).memory(), 10);
             SourceControl sourceControl = new SourceControl();
             Channel channel = connect(sourceControl);
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            DestinationControl destinationControl = plane.accepted();
             PlacingDataPath fabric = new PlacingDataPath();
             CompletableFuture<IncomingMigration> incoming = receive(destinationControl, fabric, true, 64 * MIB);
             SourceOptions o = TestSources.options(true, () -> TestSources.FAST, TIMEOUT);
@@ -493,8 +470,7 @@ class MigrationOverLocalChannelTest {
     }
 
     private Channel connect(SourceControl control) throws InterruptedException {
-        return new Bootstrap().group(group).channel(LocalChannel.class).handler(ControlFraming.pipeline(control))
-                .connect(new LocalAddress("migration-test")).sync().channel();
+        return plane.connect(control);
     }
 
     /** What a source uses towards a destination that did not echo the livemig capability: QEMU's exact sequence. */

@@ -3,8 +3,8 @@ package io.livemig.migration.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.livemig.migration.control.ControlFraming;
 import io.livemig.migration.control.DestinationControl;
+import io.livemig.migration.control.LocalControlPlane;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.destination.IncomingMigration;
 import io.livemig.migration.destination.MigrationDestination;
@@ -17,16 +17,7 @@ import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationTracker;
 import io.livemig.migration.testing.PlacingDataPath;
 import io.livemig.migration.testing.TestSources;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalChannel;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.local.LocalServerChannel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.ValueLayout;
@@ -36,7 +27,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
@@ -64,9 +54,7 @@ class WriteHoldTest {
             + "keep x-verify on";
     private static final List<String> HELD_ROUND = List.of("hold", "harvest, writes held", "release");
 
-    private EventLoopGroup group;
-    private Channel server;
-    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+    private LocalControlPlane plane;
     private final List<String> events = Collections.synchronizedList(new ArrayList<>());
     /** Held here: the JUL logger behind SourcePipeline's System.Logger, with the handler that records it. */
     private final Logger log = Logger.getLogger(SourcePipeline.class.getName());
@@ -91,24 +79,13 @@ class WriteHoldTest {
     @BeforeEach
     void start() throws InterruptedException {
         log.addHandler(recorder);
-        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
-        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInitializer<LocalChannel>() {
-                    @Override
-                    protected void initChannel(LocalChannel ch) {
-                        DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), control);
-                        accepted.complete(control);
-                    }
-                })
-                .bind(new LocalAddress("write-hold-test")).sync().channel();
+        plane = new LocalControlPlane("write-hold-test");
     }
 
     @AfterEach
     void stop() throws InterruptedException {
         log.removeHandler(recorder);
-        server.close().sync();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+        plane.close();
     }
 
     @Test
@@ -192,12 +169,10 @@ class WriteHoldTest {
                 source.get(0).memory().set(ValueLayout.JAVA_LONG, offset, random.nextLong());
             }
             SourceControl control = new SourceControl();
-            Channel channel = new Bootstrap().group(group).channel(LocalChannel.class)
-                    .handler(ControlFraming.pipeline(control)).connect(new LocalAddress("write-hold-test")).sync()
-                    .channel();
+            Channel channel = plane.connect(control);
             try {
                 PlacingDataPath fabric = new PlacingDataPath();
-                CompletableFuture<IncomingMigration> incoming = receive(accepted.get(10, TimeUnit.SECONDS), fabric);
+                CompletableFuture<IncomingMigration> incoming = receive(plane.accepted(), fabric);
                 MigrationTracker tracker = new MigrationTracker();
                 tracker.start(source.totalBytes());
                 // The mode only keeps the rounds on the calling thread, as explicit tracking does.

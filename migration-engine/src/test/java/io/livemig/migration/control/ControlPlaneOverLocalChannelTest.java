@@ -12,21 +12,12 @@ import io.livemig.migration.protocol.RemoteBlock;
 import io.livemig.migration.stream.MigrationStreamReader;
 import io.livemig.migration.stream.MigrationStreamWriter;
 import io.livemig.migration.stream.RamPhase;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPromise;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalChannel;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.local.LocalServerChannel;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -51,39 +42,24 @@ class ControlPlaneOverLocalChannelTest {
     private static final List<BlockListEntry> BLOCKS = List.of(new BlockListEntry("pc.ram", 2 << 20),
             new BlockListEntry("vga", 1 << 20));
 
-    private EventLoopGroup group;
-    private Channel server;
+    private LocalControlPlane plane;
     private final List<String> transcript = Collections.synchronizedList(new ArrayList<>());
-    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
 
     @BeforeEach
     void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
-        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInitializer<LocalChannel>() {
-                    @Override
-                    protected void initChannel(LocalChannel ch) {
-                        DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), new Recorder(), control);
-                        accepted.complete(control);
-                    }
-                })
-                .bind(new LocalAddress("control-plane-test")).sync().channel();
+        plane = new LocalControlPlane("control-plane-test", () -> List.of(new Recorder()));
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        server.close().sync();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+        plane.close();
     }
 
     @Test
     void migrationControlPlaneFollowsSection92() throws Exception {
         SourceControl source = new SourceControl();
-        Channel sourceChannel = new Bootstrap().group(group).channel(LocalChannel.class)
-                .handler(ControlFraming.pipeline(source)).connect(new LocalAddress("control-plane-test")).sync()
-                .channel();
-        DestinationControl destination = accepted.get(10, TimeUnit.SECONDS);
+        Channel sourceChannel = plane.connect(source);
+        DestinationControl destination = plane.accepted();
 
         List<String> events = Collections.synchronizedList(new ArrayList<>());
         CompletableFuture<Void> loaded = CompletableFuture.runAsync(() -> load(destination, events));

@@ -3,7 +3,7 @@ package io.livemig.migration.source;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.livemig.migration.control.DestinationControl;
-import io.livemig.migration.control.ControlFraming;
+import io.livemig.migration.control.LocalControlPlane;
 import io.livemig.migration.testing.PlacingDataPath;
 import io.livemig.migration.control.SourceControl;
 import io.livemig.migration.destination.ChunkRegistrations;
@@ -15,19 +15,10 @@ import io.livemig.migration.protocol.RegisterResult;
 import io.livemig.migration.ram.DirtyPages;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
-import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalAddress;
-import io.netty.channel.local.LocalChannel;
-import io.netty.channel.local.LocalIoHandler;
-import io.netty.channel.local.LocalServerChannel;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
@@ -52,37 +43,25 @@ class RoundSenderTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final long MIB = 1 << 20;
 
-    private EventLoopGroup group;
-    private Channel server;
-    private final CompletableFuture<DestinationControl> accepted = new CompletableFuture<>();
+    private LocalControlPlane plane;
     private final Map<ControlType, AtomicInteger> sentByType = new ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws InterruptedException {
-        group = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
-        server = new ServerBootstrap().group(group).channel(LocalServerChannel.class)
-                .childHandler(new ChannelInitializer<LocalChannel>() {
-                    @Override
-                    protected void initChannel(LocalChannel ch) {
-                        DestinationControl control = new DestinationControl();
-                        ch.pipeline().addLast(ControlFraming.decoder(), new ChannelInboundHandlerAdapter() {
-                            @Override
-                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                sentByType.computeIfAbsent(ControlType.fromValue(((ByteBuf) msg).getInt(4)),
-                                        t -> new AtomicInteger()).incrementAndGet();
-                                ctx.fireChannelRead(msg);
-                            }
-                        }, control);
-                        accepted.complete(control);
-                    }
-                })
-                .bind(new LocalAddress("round-sender-test")).sync().channel();
+        // Counts what the source sent, by type, on its way to the destination's control.
+        plane = new LocalControlPlane("round-sender-test", () -> List.of(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                sentByType.computeIfAbsent(ControlType.fromValue(((ByteBuf) msg).getInt(4)),
+                        t -> new AtomicInteger()).incrementAndGet();
+                ctx.fireChannelRead(msg);
+            }
+        }));
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        server.close().sync();
-        group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+        plane.close();
     }
 
     @Test
@@ -122,10 +101,8 @@ class RoundSenderTest {
                     destinationTable.remoteBlocks(registrations::blockRkey));
 
             SourceControl control = new SourceControl();
-            Channel channel = new Bootstrap().group(group).channel(LocalChannel.class)
-                    .handler(ControlFraming.pipeline(control))
-                    .connect(new LocalAddress("round-sender-test")).sync().channel();
-            DestinationControl destinationControl = accepted.get(10, TimeUnit.SECONDS);
+            Channel channel = plane.connect(control);
+            DestinationControl destinationControl = plane.accepted();
             CompletableFuture<Void> loop = CompletableFuture.runAsync(
                     () -> registrationLoop(destinationControl, destinationTable, registrations));
 
