@@ -156,7 +156,8 @@ final class SourceCommand implements Callable<Integer> {
             }
             if (dirtyTracking != null) {
                 // Only when asked: the default's output stays what scripts and the monitor tests expect.
-                io.out().println(DirtyTracking.plan(tracking));
+                // Every provider but the soft one pins registered memory (DeviceContext.pinsRegisteredMemory).
+                io.out().println(DirtyTracking.plan(tracking, !endpoint.provider.equals("soft")));
             }
             // Closed before the RAM (Resources closes in reverse): the writer never touches unmapped memory.
             StressWorkload writer = resources.add(new StressWorkload(ramBlocks,

@@ -153,7 +153,7 @@ public final class SourcePipeline {
         this.file = new QemuFileOutput(control, options.allocator());
         this.writer = new MigrationStreamWriter(file.stream());
         this.limiter = new BandwidthLimiter(() -> options.parameters().get().maxBandwidth(), options.timer());
-        this.openTracker = ram -> DirtyTracking.open(dirtyTrackingMode, ram);
+        this.openTracker = ram -> DirtyTracking.open(dirtyTrackingMode, ram, data.pinsMemory());
     }
 
     /**

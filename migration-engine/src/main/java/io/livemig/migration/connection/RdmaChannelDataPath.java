@@ -36,6 +36,11 @@ public final class RdmaChannelDataPath implements RdmaDataPath {
     }
 
     @Override
+    public boolean pinsMemory() {
+        return channel.pinsRegisteredMemory();
+    }
+
+    @Override
     public Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey) {
         return Mono.create(sink -> channel.writeAndFlush(RdmaWrite.of(local, offset, length, remoteAddress, rkey))
                 .addListener(future -> {

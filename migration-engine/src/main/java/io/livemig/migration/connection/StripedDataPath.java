@@ -94,6 +94,12 @@ final class StripedDataPath implements RdmaDataPath {
         }
     }
 
+    /** Every channel of a migration opens the same provider's devices: the control channel answers for all. */
+    @Override
+    public boolean pinsMemory() {
+        return lanes.getFirst().pinsMemory();
+    }
+
     @Override
     public Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey) {
         return write(local, offset, length, remoteAddress, rkey, 0);

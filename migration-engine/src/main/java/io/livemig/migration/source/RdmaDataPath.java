@@ -52,4 +52,15 @@ public interface RdmaDataPath {
     default Mono<Void> write(MemoryRegion local, long offset, int length, long remoteAddress, int rkey, long stripe) {
         return write(local, offset, length, remoteAddress, rkey);
     }
+
+    /**
+     * Whether {@link #register} pins the pages (a real adapter's provider does; see
+     * {@code DeviceContext.pinsRegisteredMemory}). The source then leaves soft-dirty tracking out of {@code auto}:
+     * the kernel never clears the soft-dirty bit of a pinned page.
+     *
+     * @return {@code true} unless the path knows its registrations pin nothing
+     */
+    default boolean pinsMemory() {
+        return true;
+    }
 }

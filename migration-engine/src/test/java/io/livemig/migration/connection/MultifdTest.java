@@ -274,6 +274,8 @@ class MultifdTest {
             List<RdmaChannel> extras = new java.util.ArrayList<>();
             try {
                 StripedDataPath path = new StripedDataPath(migration.channel());
+                // The soft provider pins nothing: soft-dirty tracking stays open to its migrations.
+                assertThat(path.pinsMemory()).isFalse();
                 io.livemig.transport.rdma.verbs.MemoryRegion early = path.register(before, local);
                 assertThat(StripedDataPath.registrations(early)).isEqualTo(1);
                 // Chunks 0-3 of `before`, with only the control channel there.

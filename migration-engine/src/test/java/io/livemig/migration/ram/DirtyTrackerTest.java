@@ -179,6 +179,25 @@ class DirtyTrackerTest {
         }
     }
 
+    /**
+     * RAM that RDMA registration pins keeps its soft-dirty bits (the kernel never clears a pinned page's): where auto
+     * would pick soft-dirty, it takes explicit marks instead and says why, and the plan says the same. Runs where
+     * uffd-wp is unavailable and soft-dirty is (the rxe lab's Linux 6.1).
+     */
+    @Test
+    void autoPassesOverSoftDirtyForRamThatRegistrationPins() {
+        assumeTrue(!DirtyTracking.isAvailable(DirtyTrackingMode.UFFD_WP), "uffd-wp is available: auto takes it");
+        assumeAvailable(DirtyTrackingMode.SOFT_DIRTY);
+        try (RamBlocks blocks = twoBlocks();
+                DirtyTracker tracker = DirtyTracking.open(DirtyTrackingMode.AUTO, blocks, true)) {
+            assertThat(tracker.mode()).isEqualTo(DirtyTrackingMode.EXPLICIT);
+            assertThat(tracker.reason()).isEqualTo("auto: uffd-wp unavailable ("
+                    + DirtyTracking.unavailabilityCause(DirtyTrackingMode.UFFD_WP).get() + "); soft-dirty passed over "
+                    + "(RDMA registration pins the RAM, and the kernel never clears a pinned page's soft-dirty bit)");
+            assertThat(DirtyTracking.describe(tracker)).isEqualTo(DirtyTracking.plan(DirtyTrackingMode.AUTO, true));
+        }
+    }
+
     @Test
     void autoPassesOverUffdWpWhenAnotherTrackerHoldsTheBlocks() {
         assumeAvailable(DirtyTrackingMode.UFFD_WP);

@@ -7,6 +7,7 @@ import io.livemig.transport.rdma.verbs.CmId;
 import io.livemig.transport.rdma.verbs.CompletionChannel;
 import io.livemig.transport.rdma.verbs.CompletionQueue;
 import io.livemig.transport.rdma.verbs.ConnectionParameters;
+import io.livemig.transport.rdma.verbs.DeviceContext;
 import io.livemig.transport.rdma.verbs.MemoryRegion;
 import io.livemig.transport.rdma.verbs.QueuePair;
 import io.livemig.transport.rdma.verbs.VerbsException;
@@ -162,6 +163,17 @@ public final class RdmaChannel extends AbstractChannel {
      */
     public byte[] peerPrivateData() {
         return peerPrivateData.clone();
+    }
+
+    /**
+     * Whether {@link #registerMemory} pins the pages it registers (see {@link DeviceContext#pinsRegisteredMemory()}):
+     * a real adapter's provider does, the soft one does not.
+     *
+     * @return the device's answer; {@code true} before the channel is registered or after it closed
+     */
+    public boolean pinsRegisteredMemory() {
+        RdmaConnection current = connection;
+        return current == null || current.endpoint().device().pinsRegisteredMemory();
     }
 
     /**

@@ -24,6 +24,18 @@ public interface DeviceContext extends AutoCloseable {
     DeviceAttributes attributes();
 
     /**
+     * Whether registering memory pins its pages ({@code ibv_reg_mr} does: the kernel pins them for the adapter's
+     * DMA until the region is deregistered). What depends on it: Linux never clears the soft-dirty bit of a page
+     * pinned for DMA in a private mapping (fs/proc/task_mmu.c, {@code clear_soft_dirty} skips a pinned page, which
+     * the device may write at any time), so soft-dirty tracking reports every registered page written, every round.
+     *
+     * @return {@code true} (the default) unless the provider only copies from the memory, as the soft one does
+     */
+    default boolean pinsRegisteredMemory() {
+        return true;
+    }
+
+    /**
      * Allocates a protection domain ({@code ibv_alloc_pd}).
      *
      * @return a new protection domain

@@ -68,6 +68,12 @@ final class SoftDevice implements DeviceContext {
         return ATTRIBUTES;
     }
 
+    /** The soft provider reads and writes registered memory through a {@code MemorySegment}: nothing is pinned. */
+    @Override
+    public boolean pinsRegisteredMemory() {
+        return false;
+    }
+
     int nextKey() {
         return keys.incrementAndGet();
     }

@@ -35,6 +35,15 @@ class SoftMemoryRegistrationTest extends VerbsConformanceBase {
         return fixture;
     }
 
+    /** It copies through a MemorySegment and pins nothing: the engine may then use soft-dirty tracking with it. */
+    @Test
+    void theSoftDeviceSaysRegistrationPinsNothing() throws Exception {
+        try (InJvmFabric fabric = new InJvmFabric();
+                io.livemig.transport.rdma.verbs.DeviceContext device = new SoftVerbsProvider().open(fabric)) {
+            assertThat(device.pinsRegisteredMemory()).isFalse();
+        }
+    }
+
     @Test
     void regionOfSixGibibytesAcceptsWritesBeyondFourGibibytes() throws Exception {
         Connection c = connect();
