@@ -18,11 +18,13 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import io.livemig.migration.protocol.MultifdSession;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -52,7 +54,7 @@ public final class SourceConnection implements AutoCloseable {
     /** Completes when every extra channel joined (at once without multifd), or fails with the first connect's cause. */
     private final Sinks.Empty<Void> extrasJoined = Sinks.empty();
     /** The extra channels' connects (as many as asked for), until {@link #connectExtras()} starts them. */
-    private java.util.function.IntFunction<Flux<RdmaChannel>> pendingExtras;
+    private IntFunction<Flux<RdmaChannel>> pendingExtras;
     /** {@code multifd-channels} less the first connection: the most extra channels this connection may open. */
     private int offeredExtras;
     /** The extra channels' connects in progress, cancelled by a close. */
@@ -167,7 +169,7 @@ public final class SourceConnection implements AutoCloseable {
             throw new IllegalArgumentException("count must be >= 0: " + count);
         }
         synchronized (this) {
-            java.util.function.IntFunction<Flux<RdmaChannel>> connects = pendingExtras;
+            IntFunction<Flux<RdmaChannel>> connects = pendingExtras;
             pendingExtras = null;
             if (connects == null || closed) {
                 return extrasJoined();
@@ -376,7 +378,7 @@ public final class SourceConnection implements AutoCloseable {
         }
         // A connect still in progress is abandoned and its channel closed (extra()'s cancel).
         extrasConnecting.dispose();
-        extrasJoined.tryEmitError(new java.nio.channels.ClosedChannelException());
+        extrasJoined.tryEmitError(new ClosedChannelException());
         for (RdmaChannel extra : extras) {
             extra.close();
         }
