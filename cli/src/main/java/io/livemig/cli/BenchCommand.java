@@ -113,6 +113,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             Map<String, Double> rates = new LinkedHashMap<>();
+            double extraShare = 0;
             for (String mode : modes) {
                 List<LoopbackMigration.Result> results = new ArrayList<>(runs.get(mode));
                 results.sort(Comparator.comparingLong(BenchCommand::totalMs));
@@ -120,6 +121,11 @@ final class BenchCommand implements Callable<Integer> {
                 long totalMs = totalMs(result);
                 double mibps = size / (double) (1 << 20) / Math.max(1, totalMs) * 1000;
                 rates.put(mode, mibps);
+                if (mode.equals("multifd")) {
+                    // multifd-bytes: what the extra channels carried, of the page bytes written.
+                    extraShare = result.source().ram().multifdBytes()
+                            / (double) Math.max(1, result.source().ram().normalBytes());
+                }
                 // The fastest and slowest run beside the median: on a shared machine a mode's runs can fall into
                 // two groups (a 1 GiB single-channel migration here took 360 ms or 1,300 ms), which a median hides.
                 String spread = totalMs(results.getFirst()) + "-" + totalMs(results.getLast());
@@ -131,10 +137,11 @@ final class BenchCommand implements Callable<Integer> {
                 // As many channels as the source opens for this RAM: one per 64 MiB, up to --multifd-channels.
                 int used = Math.min(multifdChannels, (int) Math.max(1,
                         size / SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES));
-                out.printf(Locale.ROOT, "%-10s multifd (%d %s, 1 per %s of RAM) vs dynamic (1 channel): %.2fx%n",
+                out.printf(Locale.ROOT, "%-10s multifd (%d %s, 1 per %s of RAM) vs dynamic (1 channel): %.2fx"
+                                + " (the extra channels carried %.0f%% of the pages)%n",
                         ByteSize.format(size), used, used == 1 ? "channel" : "channels",
                         ByteSize.format(SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES),
-                        rates.get("multifd") / rates.get("dynamic"));
+                        rates.get("multifd") / rates.get("dynamic"), extraShare * 100);
             }
         }
         out.printf(Locale.ROOT, "(median of %d run(s) per row)%n", repeat);

@@ -22,7 +22,7 @@ final class Events {
     /** A snapshot of an active migration with every gauge's field set. */
     static MigrationInfo activeSnapshot() {
         RamInfo ram = new RamInfo(5 * MIB, 3 * MIB, 64 * MIB, 10, 1280, 1280 * 4096, 2500, 800.0, 4, 4096, 20_000,
-                5 * MIB, 0);
+                5 * MIB, 0, 0);
         return new MigrationInfo(MigrationStatus.ACTIVE, OptionalLong.of(1200), OptionalLong.of(15),
                 OptionalLong.of(300), OptionalLong.empty(), ram, OptionalLong.of(30), null);
     }

@@ -181,6 +181,7 @@ public final class SourceMigration {
                 timeout.plusSeconds(5), runtime.timer(), "connecting to " + uri.host() + ":" + uri.port());
         connect.flatMap(established -> {
                     connection = established;
+                    established.onMultifdBytes(tracker::multifdBytes);
                     pipeline = new SourcePipeline(established.control(), established.dataPath(), blocks,
                             options(established), capabilities.isOn(MigrationCapability.PAUSE_BEFORE_SWITCHOVER),
                             dirtyTracking).switchoverEstimate(switchoverEstimate);

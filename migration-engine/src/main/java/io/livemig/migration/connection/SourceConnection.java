@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.function.LongConsumer;
 import io.livemig.migration.protocol.MultifdSession;
 import reactor.core.Disposable;
 import reactor.core.Disposables;
@@ -207,6 +208,18 @@ public final class SourceConnection implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "an extra channel (multifd) could not connect: " + cause.getMessage());
         striped.fail(cause);
         extrasJoined.tryEmitError(cause);
+    }
+
+    /**
+     * Where the lengths of the RDMA WRITEs completed on the extra channels go ({@code multifd-bytes}); nothing
+     * without multifd.
+     *
+     * @param consumer told each completed WRITE's length, from the thread that completed it
+     */
+    public void onMultifdBytes(LongConsumer consumer) {
+        if (striped != null) {
+            striped.onExtraChannelBytes(consumer);
+        }
     }
 
     /**

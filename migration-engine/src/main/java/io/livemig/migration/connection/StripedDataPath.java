@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.LongConsumer;
 import reactor.core.publisher.Mono;
 
 /**
@@ -39,6 +40,8 @@ final class StripedDataPath implements RdmaDataPath {
     private volatile List<RdmaChannelDataPath> lanes;
     /** Why an extra channel could not join; fails every write from then on. */
     private volatile Throwable failure;
+    /** Told the length of each WRITE that completed on an extra channel ({@code multifd-bytes}). */
+    private volatile LongConsumer extraChannelBytes = bytes -> { };
 
     /**
      * @param control the control channel, the first lane; the others {@link #join} later
@@ -52,6 +55,15 @@ final class StripedDataPath implements RdmaDataPath {
         List<RdmaChannelDataPath> more = new ArrayList<>(lanes);
         more.add(new RdmaChannelDataPath(extra));
         lanes = List.copyOf(more);
+    }
+
+    /**
+     * Where the lengths of the WRITEs completed on the extra channels go (QEMU's {@code multifd-bytes}).
+     *
+     * @param consumer told each completed WRITE's length, from the thread that completed it
+     */
+    void onExtraChannelBytes(LongConsumer consumer) {
+        extraChannelBytes = java.util.Objects.requireNonNull(consumer, "consumer");
     }
 
     /** An extra channel could not connect: every later write fails with {@code cause}. */
@@ -121,7 +133,8 @@ final class StripedDataPath implements RdmaDataPath {
             } catch (IOException | RuntimeException e) {
                 return Mono.error(e);
             }
-            return path.write(onLane, offset, length, remoteAddress, rkey);
+            Mono<Void> written = path.write(onLane, offset, length, remoteAddress, rkey);
+            return lane == 0 ? written : written.doOnSuccess(done -> extraChannelBytes.accept(length));
         }
         // A region registered on the control channel alone is only valid there.
         return now.getFirst().write(local, offset, length, remoteAddress, rkey);

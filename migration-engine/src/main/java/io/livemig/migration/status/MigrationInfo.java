@@ -65,7 +65,7 @@ public record MigrationInfo(MigrationStatus status, OptionalLong totalTime, Opti
         member(json, "dirty-sync-count", Long.toString(ram.dirtySyncCount()));
         member(json, "postcopy-requests", "0");
         member(json, "page-size", Long.toString(ram.pageSize()));
-        member(json, "multifd-bytes", "0");
+        member(json, "multifd-bytes", Long.toString(ram.multifdBytes()));
         member(json, "pages-per-second", Long.toString(ram.pagesPerSecond()));
         member(json, "precopy-bytes", Long.toString(ram.precopyBytes()));
         member(json, "downtime-bytes", Long.toString(ram.downtimeBytes()));

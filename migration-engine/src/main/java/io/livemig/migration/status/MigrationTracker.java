@@ -28,6 +28,7 @@ public final class MigrationTracker {
     private long normalPages;
     private long precopyBytes;
     private long downtimeBytes;
+    private long multifdBytes;
     private long dirtySyncCount;
     private long dirtyPagesRate;
     private double mbps;
@@ -83,7 +84,7 @@ public final class MigrationTracker {
         startNanos = nanoClock.getAsLong();
         setupNanos = pauseNanos = endNanos = expectedDowntime = -1;
         total = remaining = totalBytes;
-        transferred = duplicatePages = normalPages = precopyBytes = downtimeBytes = 0;
+        transferred = duplicatePages = normalPages = precopyBytes = downtimeBytes = multifdBytes = 0;
         dirtySyncCount = dirtyPagesRate = pagesPerSecond = 0;
         mbps = 0;
         throttlePercent = 0;
@@ -187,6 +188,16 @@ public final class MigrationTracker {
         } else {
             precopyBytes += bytes;
         }
+    }
+
+    /**
+     * Adds the bytes of an RDMA WRITE that completed on an extra channel ({@code multifd}); they were counted as
+     * transferred already.
+     *
+     * @param bytes the WRITE's length
+     */
+    public synchronized void multifdBytes(long bytes) {
+        multifdBytes += bytes;
     }
 
     /**
@@ -310,7 +321,7 @@ public final class MigrationTracker {
         OptionalLong throttle = throttlePercent > 0 ? OptionalLong.of(throttlePercent) : OptionalLong.empty();
         RamInfo ram = !countsRam ? null : new RamInfo(transferred, completed ? 0 : remaining, total, duplicatePages, normalPages,
                 normalPages * PAGE, dirtyPagesRate, mbps, dirtySyncCount, PAGE, pagesPerSecond, precopyBytes,
-                downtimeBytes);
+                downtimeBytes, multifdBytes);
         return new MigrationInfo(status, totalTime, setup, expected, downtime, ram, throttle, errorDesc);
     }
 }

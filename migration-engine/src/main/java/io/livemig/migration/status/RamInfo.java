@@ -16,11 +16,13 @@ package io.livemig.migration.status;
  * @param pagesPerSecond pages sent per second over the last round
  * @param precopyBytes bytes sent before the pause
  * @param downtimeBytes bytes sent while paused
+ * @param multifdBytes bytes of RDMA WRITEs that completed on the extra channels ({@code multifd}); QEMU's counts
+ *        every page, which all go through its multifd channels, while livemig's first connection carries WRITEs too
  */
 public record RamInfo(long transferred, long remaining, long total, long duplicate, long normal, long normalBytes,
         long dirtyPagesRate, double mbps, long dirtySyncCount, long pageSize, long pagesPerSecond,
-        long precopyBytes, long downtimeBytes) {
+        long precopyBytes, long downtimeBytes, long multifdBytes) {
 
     /** Nothing yet. */
-    public static final RamInfo EMPTY = new RamInfo(0, 0, 0, 0, 0, 0, 0, 0, 0, 4096, 0, 0, 0);
+    public static final RamInfo EMPTY = new RamInfo(0, 0, 0, 0, 0, 0, 0, 0, 0, 4096, 0, 0, 0, 0);
 }

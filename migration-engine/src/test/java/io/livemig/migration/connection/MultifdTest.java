@@ -115,6 +115,9 @@ class MultifdTest {
             // The extra channels join while the migration runs (StripedDataPath): a short one may end before the
             // last of them connected, and its connect is then abandoned. The striping itself is asserted below.
             assertThat(sourceConnections.get()).as("connections the source opened").isBetween(1, channels);
+            // What the extra channels carried is counted, and is part of what was written.
+            assertThat(controller.info().ram().multifdBytes()).as("multifd-bytes")
+                    .isBetween(0L, controller.info().ram().normalBytes());
             IncomingMigration received = destination.completion().block(TIMEOUT);
             assertThat(received.verified()).isTrue();
             assertThat(target.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
@@ -147,6 +150,7 @@ class MultifdTest {
             destination.completion().block(TIMEOUT);
             assertThat(target.get(0).memory().mismatch(source.get(0).memory())).isEqualTo(-1);
             assertThat(sourceConnections).as("connections the source opened").hasValue(1);
+            assertThat(controller.info().ram().multifdBytes()).as("multifd-bytes").isZero();
         }
     }
 
@@ -274,6 +278,8 @@ class MultifdTest {
             List<RdmaChannel> extras = new java.util.ArrayList<>();
             try {
                 StripedDataPath path = new StripedDataPath(migration.channel());
+                java.util.concurrent.atomic.AtomicLong extraChannelBytes = new java.util.concurrent.atomic.AtomicLong();
+                path.onExtraChannelBytes(extraChannelBytes::addAndGet);
                 // The soft provider pins nothing: soft-dirty tracking stays open to its migrations.
                 assertThat(path.pinsMemory()).isFalse();
                 io.livemig.transport.rdma.verbs.MemoryRegion early = path.register(before, local);
@@ -306,6 +312,8 @@ class MultifdTest {
                         .flatMap(c -> path.write(late, (long) c * chunk, chunk,
                                 remote.address() + (8L + c) * chunk, remote.rkey(), 8 + c))
                         .blockLast(TIMEOUT);
+                // Stripes 4-7 went to lanes 1, 2, 0, 1 and stripes 8-15 to 2, 0, 1, 2, 0, 1, 2, 0: 8 chunks on extras.
+                assertThat(extraChannelBytes).as("multifd-bytes").hasValue(8L * chunk);
                 assertThat(target.asSlice(0, 8L * chunk).mismatch(before)).isEqualTo(-1);
                 assertThat(target.asSlice(8L * chunk, 8L * chunk).mismatch(after)).isEqualTo(-1);
 

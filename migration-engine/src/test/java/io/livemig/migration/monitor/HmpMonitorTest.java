@@ -243,7 +243,7 @@ class HmpMonitorTest {
     @Test
     void infoMigratePrintsQemusLines() {
         RamInfo ram = new RamInfo(5L << 20, 3L << 20, 8L << 20, 100, 1280, 1280L * 4096, 250, 123.456, 2, 4096, 9000,
-                5L << 20, 0);
+                5L << 20, 0, 0);
         MigrationInfo active = new MigrationInfo(MigrationStatus.ACTIVE, OptionalLong.of(1500), OptionalLong.of(12),
                 OptionalLong.of(40), OptionalLong.empty(), ram, OptionalLong.of(20), null);
         assertThat(HmpInfo.migrate(active, java.util.Optional.empty())).isEqualTo("""
