@@ -271,7 +271,8 @@ public final class DestinationServer implements AutoCloseable {
             return RdmaAcceptDecision.reject(RejectReason.UNKNOWN_SESSION.toPrivateData());
         }
         open.incrementAndGet();
-        return RdmaAcceptDecision.acceptSharingProtectionDomain(new byte[0], first);
+        // Only the source's RDMA WRITEs come over it: no control rings of 512 KiB slots to allocate and register.
+        return RdmaAcceptDecision.acceptOneSidedSharingProtectionDomain(new byte[0], first);
     }
 
     /**

@@ -30,8 +30,8 @@ public final class MigrationChannelOptions {
      * milliseconds.
      */
     public static final int CONTROL_SENDS = 2;
-    /** Receive slot size of an extra channel, which receives nothing: the smallest that still holds a header. */
-    static final int EXTRA_CHANNEL_BUFFER_SIZE = 64;
+    /** Receive slot size of an extra channel, which receives nothing: as the destination's end of it. */
+    static final int EXTRA_CHANNEL_BUFFER_SIZE = io.livemig.transport.rdma.channel.RdmaChannel.ONE_SIDED_RING_SLOT;
 
     private MigrationChannelOptions() {
     }
@@ -69,7 +69,7 @@ public final class MigrationChannelOptions {
     public static void applyToExtraChannel(AbstractBootstrap<?, ?> bootstrap, RdmaDeviceFactory devices) {
         apply(bootstrap, devices);
         bootstrap.option(RdmaChannelOption.RECEIVE_BUFFER_SIZE, EXTRA_CHANNEL_BUFFER_SIZE);
-        bootstrap.option(RdmaChannelOption.SEND_BUFFER_COUNT, 0);
+        bootstrap.option(RdmaChannelOption.SEND_BUFFER_COUNT, 1); // 0 would mean one per queue entry
     }
 
     /**

@@ -8,11 +8,13 @@ public final class RdmaAcceptDecision {
     private final boolean accepted;
     private final byte[] privateData;
     private final RdmaChannel sharing;
+    private final boolean oneSided;
 
-    private RdmaAcceptDecision(boolean accepted, byte[] privateData, RdmaChannel sharing) {
+    private RdmaAcceptDecision(boolean accepted, byte[] privateData, RdmaChannel sharing, boolean oneSided) {
         this.accepted = accepted;
         this.privateData = Objects.requireNonNull(privateData, "privateData").clone();
         this.sharing = sharing;
+        this.oneSided = oneSided;
     }
 
     /**
@@ -22,7 +24,7 @@ public final class RdmaAcceptDecision {
      * @return the decision
      */
     public static RdmaAcceptDecision accept(byte[] privateData) {
-        return new RdmaAcceptDecision(true, privateData, null);
+        return new RdmaAcceptDecision(true, privateData, null, false);
     }
 
     /**
@@ -36,7 +38,22 @@ public final class RdmaAcceptDecision {
      * @return the decision
      */
     public static RdmaAcceptDecision acceptSharingProtectionDomain(byte[] privateData, RdmaChannel sharing) {
-        return new RdmaAcceptDecision(true, privateData, Objects.requireNonNull(sharing, "sharing"));
+        return new RdmaAcceptDecision(true, privateData, Objects.requireNonNull(sharing, "sharing"), false);
+    }
+
+    /**
+     * As {@link #acceptSharingProtectionDomain}, for a connection that will carry only one-sided operations (the
+     * peer's RDMA WRITEs and READs into memory registered through {@code sharing}): instead of the server's child
+     * options, it gets the smallest send and receive rings a channel allows ({@link RdmaChannel#ONE_SIDED_RING_SLOT}
+     * bytes a slot, one send slot), which it allocates and registers for nothing else. A SEND to it larger than a
+     * slot fails.
+     *
+     * @param privateData the private data of the accept
+     * @param sharing an open child of the same server channel
+     * @return the decision
+     */
+    public static RdmaAcceptDecision acceptOneSidedSharingProtectionDomain(byte[] privateData, RdmaChannel sharing) {
+        return new RdmaAcceptDecision(true, privateData, Objects.requireNonNull(sharing, "sharing"), true);
     }
 
     /**
@@ -46,7 +63,12 @@ public final class RdmaAcceptDecision {
      * @return the decision
      */
     public static RdmaAcceptDecision reject(byte[] privateData) {
-        return new RdmaAcceptDecision(false, privateData, null);
+        return new RdmaAcceptDecision(false, privateData, null, false);
+    }
+
+    /** Whether the accepted channel carries only one-sided operations (the smallest rings). */
+    boolean oneSided() {
+        return oneSided;
     }
 
     /** The channel whose protection domain the accepted one shares, or {@code null} for a domain of its own. */

@@ -63,6 +63,15 @@ public final class RdmaChannel extends AbstractChannel {
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 16);
     private static final int BLOCKED_WRITABILITY_INDEX = 1;
 
+    /**
+     * Slot size, in bytes, of a channel accepted for one-sided operations only
+     * ({@link RdmaAcceptDecision#acceptOneSidedSharingProtectionDomain}); it also has one send slot and the fewest
+     * receive slots the configuration allows.
+     */
+    public static final int ONE_SIDED_RING_SLOT = 64;
+    /** The fewest receive slots a channel takes ({@link RdmaChannelOption#RECEIVE_BUFFER_COUNT}'s minimum). */
+    private static final int ONE_SIDED_RECEIVE_SLOTS = 4;
+
     private enum State {
         /** Created; not connected. */
         OPEN,
@@ -79,6 +88,8 @@ public final class RdmaChannel extends AbstractChannel {
     private final byte[] acceptPrivateData;
     /** An accepted channel whose protection domain this accepted one shares, or {@code null}. */
     private final RdmaChannel sharing;
+    /** Accepted for one-sided operations only: the smallest rings, whatever the child options said. */
+    private final boolean oneSided;
     private volatile State state = State.OPEN;
     private volatile byte[] peerPrivateData;
     /** An accepted channel's endpoint reference and identifier, until {@link #doRegister} hands them over. */
@@ -99,6 +110,7 @@ public final class RdmaChannel extends AbstractChannel {
     /** Creates a client channel; {@code Bootstrap} calls this. */
     public RdmaChannel() {
         super(null);
+        this.oneSided = false;
         this.config = new RdmaChannelConfig(this);
         this.server = null;
         this.acceptPrivateData = null;
@@ -108,9 +120,10 @@ public final class RdmaChannel extends AbstractChannel {
 
     /** An accepted connection: the identifier of the CONNECT_REQUEST, accepted once the child is registered. */
     RdmaChannel(RdmaServerChannel server, RdmaEndpoint endpoint, CmId cmId, byte[] peerPrivateData,
-                byte[] acceptPrivateData, RdmaChannel sharing) {
+                byte[] acceptPrivateData, RdmaChannel sharing, boolean oneSided) {
         super(server);
         this.sharing = sharing;
+        this.oneSided = oneSided;
         this.config = new RdmaChannelConfig(this);
         this.server = server;
         this.acceptedEndpoint = endpoint;
@@ -278,6 +291,12 @@ public final class RdmaChannel extends AbstractChannel {
     /** Opens the endpoint (client) or takes the server's (accepted), then the connection's resources. */
     private RdmaConnection openConnection() throws VerbsException {
         if (server != null) {
+            if (oneSided) {
+                // After the bootstrap applied the server's child options, before the rings are made from them.
+                config.setOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE, ONE_SIDED_RING_SLOT);
+                config.setOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT, ONE_SIDED_RECEIVE_SLOTS);
+                config.setOption(RdmaChannelOption.SEND_BUFFER_COUNT, 1); // 0 would mean one per queue entry
+            }
             RdmaConnection other = sharing == null ? null : sharing.connection;
             if (sharing != null && (other == null || !sharing.isOpen())) {
                 throw new VerbsException("the channel whose protection domain this one shares is closed");

@@ -210,7 +210,7 @@ public final class RdmaServerChannel extends AbstractServerChannel {
             return;
         }
         RdmaChannel child = new RdmaChannel(this, endpoint.retain(), id, event.privateData(), decision.privateData(),
-                sharing);
+                sharing, decision.oneSided());
         children.put(id, child);
         pipeline().fireChannelRead(child);
         pipeline().fireChannelReadComplete();

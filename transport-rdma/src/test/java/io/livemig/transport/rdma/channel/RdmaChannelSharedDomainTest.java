@@ -53,10 +53,16 @@ class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
 
     private ChannelFuture writeThroughSecondConnection(boolean share, MemorySegment pattern, Children children)
             throws Exception {
+        return writeThroughSecondConnection(share, false, pattern, children);
+    }
+
+    private ChannelFuture writeThroughSecondConnection(boolean share, boolean oneSided, MemorySegment pattern,
+            Children children) throws Exception {
         RdmaServerChannel server = server(children, bootstrap -> bootstrap.option(RdmaChannelOption.ACCEPTOR,
-                (remote, privateData) -> share && !children.accepted.isEmpty()
-                        ? RdmaAcceptDecision.acceptSharingProtectionDomain(new byte[0], children.accepted.get(0))
-                        : RdmaAcceptDecision.accept(new byte[0])));
+                (remote, privateData) -> !share || children.accepted.isEmpty() ? RdmaAcceptDecision.accept(new byte[0])
+                        : oneSided ? RdmaAcceptDecision.acceptOneSidedSharingProtectionDomain(new byte[0],
+                                children.accepted.get(0))
+                        : RdmaAcceptDecision.acceptSharingProtectionDomain(new byte[0], children.accepted.get(0))));
         connect(client(new ChannelInboundHandlerAdapter()), server);
         MemoryRegion target = children.region.get(WAIT_SECONDS, TimeUnit.SECONDS);
         RdmaChannel second = connect(client(new ChannelInboundHandlerAdapter()), server);
@@ -84,6 +90,26 @@ class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
 
         assertThat(written.cause()).isNull();
         assertThat(children.region.get().segment().mismatch(pattern)).isEqualTo(-1);
+    }
+
+    /**
+     * A connection accepted for one-sided operations gets the smallest rings, whatever the server's child options
+     * say (a migration's extra channel), and still takes the WRITE into the first connection's region.
+     */
+    @Test
+    void aOneSidedConnectionHasTheSmallestRingsAndTakesTheWrite() throws Exception {
+        Children children = new Children();
+        MemorySegment pattern = pattern();
+        ChannelFuture written = writeThroughSecondConnection(true, true, pattern, children);
+
+        assertThat(written.cause()).isNull();
+        assertThat(children.region.get().segment().mismatch(pattern)).isEqualTo(-1);
+        RdmaChannelConfig first = children.accepted.get(0).config();
+        RdmaChannelConfig oneSided = children.accepted.get(1).config();
+        assertThat(first.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isNotEqualTo(RdmaChannel.ONE_SIDED_RING_SLOT);
+        assertThat(oneSided.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isEqualTo(RdmaChannel.ONE_SIDED_RING_SLOT);
+        assertThat(oneSided.getOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT)).isEqualTo(4);
+        assertThat(oneSided.getOption(RdmaChannelOption.SEND_BUFFER_COUNT)).isEqualTo(1);
     }
 
     @Test
