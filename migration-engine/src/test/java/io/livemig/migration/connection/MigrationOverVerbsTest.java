@@ -106,7 +106,9 @@ class MigrationOverVerbsTest {
                 source.setCapability(MigrationCapability.MULTIFD, true);
                 source.setCapability(MigrationCapability.RDMA_PIN_ALL, pinAll);
                 source.setCapability(MigrationCapability.X_VERIFY, true);
-                source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(0).withMultifdChannels(2));
+                // The second channel joins once it connected, beside the bulk round: 8 MiB/s makes the round last
+                // over 2 s, so that it surely joins before the round ends (rxe connects take a fraction of that).
+                source.setParameters(MigrationParameters.DEFAULTS.withMaxBandwidth(8L << 20).withMultifdChannels(2));
                 done = source.migrate(new MigrationUri(host, address.getPort())).blockLast(TIMEOUT);
                 tracking = source.dirtyTracking();
             }
@@ -118,6 +120,8 @@ class MigrationOverVerbsTest {
             assertThat(done.ram().transferred()).as("bytes sent for %d of RAM", blocks.totalBytes())
                     .isLessThan(2 * blocks.totalBytes());
             assertThat(sourceConnections).as("connections the source opened").hasValue(2);
+            // WRITEs went over the second queue pair with rkeys from the first one's protection domain.
+            assertThat(done.ram().multifdBytes()).as("multifd-bytes").isPositive();
             assertArrivedVerified(destination.completion().block(TIMEOUT), blocks);
         }
     }
