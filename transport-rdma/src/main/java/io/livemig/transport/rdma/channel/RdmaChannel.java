@@ -182,7 +182,7 @@ public final class RdmaChannel extends AbstractChannel {
      * Whether {@link #registerMemory} pins the pages it registers (see {@link DeviceContext#pinsRegisteredMemory()}):
      * a real adapter's provider does, the soft one does not.
      *
-     * @return the device's answer; {@code true} before the channel is registered or after it closed
+     * @return the device's answer; {@code true} before the channel is registered
      */
     public boolean pinsRegisteredMemory() {
         RdmaConnection current = connection;
