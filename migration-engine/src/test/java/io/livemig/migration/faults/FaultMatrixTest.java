@@ -305,8 +305,18 @@ class FaultMatrixTest {
                         .isIn(MigrationStatus.FAILED, MigrationStatus.COMPLETED);
                 assertThat(ram.get(0).memory().toArray(ValueLayout.JAVA_BYTE)).as("source memory").isEqualTo(snapshot);
                 String result;
-                if (outcome.status() == MigrationStatus.COMPLETED) {
-                    // Only consistent if the destination has it all: the source's application stays stopped.
+                if (outcome.status() == MigrationStatus.COMPLETED
+                        && awaitDestinationEnd(destination) == MigrationStatus.FAILED) {
+                    // The split brain docs/security.md describes: the fault closed the destination's connection
+                    // after the source's last QEMU FILE and before the destination had loaded it, and a close
+                    // without ERROR is how a destination that finished ends (nothing in QEMU's protocol follows
+                    // the stream). Only a fault on the destination as the source saves its state can do this; CI
+                    // saw it once, for a crash.
+                    assertThat(phase).isEqualTo(Phase.DEVICE_STATE);
+                    assertThat(role).isEqualTo(Role.DESTINATION);
+                    result = "completed on the source while the destination failed";
+                } else if (outcome.status() == MigrationStatus.COMPLETED) {
+                    // Consistent: the destination has it all, and the source's application stays stopped.
                     IncomingMigration received = destination.completion().block(DEADLINE);
                     assertThat(received.verified()).isTrue();
                     received.blocks().close();
@@ -355,7 +365,8 @@ class FaultMatrixTest {
                     // ways in some run, so the cell states the race instead of one draw of it.
                     assertThat(reason).isIn(null, FailureReason.PEER_LOST, FailureReason.PEER_TIMED_OUT);
                     result = "completed, or failed (peer lost or peer timed out): the fault races the last QEMU FILE;"
-                            + " the destination completed only when that crossed first";
+                            + " the destination completed only when that crossed first" + (role == Role.DESTINATION
+                                    ? ", and a source that completed may find it failed (docs/security.md)" : "");
                 }
                 if (phase == Phase.COMPLETION && (result.startsWith("completed")
                         || result.endsWith("; the destination completed"))) {
