@@ -382,10 +382,24 @@ public final class SourcePipeline {
         if (!dirtyTracker.atomicHarvest()) {
             return heldSync(workload, tracker).flatMap(dirty -> precopyRound(dirty, false, workload, tracker, events));
         }
+        return precopyRound(timedSync(tracker), false, workload, tracker, events);
+    }
+
+    /** A harvest whose duration feeds the switchover estimate. */
+    private List<DirtyPages> timedSync(MigrationTracker tracker) {
         long syncStarted = tracker.nanoTime();
         List<DirtyPages> dirty = syncAll(tracker);
         estimate.dirtySync(tracker.nanoTime() - syncStarted);
-        return precopyRound(dirty, false, workload, tracker, events);
+        return dirty;
+    }
+
+    /**
+     * A step the application takes (its pause, a hold of its writes) bounded by the migration's timeout. The
+     * application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
+     */
+    private <T> Mono<T> applicationStep(Mono<T> step, String what) {
+        return within(step, what).onErrorMap(e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
+                e -> new IllegalStateException(e.getMessage()));
     }
 
     /**
@@ -395,20 +409,16 @@ public final class SourcePipeline {
      * migration says once that it may miss a write.
      */
     private Mono<List<DirtyPages>> heldSync(Workload workload, MigrationTracker tracker) {
-        // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
-        return within(workload.holdWrites(), "holding the application's writes")
-                .onErrorMap(e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
-                        e -> new IllegalStateException(e.getMessage()))
+        return applicationStep(workload.holdWrites(), "holding the application's writes")
                 .map(hold -> {
                     long held = tracker.nanoTime();
                     List<DirtyPages> dirty;
                     try {
-                        dirty = syncAll(tracker);
+                        dirty = timedSync(tracker);
                     } finally {
                         hold.dispose();
                     }
                     long nanos = tracker.nanoTime() - held;
-                    estimate.dirtySync(nanos);
                     holds++;
                     longestHoldNanos = Math.max(longestHoldNanos, nanos);
                     LOG.log(System.Logger.Level.DEBUG, () -> "source: the harvest held the application's writes for "
@@ -423,10 +433,7 @@ public final class SourcePipeline {
                                 + "reads and clears in two steps and the application cannot hold its writes around "
                                 + "them (Workload.holdWrites): a write between the two is lost; keep x-verify on");
                     }
-                    long syncStarted = tracker.nanoTime();
-                    List<DirtyPages> dirty = syncAll(tracker);
-                    estimate.dirtySync(tracker.nanoTime() - syncStarted);
-                    return dirty;
+                    return timedSync(tracker);
                 }))
                 // A hold granted after the timeout or a cancel dropped its subscriber is released, never kept.
                 .doOnDiscard(Disposable.class, Disposable::dispose);
@@ -487,10 +494,7 @@ public final class SourcePipeline {
         return Mono.defer(() -> {
             tracker.pausing();
             long pausing = tracker.nanoTime();
-            // The application's own slowness is no peer timeout: not a TimeoutException for the failure's class.
-            return within(workload.pause(), "pausing the application")
-                    .onErrorMap(e -> e.getCause() instanceof java.util.concurrent.TimeoutException,
-                            e -> new IllegalStateException(e.getMessage()))
+            return applicationStep(workload.pause(), "pausing the application")
                     .doOnSuccess(paused -> {
                         pausedAt = tracker.nanoTime();
                         pauseNanos = pausedAt - pausing;
