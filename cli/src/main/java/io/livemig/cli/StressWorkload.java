@@ -1,12 +1,11 @@
 package io.livemig.cli;
 
 import io.livemig.migration.api.Workload;
+import io.livemig.migration.api.WriteGate;
 import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -33,8 +32,8 @@ final class StressWorkload implements Workload, AutoCloseable {
     private final AtomicInteger throttle = new AtomicInteger();
     private final AtomicLong pagesWritten = new AtomicLong();
     private final Object lifecycle = new Object();
-    /** Passed by the writer once per batch, shut by a hold. Fair: the writer loops through it and would barge. */
-    private final Semaphore gate = new Semaphore(1, true);
+    /** Passed by the writer once per batch, shut by a hold. */
+    private final WriteGate gate = new WriteGate();
     /** Written only under {@code lifecycle}; read by the writer to know when to stop. */
     private volatile boolean running;
     private Thread writer;
@@ -115,7 +114,7 @@ final class StressWorkload implements Workload, AutoCloseable {
                 }
                 credit -= budget;
             }
-            gate.acquireUninterruptibly();
+            gate.enter();
             try {
                 for (int i = 0; i < budget; i++) {
                     RamBlock block = pages.get(blockIndex);
@@ -129,7 +128,7 @@ final class StressWorkload implements Workload, AutoCloseable {
                 // Counted inside the gate: a hold granted after this batch sees its pages counted.
                 pagesWritten.addAndGet(budget);
             } finally {
-                gate.release();
+                gate.exit();
             }
             int percent = throttle.get();
             if (bytesPerSecond == 0 && percent > 0) {
@@ -147,15 +146,7 @@ final class StressWorkload implements Workload, AutoCloseable {
     /** Emits once the batch in progress ended; the writer waits before its next batch until the hold is disposed. */
     @Override
     public Mono<Disposable> holdWrites() {
-        return Mono.fromCallable(() -> {
-            gate.acquire();
-            AtomicBoolean released = new AtomicBoolean();
-            return () -> {
-                if (released.compareAndSet(false, true)) {
-                    gate.release();
-                }
-            };
-        });
+        return gate.hold();
     }
 
     @Override

@@ -15,7 +15,6 @@ import io.livemig.migration.ram.RamBlock;
 import io.livemig.migration.ram.RamBlocks;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
-import io.livemig.migration.testing.WriteGate;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.verbs.soft.InJvmFabric;

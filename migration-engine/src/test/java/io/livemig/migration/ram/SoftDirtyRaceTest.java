@@ -15,7 +15,7 @@ import io.livemig.migration.protocol.BlockListEntry;
 import io.livemig.migration.protocol.MigrationUri;
 import io.livemig.migration.status.MigrationInfo;
 import io.livemig.migration.status.MigrationStatus;
-import io.livemig.migration.testing.WriteGate;
+import io.livemig.migration.api.WriteGate;
 import io.livemig.transport.rdma.channel.RdmaDeviceFactory;
 import io.livemig.transport.rdma.channel.RdmaIoHandler;
 import io.livemig.transport.rdma.verbs.soft.InJvmFabric;

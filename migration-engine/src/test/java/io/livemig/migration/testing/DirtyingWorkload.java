@@ -1,6 +1,7 @@
 package io.livemig.migration.testing;
 
 import io.livemig.migration.api.Workload;
+import io.livemig.migration.api.WriteGate;
 import io.livemig.migration.ram.RamBlock;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;

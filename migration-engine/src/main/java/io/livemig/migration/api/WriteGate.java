@@ -1,4 +1,4 @@
-package io.livemig.migration.testing;
+package io.livemig.migration.api;
 
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -6,8 +6,9 @@ import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
 
 /**
- * What a test application needs for {@code Workload.holdWrites}: each write (or batch of writes) passes the gate,
- * and a hold keeps it shut until disposed. Fair, so a writer looping through it cannot starve a hold.
+ * One way for an application to offer {@link Workload#holdWrites()}: each write (or batch of writes) passes the
+ * gate, and a hold keeps it shut until disposed. Fair, so a writer looping through it cannot starve a hold. The
+ * {@code livemig source --stress} workload and the engine's test applications use it.
  */
 public final class WriteGate {
 
@@ -24,7 +25,7 @@ public final class WriteGate {
     }
 
     /**
-     * {@code Workload.holdWrites}: emits once the write in progress ended; the gate stays shut until the hold is
+     * {@link Workload#holdWrites()}: emits once the write in progress ended; the gate stays shut until the hold is
      * disposed (idempotent, from any thread).
      *
      * @return the hold
