@@ -135,8 +135,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (rates.containsKey("multifd") && rates.containsKey("dynamic")) {
                 // As many channels as the source opens for this RAM: one per 64 MiB, up to --multifd-channels.
-                int used = Math.min(multifdChannels, (int) Math.max(1,
-                        size / SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES));
+                int used = SourceController.multifdChannels(size, SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES,
+                        multifdChannels);
                 out.printf(Locale.ROOT, "%-10s multifd (%d %s, 1 per %s of RAM) vs dynamic (1 channel): %.2fx"
                                 + " (the extra channels carried %.0f%% of the pages)%n",
                         ByteSize.format(size), used, used == 1 ? "channel" : "channels",

@@ -40,6 +40,20 @@ public final class SourceController implements AutoCloseable {
     /** RAM per {@code multifd} channel unless {@link Builder#multifdChannelBytes} says otherwise: 64 MiB. */
     public static final long DEFAULT_MULTIFD_CHANNEL_BYTES = 64L << 20;
 
+    /**
+     * The {@code multifd} channels a migration of {@code ramBytes} opens: one per {@code bytesPerChannel}
+     * ({@link Builder#multifdChannelBytes}; 0 for all), at least one, at most {@code multifdChannels}.
+     *
+     * @param ramBytes the RAM the migration sends
+     * @param bytesPerChannel RAM per channel, 0 or more
+     * @param multifdChannels the {@code multifd-channels} parameter
+     * @return 1 to {@code multifdChannels}
+     */
+    public static int multifdChannels(long ramBytes, long bytesPerChannel, int multifdChannels) {
+        long perRam = bytesPerChannel == 0 ? Long.MAX_VALUE : Math.max(1, ramBytes / bytesPerChannel);
+        return (int) Math.min(multifdChannels, perRam);
+    }
+
     /** QEMU's {@code migrate-continue} text when the migration is not in the state named, before the status. */
     public static final String NOT_IN_EXPECTED_STATE = "Migration not in expected state: ";
 

@@ -151,17 +151,6 @@ public final class SourceMigration {
         return now == Phase.RUNNING || now == Phase.CANCELLING;
     }
 
-    /**
-     * The channels a migration of {@code ramBytes} uses: one per {@code bytesPerChannel}, at least one; the
-     * connection caps it at {@code multifd-channels}.
-     */
-    static int multifdChannels(long ramBytes, long bytesPerChannel) {
-        if (bytesPerChannel == 0) {
-            return Integer.MAX_VALUE;
-        }
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, ramBytes / bytesPerChannel));
-    }
-
     /** Starts the migration: status setup now, the pipeline in the background. */
     void start() {
         if (!PHASE.compareAndSet(this, Phase.CREATED, Phase.RUNNING)) {
@@ -215,7 +204,8 @@ public final class SourceMigration {
             if (status == MigrationStatus.ACTIVE) {
                 startSampler();
                 // multifd: the extra channels connect now, beside the bulk round, not during the setup's exchanges.
-                connection.connectExtras(multifdChannels(blocks.totalBytes(), multifdChannelBytes) - 1);
+                connection.connectExtras(SourceController.multifdChannels(blocks.totalBytes(), multifdChannelBytes,
+                        parameters.get().multifdChannels()) - 1);
             }
             publishStatus();
         }

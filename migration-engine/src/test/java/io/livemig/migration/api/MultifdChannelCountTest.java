@@ -7,7 +7,7 @@ import io.livemig.migration.ram.RamBlocks;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** How many {@code multifd} channels a migration opens for its RAM (SourceController.Builder.multifdChannelBytes). */
+/** How many {@code multifd} channels a migration opens for its RAM ({@link SourceController#multifdChannels}). */
 class MultifdChannelCountTest {
 
     private static final long MIB = 1L << 20;
@@ -16,19 +16,21 @@ class MultifdChannelCountTest {
     void oneChannelPerMultifdChannelBytesOfRamAndAtLeastOne() {
         long perChannel = SourceController.DEFAULT_MULTIFD_CHANNEL_BYTES;
         assertThat(perChannel).isEqualTo(64 * MIB);
-        assertThat(SourceMigration.multifdChannels(0, perChannel)).isEqualTo(1);
-        assertThat(SourceMigration.multifdChannels(19 * MIB, perChannel)).isEqualTo(1);
-        assertThat(SourceMigration.multifdChannels(64 * MIB - 1, perChannel)).isEqualTo(1);
-        assertThat(SourceMigration.multifdChannels(128 * MIB - 1, perChannel)).isEqualTo(1);
-        assertThat(SourceMigration.multifdChannels(128 * MIB, perChannel)).isEqualTo(2);
-        assertThat(SourceMigration.multifdChannels(1L << 30, perChannel)).isEqualTo(16);
-        // The connection caps it at multifd-channels; here only the int range.
-        assertThat(SourceMigration.multifdChannels(Long.MAX_VALUE, 1)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SourceController.multifdChannels(0, perChannel, Integer.MAX_VALUE)).isEqualTo(1);
+        assertThat(SourceController.multifdChannels(19 * MIB, perChannel, Integer.MAX_VALUE)).isEqualTo(1);
+        assertThat(SourceController.multifdChannels(64 * MIB - 1, perChannel, Integer.MAX_VALUE)).isEqualTo(1);
+        assertThat(SourceController.multifdChannels(128 * MIB - 1, perChannel, Integer.MAX_VALUE)).isEqualTo(1);
+        assertThat(SourceController.multifdChannels(128 * MIB, perChannel, Integer.MAX_VALUE)).isEqualTo(2);
+        assertThat(SourceController.multifdChannels(1L << 30, perChannel, Integer.MAX_VALUE)).isEqualTo(16);
+        // At most multifd-channels, and within the int range.
+        assertThat(SourceController.multifdChannels(1L << 30, perChannel, 2)).isEqualTo(2);
+        assertThat(SourceController.multifdChannels(Long.MAX_VALUE, 1, Integer.MAX_VALUE))
+                .isEqualTo(Integer.MAX_VALUE);
     }
 
     @Test
     void zeroBytesPerChannelOpensEveryChannel() {
-        assertThat(SourceMigration.multifdChannels(4096, 0)).isEqualTo(Integer.MAX_VALUE);
+        assertThat(SourceController.multifdChannels(4096, 0, Integer.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
     }
 
     @Test
