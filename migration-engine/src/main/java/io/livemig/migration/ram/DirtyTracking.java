@@ -141,13 +141,9 @@ public final class DirtyTracking {
         }
         List<String> passedOver = new ArrayList<>();
         for (DirtyTrackingMode mode : List.of(DirtyTrackingMode.UFFD_WP, DirtyTrackingMode.SOFT_DIRTY)) {
-            Optional<String> cause = unavailabilityCause(mode);
-            if (cause.isPresent()) {
-                passedOver.add(mode + " unavailable (" + cause.get() + ")");
-                continue;
-            }
-            if (mode == DirtyTrackingMode.SOFT_DIRTY && pinned) {
-                passedOver.add(mode + " " + PINNED);
+            Optional<String> passOver = passOver(mode, pinned);
+            if (passOver.isPresent()) {
+                passedOver.add(passOver.get());
                 continue;
             }
             try {
@@ -187,16 +183,22 @@ public final class DirtyTracking {
         }
         List<String> passedOver = new ArrayList<>();
         for (DirtyTrackingMode mode : List.of(DirtyTrackingMode.UFFD_WP, DirtyTrackingMode.SOFT_DIRTY)) {
-            Optional<String> cause = unavailabilityCause(mode);
-            if (cause.isPresent()) {
-                passedOver.add(mode + " unavailable (" + cause.get() + ")");
-            } else if (mode == DirtyTrackingMode.SOFT_DIRTY && pinned) {
-                passedOver.add(mode + " " + PINNED);
-            } else {
+            Optional<String> passOver = passOver(mode, pinned);
+            if (passOver.isEmpty()) {
                 return "dirty tracking: " + mode + " (" + autoReason(passedOver) + ")";
             }
+            passedOver.add(passOver.get());
         }
         return "dirty tracking: " + DirtyTrackingMode.EXPLICIT + " (" + autoReason(passedOver) + ")";
+    }
+
+    /** Why auto passes over a kernel mode before trying it ("MODE unavailable (CAUSE)"), or empty to try it. */
+    private static Optional<String> passOver(DirtyTrackingMode mode, boolean pinned) {
+        Optional<String> cause = unavailabilityCause(mode);
+        if (cause.isPresent()) {
+            return Optional.of(mode + " unavailable (" + cause.get() + ")");
+        }
+        return mode == DirtyTrackingMode.SOFT_DIRTY && pinned ? Optional.of(mode + " " + PINNED) : Optional.empty();
     }
 
     private static String autoReason(List<String> passedOver) {
