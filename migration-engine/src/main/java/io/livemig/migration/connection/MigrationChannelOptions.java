@@ -30,8 +30,6 @@ public final class MigrationChannelOptions {
      * milliseconds.
      */
     public static final int CONTROL_SENDS = 2;
-    /** Receive slot size of an extra channel, which receives nothing: as the destination's end of it. */
-    static final int EXTRA_CHANNEL_BUFFER_SIZE = io.livemig.transport.rdma.channel.RdmaChannel.ONE_SIDED_RING_SLOT;
 
     private MigrationChannelOptions() {
     }
@@ -58,8 +56,9 @@ public final class MigrationChannelOptions {
     }
 
     /**
-     * Applies the options to a source's extra channel ({@code multifd}): as {@link #apply}, with the smallest
-     * control rings the channel allows. Only RDMA WRITEs go out on it and nothing comes in, so the 3 MiB of 512 KiB
+     * Applies the options to a source's extra channel ({@code multifd}): as {@link #apply}, and one-sided
+     * ({@link RdmaChannelOption#ONE_SIDED}: the smallest rings). Only RDMA WRITEs go out on it and nothing comes
+     * in, so the 3 MiB of 512 KiB
      * send and receive slots a control channel allocates and registers would be set up (on the event loop the
      * migration's control channel may share) for nothing.
      *
@@ -68,8 +67,7 @@ public final class MigrationChannelOptions {
      */
     public static void applyToExtraChannel(AbstractBootstrap<?, ?> bootstrap, RdmaDeviceFactory devices) {
         apply(bootstrap, devices);
-        bootstrap.option(RdmaChannelOption.RECEIVE_BUFFER_SIZE, EXTRA_CHANNEL_BUFFER_SIZE);
-        bootstrap.option(RdmaChannelOption.SEND_BUFFER_COUNT, 1); // 0 would mean one per queue entry
+        bootstrap.option(RdmaChannelOption.ONE_SIDED, true);
     }
 
     /**

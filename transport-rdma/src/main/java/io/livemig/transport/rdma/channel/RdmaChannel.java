@@ -64,8 +64,8 @@ public final class RdmaChannel extends AbstractChannel {
     private static final int BLOCKED_WRITABILITY_INDEX = 1;
 
     /**
-     * Slot size, in bytes, of a channel accepted for one-sided operations only
-     * ({@link RdmaAcceptDecision#acceptOneSidedSharingProtectionDomain}); it also has one send slot and the fewest
+     * Slot size, in bytes, of a channel for one-sided operations only ({@link RdmaChannelOption#ONE_SIDED},
+     * {@link RdmaAcceptDecision#acceptOneSidedSharingProtectionDomain}); it also has one send slot and the fewest
      * receive slots the configuration allows.
      */
     public static final int ONE_SIDED_RING_SLOT = 64;
@@ -88,7 +88,7 @@ public final class RdmaChannel extends AbstractChannel {
     private final byte[] acceptPrivateData;
     /** An accepted channel whose protection domain this accepted one shares, or {@code null}. */
     private final RdmaChannel sharing;
-    /** Accepted for one-sided operations only: the smallest rings, whatever the child options said. */
+    /** Accepted for one-sided operations only: the smallest rings, whatever the server's child options said. */
     private final boolean oneSided;
     private volatile State state = State.OPEN;
     private volatile byte[] peerPrivateData;
@@ -290,13 +290,14 @@ public final class RdmaChannel extends AbstractChannel {
 
     /** Opens the endpoint (client) or takes the server's (accepted), then the connection's resources. */
     private RdmaConnection openConnection() throws VerbsException {
+        if (oneSided || config.isOneSided()) {
+            // After the bootstrap applied its options (an accepted channel's: the server's child options), before
+            // the rings are made from them.
+            config.setOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE, ONE_SIDED_RING_SLOT);
+            config.setOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT, ONE_SIDED_RECEIVE_SLOTS);
+            config.setOption(RdmaChannelOption.SEND_BUFFER_COUNT, 1); // 0 would mean one per queue entry
+        }
         if (server != null) {
-            if (oneSided) {
-                // After the bootstrap applied the server's child options, before the rings are made from them.
-                config.setOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE, ONE_SIDED_RING_SLOT);
-                config.setOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT, ONE_SIDED_RECEIVE_SLOTS);
-                config.setOption(RdmaChannelOption.SEND_BUFFER_COUNT, 1); // 0 would mean one per queue entry
-            }
             RdmaConnection other = sharing == null ? null : sharing.connection;
             if (sharing != null && (other == null || !sharing.isOpen())) {
                 throw new VerbsException("the channel whose protection domain this one shares is closed");

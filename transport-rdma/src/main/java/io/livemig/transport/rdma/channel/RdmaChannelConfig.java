@@ -22,6 +22,7 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
     private volatile int rnrRetryCount = 7;
     private volatile byte[] connectPrivateData = new byte[0];
     private volatile boolean creditFlowControl = true;
+    private volatile boolean oneSided;
 
     RdmaChannelConfig(RdmaChannel channel) {
         super(channel);
@@ -35,7 +36,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
                 RdmaChannelOption.RECEIVE_BUFFER_COUNT, RdmaChannelOption.SEND_BUFFER_COUNT,
                 RdmaChannelOption.MAX_INLINE, RdmaChannelOption.CQ_SIZE,
                 RdmaChannelOption.RETRY_COUNT, RdmaChannelOption.RNR_RETRY_COUNT,
-                RdmaChannelOption.CONNECT_PRIVATE_DATA, RdmaChannelOption.CREDIT_FLOW_CONTROL);
+                RdmaChannelOption.CONNECT_PRIVATE_DATA, RdmaChannelOption.CREDIT_FLOW_CONTROL,
+                RdmaChannelOption.ONE_SIDED);
     }
 
     @Override
@@ -66,6 +68,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
             value = connectPrivateData.clone();
         } else if (option == RdmaChannelOption.CREDIT_FLOW_CONTROL) {
             value = creditFlowControl;
+        } else if (option == RdmaChannelOption.ONE_SIDED) {
+            value = oneSided;
         } else {
             return super.getOption(option);
         }
@@ -99,6 +103,8 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
             connectPrivateData = ((byte[]) value).clone();
         } else if (option == RdmaChannelOption.CREDIT_FLOW_CONTROL) {
             creditFlowControl = (Boolean) value;
+        } else if (option == RdmaChannelOption.ONE_SIDED) {
+            oneSided = (Boolean) value;
         } else {
             return super.setOption(option, value);
         }
@@ -231,5 +237,14 @@ public final class RdmaChannelConfig extends DefaultChannelConfig {
      */
     public boolean isCreditFlowControl() {
         return creditFlowControl;
+    }
+
+    /**
+     * Whether the connection carries one-sided operations only (the smallest rings).
+     *
+     * @return {@link RdmaChannelOption#ONE_SIDED}
+     */
+    public boolean isOneSided() {
+        return oneSided;
     }
 }

@@ -58,6 +58,14 @@ public final class RdmaChannelOption<T> extends ChannelOption<T> {
      */
     public static final ChannelOption<Boolean> CREDIT_FLOW_CONTROL = valueOf(RdmaChannelOption.class,
             "CREDIT_FLOW_CONTROL");
+    /**
+     * A connection for one-sided operations only (default {@code false}): RDMA WRITEs and READs, no SENDs of any
+     * size. {@code true} gives it the smallest rings whatever the other options say
+     * ({@link RdmaChannel#ONE_SIDED_RING_SLOT}-byte slots, one send slot, the fewest receive slots), which it would
+     * otherwise allocate and register for nothing. An accepted connection gets it from
+     * {@link RdmaAcceptDecision#acceptOneSidedSharingProtectionDomain}.
+     */
+    public static final ChannelOption<Boolean> ONE_SIDED = valueOf(RdmaChannelOption.class, "ONE_SIDED");
 
     @SuppressWarnings("unused")
     private RdmaChannelOption() {

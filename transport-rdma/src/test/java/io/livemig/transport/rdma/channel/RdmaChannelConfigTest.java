@@ -24,6 +24,14 @@ class RdmaChannelConfigTest {
     }
 
     @Test
+    void oneSidedIsOffByDefaultAndListed() {
+        RdmaChannelConfig config = new RdmaChannel().config();
+        assertThat(config.isOneSided()).isFalse();
+        config.setOption(RdmaChannelOption.ONE_SIDED, true);
+        assertThat(config.getOptions()).containsEntry(RdmaChannelOption.ONE_SIDED, true);
+    }
+
+    @Test
     void aNegativeSendSlotCountIsRefused() {
         RdmaChannelConfig config = new RdmaChannel().config();
         assertThatThrownBy(() -> config.setOption(RdmaChannelOption.SEND_BUFFER_COUNT, -1))

@@ -32,6 +32,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
 
     private static final int REGION_SIZE = 1 << 16;
+    /** The second connection's client end of the last {@link #writeThroughSecondConnection}. */
+    private RdmaChannel lastClient;
 
     /** Records accepted children; the first registers the target region. */
     @ChannelHandler.Sharable
@@ -65,7 +67,9 @@ class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
                         : RdmaAcceptDecision.acceptSharingProtectionDomain(new byte[0], children.accepted.get(0))));
         connect(client(new ChannelInboundHandlerAdapter()), server);
         MemoryRegion target = children.region.get(WAIT_SECONDS, TimeUnit.SECONDS);
-        RdmaChannel second = connect(client(new ChannelInboundHandlerAdapter()), server);
+        RdmaChannel second = connect(client(new ChannelInboundHandlerAdapter())
+                .option(RdmaChannelOption.ONE_SIDED, oneSided), server);
+        lastClient = second;
         awaitTrue(() -> children.accepted.size() == 2, "the second connection to be accepted");
         MemoryRegion local = second.registerMemory(pattern, Set.of(AccessFlag.LOCAL_WRITE));
         ChannelFuture written = second.writeAndFlush(RdmaWrite.of(local, 0, REGION_SIZE, target.address(),
@@ -94,7 +98,8 @@ class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
 
     /**
      * A connection accepted for one-sided operations gets the smallest rings, whatever the server's child options
-     * say (a migration's extra channel), and still takes the WRITE into the first connection's region.
+     * say (a migration's extra channel), and still takes the WRITE into the first connection's region; so does the
+     * client end that set {@link RdmaChannelOption#ONE_SIDED}.
      */
     @Test
     void aOneSidedConnectionHasTheSmallestRingsAndTakesTheWrite() throws Exception {
@@ -104,12 +109,18 @@ class RdmaChannelSharedDomainTest extends RdmaChannelTestBase {
 
         assertThat(written.cause()).isNull();
         assertThat(children.region.get().segment().mismatch(pattern)).isEqualTo(-1);
+        int slot = RdmaChannel.ONE_SIDED_RING_SLOT;
         RdmaChannelConfig first = children.accepted.get(0).config();
         RdmaChannelConfig oneSided = children.accepted.get(1).config();
-        assertThat(first.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isNotEqualTo(RdmaChannel.ONE_SIDED_RING_SLOT);
-        assertThat(oneSided.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isEqualTo(RdmaChannel.ONE_SIDED_RING_SLOT);
+        assertThat(first.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isNotEqualTo(slot);
+        assertThat(oneSided.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isEqualTo(slot);
         assertThat(oneSided.getOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT)).isEqualTo(4);
         assertThat(oneSided.getOption(RdmaChannelOption.SEND_BUFFER_COUNT)).isEqualTo(1);
+        // The client end, one-sided by its option (a migration's extra channel at the source).
+        RdmaChannelConfig client = lastClient.config();
+        assertThat(client.getOption(RdmaChannelOption.RECEIVE_BUFFER_SIZE)).isEqualTo(slot);
+        assertThat(client.getOption(RdmaChannelOption.RECEIVE_BUFFER_COUNT)).isEqualTo(4);
+        assertThat(client.getOption(RdmaChannelOption.SEND_BUFFER_COUNT)).isEqualTo(1);
     }
 
     @Test
